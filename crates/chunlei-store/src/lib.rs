@@ -1,1 +1,210 @@
-//! placeholder
+//! Durable storage for the ledger: SQLite (the embedded default) and PostgreSQL behind one API.
+//!
+//! Writes go through a single writer thread per process that coalesces concurrent requests
+//! into one database transaction (group commit) and acknowledges each request only after the
+//! commit is durable. Reads use their own connections and never wait for the writer.
+//! Only this crate speaks SQL.
+
+mod codec;
+mod postgres;
+mod sqlite;
+mod url;
+mod writer;
+
+use std::sync::Arc;
+
+use chunlei_ledger::{Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation};
+
+pub use url::DbUrl;
+pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
+
+/// Rows a single list query returns at most.
+pub const QUERY_LIMIT_MAX: u32 = 8_189;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("the write queue is full; retry later")]
+    Overloaded,
+    #[error("the ledger writer has stopped")]
+    WriterStopped,
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("too many events in one request: {count} (at most {max})")]
+    BatchTooLarge { count: usize, max: usize },
+}
+
+/// Which of an account's transfers to list, oldest first unless `reversed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountFilter {
+    pub account_id: u128,
+    /// Inclusive bounds on the transfer timestamp; zero means unbounded.
+    pub timestamp_min: u64,
+    pub timestamp_max: u64,
+    /// At most [`QUERY_LIMIT_MAX`].
+    pub limit: u32,
+    /// Include transfers that debit the account.
+    pub debits: bool,
+    /// Include transfers that credit the account.
+    pub credits: bool,
+    pub reversed: bool,
+}
+
+impl AccountFilter {
+    pub fn new(account_id: u128) -> AccountFilter {
+        AccountFilter {
+            account_id,
+            timestamp_min: 0,
+            timestamp_max: 0,
+            limit: QUERY_LIMIT_MAX,
+            debits: true,
+            credits: true,
+            reversed: false,
+        }
+    }
+}
+
+/// A stored API key: only the SHA-256 of its secret is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// The public part of the key, safe to log.
+    pub key_id: String,
+    pub secret_sha256: [u8; 32],
+    pub role: String,
+    /// Set for merchant keys: the merchant the key acts for.
+    pub merchant_id: Option<String>,
+    /// Set for bank keys: the bank the key acts for.
+    pub bank_id: Option<String>,
+    pub created_at: u64,
+}
+
+/// Tuning and limits of an opened store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Read connections kept open for reuse.
+    pub read_pool_max: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions { read_pool_max: 16 }
+    }
+}
+
+/// An open store. Cheap to clone; the writer stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    url: DbUrl,
+    writer: writer::WriterHandle,
+    reads: Box<dyn ReadPool>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("url", &self.inner.url).finish()
+    }
+}
+
+/// The read side of a backend. Implementations keep a pool of connections.
+pub(crate) trait ReadPool: Send + Sync {
+    fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError>;
+    fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError>;
+    fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError>;
+    fn account_balances(&self, filter: &AccountFilter) -> Result<Vec<HistoryRow>, StoreError>;
+    fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError>;
+    fn verify(&self) -> Result<Vec<Violation>, StoreError>;
+    fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError>;
+}
+
+impl Store {
+    /// Opens the database, applies pending migrations and starts the writer.
+    pub fn open(url: &DbUrl, options: StoreOptions) -> Result<Store, StoreError> {
+        let (writer, reads): (writer::WriterHandle, Box<dyn ReadPool>) = match url {
+            DbUrl::Sqlite(path) => {
+                let (backend, reads) = sqlite::open(path, &options)?;
+                (writer::spawn(backend)?, Box::new(reads))
+            }
+            DbUrl::Postgres(conninfo) => {
+                let (backend, reads) = postgres::open(conninfo, &options)?;
+                (writer::spawn(backend)?, Box::new(reads))
+            }
+        };
+        Ok(Store { inner: Arc::new(Inner { url: url.clone(), writer, reads }) })
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.inner.url
+    }
+
+    /// Creates accounts in one durable commit, one result per event.
+    pub async fn create_accounts(&self, events: Vec<Account>) -> Result<Vec<CreateAccountResult>, StoreError> {
+        self.inner.writer.create_accounts(events)?.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Creates transfers in one durable commit, one result per event.
+    pub async fn create_transfers(&self, events: Vec<Transfer>) -> Result<Vec<CreateTransferResult>, StoreError> {
+        self.inner.writer.create_transfers(events)?.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::create_accounts`] for callers outside an async runtime.
+    pub fn create_accounts_blocking(&self, events: Vec<Account>) -> Result<Vec<CreateAccountResult>, StoreError> {
+        self.inner.writer.create_accounts(events)?.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::create_transfers`] for callers outside an async runtime.
+    pub fn create_transfers_blocking(&self, events: Vec<Transfer>) -> Result<Vec<CreateTransferResult>, StoreError> {
+        self.inner.writer.create_transfers(events)?.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Accounts by id, in the order found; unknown ids are left out.
+    pub fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
+        self.inner.reads.lookup_accounts(ids)
+    }
+
+    /// Transfers by id, in the order found; unknown ids are left out.
+    pub fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError> {
+        self.inner.reads.lookup_transfers(ids)
+    }
+
+    /// An account's transfers by timestamp, at most `filter.limit` (capped at [`QUERY_LIMIT_MAX`]).
+    pub fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError> {
+        self.inner.reads.account_transfers(&capped(filter))
+    }
+
+    /// The balance history of an account created with the `history` flag.
+    pub fn account_balances(&self, filter: &AccountFilter) -> Result<Vec<HistoryRow>, StoreError> {
+        self.inner.reads.account_balances(&capped(filter))
+    }
+
+    /// The accounts that belong to one merchant or bank, oldest first.
+    pub fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError> {
+        self.inner.reads.accounts_of_owner(kind, owner_id, limit.min(QUERY_LIMIT_MAX))
+    }
+
+    /// Recomputes every balance from the transfers and lists what disagrees.
+    pub fn verify(&self) -> Result<Vec<Violation>, StoreError> {
+        self.inner.reads.verify()
+    }
+
+    pub fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.inner.reads.insert_api_key(key)
+    }
+
+    pub fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.inner.reads.find_api_key(secret_sha256)
+    }
+}
+
+fn capped(filter: &AccountFilter) -> AccountFilter {
+    AccountFilter { limit: filter.limit.min(QUERY_LIMIT_MAX), ..filter.clone() }
+}

@@ -1,1 +1,82 @@
-fn main() {}
+//! `chunlei`: the one binary of the relief platform.
+
+mod bench;
+mod keys;
+mod serve;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DB: &str = "sqlite://chunlei.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "chunlei", version, about = "Chunlei (春雷): SME relief platform — ledger, settlement and lending")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Create the database schema, or bring it up to date, and exit.
+    Migrate {
+        #[arg(long, default_value = DEFAULT_DB, env = "CHUNLEI_DB")]
+        db: String,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Ledger maintenance.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Benchmarks; each ends with one `name=value` line.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute every balance from the transfers and check the trial balance and limits.
+    Verify {
+        #[arg(long, default_value = DEFAULT_DB, env = "CHUNLEI_DB")]
+        db: String,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate { db } => open_store(&db).map(|_| ExitCode::SUCCESS),
+        Command::Keys(command) => keys::run(command),
+        Command::Ledger(LedgerCommand::Verify { db }) => verify::run(&db),
+        Command::Bench(command) => bench::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens (and migrates) the store named by a `--db` URL.
+pub fn open_store(db: &str) -> anyhow::Result<chunlei_store::Store> {
+    let url = chunlei_store::DbUrl::parse(db)?;
+    let store = chunlei_store::Store::open(&url, chunlei_store::StoreOptions::default())
+        .map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))?;
+    Ok(store)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHUNLEI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,202 @@
+//! SQLite reads: a small pool of connections, each reading the last committed state.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use crate::codec::{self, id_bytes};
+use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+
+pub(crate) struct SqliteReads {
+    pub(super) path: PathBuf,
+    pub(super) idle: Mutex<Vec<Connection>>,
+    pub(super) idle_max: usize,
+}
+
+impl SqliteReads {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().map_err(|_| StoreError::Corrupt("read pool poisoned".into()))?.pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.idle_max {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+}
+
+/// `(min, max)` timestamps of a filter as inclusive SQL bounds.
+fn bounds(filter: &AccountFilter) -> (i64, i64) {
+    let max = if filter.timestamp_max == 0 { i64::MAX } else { codec::timestamp(filter.timestamp_max) };
+    (codec::timestamp(filter.timestamp_min), max)
+}
+
+impl ReadPool for SqliteReads {
+    fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
+        self.with(|conn| {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id WHERE a.id = ?1"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(a) = stmt.query_row([id_bytes(*id)], |r| Ok(account_row(r))).optional()? {
+                    found.push(a?);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.id = ?1"))?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(t) = stmt.query_row([id_bytes(*id)], |r| Ok(transfer_row(r))).optional()? {
+                    found.push(t?);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError> {
+        if !filter.debits && !filter.credits || filter.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let order = if filter.reversed { "DESC" } else { "ASC" };
+        let side = |column: &str, wanted: bool| {
+            let guard = if wanted { "" } else { "AND 0" };
+            format!(
+                "SELECT * FROM (SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.{column} = ?1 \
+                 AND t.timestamp BETWEEN ?2 AND ?3 {guard} ORDER BY t.timestamp {order} LIMIT ?4)"
+            )
+        };
+        let sql = format!(
+            "{} UNION ALL {} ORDER BY 13 {order} LIMIT ?4",
+            side("debit_account_id", filter.debits),
+            side("credit_account_id", filter.credits)
+        );
+        let (min, max) = bounds(filter);
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![id_bytes(filter.account_id), min, max, filter.limit], |r| Ok(transfer_row(r)))?;
+            rows.map(|row| row?).collect()
+        })
+    }
+
+    fn account_balances(&self, filter: &AccountFilter) -> Result<Vec<HistoryRow>, StoreError> {
+        let order = if filter.reversed { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT timestamp, debits_pending, debits_posted, credits_pending, credits_posted FROM account_balances \
+             WHERE account_id = ?1 AND timestamp BETWEEN ?2 AND ?3 ORDER BY timestamp {order} LIMIT ?4"
+        );
+        let (min, max) = bounds(filter);
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![id_bytes(filter.account_id), min, max, filter.limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
+            })?;
+            rows.map(|row| {
+                let (ts, dp, dpo, cp, cpo) = row?;
+                Ok(HistoryRow {
+                    account_id: filter.account_id,
+                    timestamp: codec::i64_to_u64(ts),
+                    debits_pending: codec::fen(dp)?,
+                    debits_posted: codec::fen(dpo)?,
+                    credits_pending: codec::fen(cp)?,
+                    credits_posted: codec::fen(cpo)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError> {
+        self.with(|conn| {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM account_owners o JOIN accounts a ON a.id = o.account_id \
+                 WHERE o.kind = ?1 AND o.owner_id = ?2 ORDER BY a.timestamp LIMIT ?3"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![kind, owner_id, limit], |r| Ok(account_row(r)))?;
+            rows.map(|row| row?).collect()
+        })
+    }
+
+    fn verify(&self) -> Result<Vec<Violation>, StoreError> {
+        self.with(|conn| {
+            // One read transaction, so accounts and transfers come from the same snapshot.
+            conn.execute_batch("BEGIN")?;
+            let result = verify_in(conn);
+            conn.execute_batch("COMMIT")?;
+            result
+        })
+    }
+
+    fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO api_keys (key_id, secret_sha256, role, merchant_id, bank_id, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key.key_id,
+                    key.secret_sha256.as_slice(),
+                    key.role,
+                    key.merchant_id,
+                    key.bank_id,
+                    codec::timestamp(key.created_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT key_id, role, merchant_id, bank_id, created_at FROM api_keys WHERE secret_sha256 = ?1",
+            )?;
+            let row = stmt
+                .query_row([secret_sha256.as_slice()], |r| {
+                    Ok(ApiKeyRecord {
+                        key_id: r.get(0)?,
+                        secret_sha256: *secret_sha256,
+                        role: r.get(1)?,
+                        merchant_id: r.get(2)?,
+                        bank_id: r.get(3)?,
+                        created_at: codec::i64_to_u64(r.get(4)?),
+                    })
+                })
+                .optional()?;
+            Ok(row)
+        })
+    }
+}
+
+fn verify_in(conn: &Connection) -> Result<Vec<Violation>, StoreError> {
+    let mut recomputed = Recomputed::default();
+    let sql = format!(
+        "SELECT {TRANSFER_COLUMNS}, p.status FROM transfers t LEFT JOIN pending_transfers p ON p.id = t.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let transfer = transfer_row(row)?;
+        let status = row.get::<_, Option<i64>>(13)?.map(codec::status_from).transpose()?;
+        recomputed.add_transfer(&transfer, status);
+    }
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id");
+    let mut stmt = conn.prepare(&sql)?;
+    let accounts: Vec<Account> = stmt.query_map([], |r| Ok(account_row(r)))?.map(|row| row?).collect::<Result<_, _>>()?;
+    Ok(recomputed.check(accounts.iter()))
+}

@@ -1,0 +1,280 @@
+//! The single writer: coalesces concurrent requests into one transaction (group commit).
+//!
+//! Callers enqueue a request and wait on a one-shot reply. The writer thread takes the first
+//! waiting request, then every request already queued behind it up to [`GROUP_EVENTS_MAX`]
+//! events, loads the records they touch, applies them to the engine in arrival order, writes
+//! the changes and commits once. Replies are sent only after the commit, so an acknowledged
+//! request is durable; if the commit fails, every request of the group gets the error and
+//! nothing of the group is applied.
+
+use std::collections::HashSet;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chunlei_ledger::{
+    Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, State, Transfer,
+    TransferFlags,
+};
+use tokio::sync::oneshot;
+
+use crate::StoreError;
+
+/// Events applied in one database transaction at most.
+pub const GROUP_EVENTS_MAX: usize = 4 * BATCH_EVENTS_MAX;
+/// Requests waiting for the writer at most; beyond it callers get [`StoreError::Overloaded`].
+pub const QUEUE_REQUESTS_MAX: usize = 4_096;
+/// Expired pending transfers released per commit at most.
+const EXPIRE_PER_COMMIT_MAX: usize = 8_189;
+/// How often an idle writer wakes to expire pending transfers.
+const EXPIRY_INTERVAL: Duration = Duration::from_millis(500);
+
+type Reply<T> = oneshot::Sender<Result<Vec<T>, StoreError>>;
+
+enum Request {
+    Accounts(Vec<Account>, Reply<CreateAccountResult>),
+    Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
+}
+
+impl Request {
+    fn len(&self) -> usize {
+        match self {
+            Request::Accounts(events, _) => events.len(),
+            Request::Transfers(events, _) => events.len(),
+        }
+    }
+
+    fn fail(self, error: &StoreError) {
+        let error = StoreError::Corrupt(format!("commit failed: {error}"));
+        match self {
+            Request::Accounts(_, reply) => drop(reply.send(Err(error))),
+            Request::Transfers(_, reply) => drop(reply.send(Err(error))),
+        }
+    }
+}
+
+/// One write transaction of a backend.
+pub(crate) trait WriteTx {
+    /// The clock stored with the ledger: no timestamp at or below it may be assigned again.
+    /// On PostgreSQL this also takes the lock that serialises writers of all processes.
+    fn lock_clock(&mut self) -> Result<u64, StoreError>;
+    /// Adds the stored accounts among `ids` to `state.accounts`.
+    fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
+    /// Adds the stored transfers among `ids` to `state.transfers`, with their pending state.
+    fn load_transfers(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
+    /// Pending transfers whose timeout has passed at `now`, oldest first.
+    fn due_pending(&mut self, now: u64, limit: usize) -> Result<Vec<u128>, StoreError>;
+    fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A backend's write side, owned by the writer thread.
+pub(crate) trait WriteBackend: Send + 'static {
+    fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>, StoreError>;
+    /// True when this process is the database's only writer, so loaded accounts stay valid
+    /// between commits (SQLite holds an exclusive lock); false on PostgreSQL, where other
+    /// processes may change balances between our transactions.
+    fn sole_writer(&self) -> bool;
+}
+
+/// The way to the writer thread. Dropping it stops the writer after the queued requests and
+/// waits for it, which releases the database (and SQLite's writer lock) before returning.
+pub(crate) struct WriterHandle {
+    sender: Option<SyncSender<Request>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for WriterHandle {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the ledger writer panicked");
+            }
+        }
+    }
+}
+
+impl WriterHandle {
+    pub(crate) fn create_accounts(
+        &self,
+        events: Vec<Account>,
+    ) -> Result<oneshot::Receiver<Result<Vec<CreateAccountResult>, StoreError>>, StoreError> {
+        check_size(events.len())?;
+        let (reply, receiver) = oneshot::channel();
+        self.send(Request::Accounts(events, reply))?;
+        Ok(receiver)
+    }
+
+    pub(crate) fn create_transfers(
+        &self,
+        events: Vec<Transfer>,
+    ) -> Result<oneshot::Receiver<Result<Vec<CreateTransferResult>, StoreError>>, StoreError> {
+        check_size(events.len())?;
+        let (reply, receiver) = oneshot::channel();
+        self.send(Request::Transfers(events, reply))?;
+        Ok(receiver)
+    }
+
+    fn send(&self, request: Request) -> Result<(), StoreError> {
+        let sender = self.sender.as_ref().ok_or(StoreError::WriterStopped)?;
+        sender.try_send(request).map_err(|e| match e {
+            TrySendError::Full(_) => StoreError::Overloaded,
+            TrySendError::Disconnected(_) => StoreError::WriterStopped,
+        })
+    }
+}
+
+fn check_size(count: usize) -> Result<(), StoreError> {
+    if count > BATCH_EVENTS_MAX {
+        return Err(StoreError::BatchTooLarge { count, max: BATCH_EVENTS_MAX });
+    }
+    Ok(())
+}
+
+pub(crate) fn spawn(backend: impl WriteBackend) -> Result<WriterHandle, StoreError> {
+    let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
+    let thread = thread::Builder::new()
+        .name("ledger-writer".into())
+        .spawn(move || run(backend, receiver))
+        .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
+    Ok(WriterHandle { sender: Some(sender), thread: Some(thread) })
+}
+
+fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
+    let mut state = State::new(0);
+    let mut carry: Option<Request> = None;
+    loop {
+        let first = match carry.take() {
+            Some(request) => Some(request),
+            None => match receiver.recv_timeout(EXPIRY_INTERVAL) {
+                Ok(request) => Some(request),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        let mut group: Vec<Request> = first.into_iter().collect();
+        let mut events: usize = group.iter().map(Request::len).sum();
+        while events < GROUP_EVENTS_MAX {
+            let Ok(next) = receiver.try_recv() else { break };
+            if events + next.len() > GROUP_EVENTS_MAX {
+                carry = Some(next);
+                break;
+            }
+            events += next.len();
+            group.push(next);
+        }
+        match commit_group(&mut backend, &mut state, &group) {
+            Ok(replies) => {
+                for (request, reply) in group.into_iter().zip(replies) {
+                    match (request, reply) {
+                        (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
+                        (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
+                        (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
+                for request in group {
+                    request.fail(&error);
+                }
+            }
+        }
+        state.transfers.clear();
+        state.pending.clear();
+        if !backend.sole_writer() {
+            state.accounts.clear();
+        }
+    }
+}
+
+enum Outcome {
+    Accounts(Vec<CreateAccountResult>),
+    Transfers(Vec<CreateTransferResult>),
+}
+
+fn commit_group(
+    backend: &mut impl WriteBackend,
+    state: &mut State,
+    group: &[Request],
+) -> Result<Vec<Outcome>, StoreError> {
+    let result = try_commit_group(backend, state, group);
+    if result.is_err() {
+        // The in-memory state may hold changes that were never committed: forget all of it.
+        *state = State::new(0);
+    }
+    result
+}
+
+fn try_commit_group(
+    backend: &mut impl WriteBackend,
+    state: &mut State,
+    group: &[Request],
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut tx = backend.begin()?;
+    state.clock = state.clock.max(tx.lock_clock()?);
+    let now = now_ns();
+    let due = tx.due_pending(now, EXPIRE_PER_COMMIT_MAX)?;
+    load_working_set(tx.as_mut(), state, group, &due)?;
+    let expired = state.expire_pending(now, &due);
+    let mut outcomes = Vec::with_capacity(group.len());
+    for request in group {
+        outcomes.push(match request {
+            Request::Accounts(events, _) => Outcome::Accounts(state.create_accounts(now, events)),
+            Request::Transfers(events, _) => Outcome::Transfers(state.create_transfers(now, events)),
+        });
+    }
+    let changes = state.take_changes();
+    if !changes.is_empty() {
+        tx.write(state, &changes)?;
+        tx.commit()?;
+    }
+    if expired > 0 {
+        tracing::info!(expired, "pending transfers expired");
+    }
+    Ok(outcomes)
+}
+
+/// Loads every stored record the group and the due expiries can touch.
+fn load_working_set(
+    tx: &mut dyn WriteTx,
+    state: &mut State,
+    group: &[Request],
+    due: &[u128],
+) -> Result<(), StoreError> {
+    let mut transfer_ids: HashSet<u128> = due.iter().copied().collect();
+    let mut account_ids: HashSet<u128> = HashSet::new();
+    for request in group {
+        match request {
+            Request::Accounts(events, _) => account_ids.extend(events.iter().map(|a| a.id)),
+            Request::Transfers(events, _) => {
+                for t in events {
+                    transfer_ids.insert(t.id);
+                    if t.pending_id != 0 {
+                        transfer_ids.insert(t.pending_id);
+                    }
+                    account_ids.insert(t.debit_account_id);
+                    account_ids.insert(t.credit_account_id);
+                }
+            }
+        }
+    }
+    let transfer_ids: Vec<u128> = transfer_ids.into_iter().filter(|id| *id != 0).collect();
+    tx.load_transfers(&transfer_ids, state)?;
+    for t in state.transfers.values() {
+        if t.flags.contains(TransferFlags::PENDING) {
+            account_ids.insert(t.debit_account_id);
+            account_ids.insert(t.credit_account_id);
+        }
+    }
+    let missing: Vec<u128> =
+        account_ids.into_iter().filter(|id| *id != 0 && !state.accounts.contains_key(id)).collect();
+    tx.load_accounts(&missing, state)
+}
+
+/// Nanoseconds since the Unix epoch; the engine keeps timestamps strictly increasing even if
+/// the wall clock steps back.
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
