@@ -8,6 +8,7 @@
 mod codec;
 mod postgres;
 mod sqlite;
+pub mod testing;
 mod url;
 mod writer;
 

@@ -1,0 +1,116 @@
+//! Fresh databases for tests, on every backend this machine offers.
+//!
+//! SQLite always; PostgreSQL when `CHUNLEI_TEST_POSTGRES_URL` names a server (a URL whose
+//! user may create databases). With `CHUNLEI_REQUIRE_POSTGRES=1` (as CI sets it) a missing
+//! URL is an error rather than a silent skip.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::DbUrl;
+
+/// A database that exists for one test and is removed when dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    pub url: DbUrl,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Files(PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("chunlei_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 1_000_000_000)
+}
+
+impl TestDb {
+    /// A new SQLite file in the system's temporary directory.
+    pub fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique_name());
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot create test directory {}: {e}", dir.display());
+        }
+        TestDb { url: DbUrl::Sqlite(dir.join("ledger.db")), cleanup: Cleanup::Files(dir) }
+    }
+
+    /// A new, empty PostgreSQL database on the server `admin_url` points at.
+    pub fn postgres(admin_url: &str) -> TestDb {
+        let name = unique_name();
+        let mut admin = match postgres::Client::connect(admin_url, postgres::NoTls) {
+            Ok(client) => client,
+            Err(e) => panic!("cannot connect to {}: {e}", DbUrl::redact(admin_url)),
+        };
+        if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
+            panic!("cannot create test database {name}: {e}");
+        }
+        TestDb { url: DbUrl::Postgres(with_database(admin_url, &name)), cleanup: Cleanup::Database { admin_url: admin_url.to_owned(), name } }
+    }
+
+    /// One fresh database per available backend.
+    pub fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite()];
+        if let Some(url) = postgres_url() {
+            dbs.push(TestDb::postgres(&url));
+        }
+        dbs
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.url, DbUrl::Postgres(_))
+    }
+
+    /// The URL as a `--db` argument.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DbUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DbUrl::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+/// The PostgreSQL server for tests, if any; panics when one is required but not given.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("CHUNLEI_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CHUNLEI_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("CHUNLEI_REQUIRE_POSTGRES=1 but CHUNLEI_TEST_POSTGRES_URL is not set: PostgreSQL tests would be skipped")
+        }
+        _ => None,
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Files(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(mut admin) = postgres::Client::connect(admin_url, postgres::NoTls) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
