@@ -12,7 +12,7 @@ mod types;
 mod verify;
 
 pub use codes::{CreateAccountResult, CreateTransferResult};
-pub use engine::{Changes, HistoryRow, State};
+pub use engine::{Changes, HistoryRow, IdMap, IdSet, State};
 pub use fen::Fen;
 pub use types::{
     Account, AccountFlags, BATCH_EVENTS_MAX, ID_INT_MAX, Owner, OwnerKind, PendingInfo,

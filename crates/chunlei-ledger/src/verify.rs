@@ -1,13 +1,13 @@
 //! Recomputing every balance from the transfers, and the checks `ledger verify` reports.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::{Account, AccountFlags, PendingStatus, Transfer, TransferFlags};
+use crate::{Account, AccountFlags, IdMap, IdSet, PendingStatus, Transfer, TransferFlags};
 
 /// Balances summed from transfers, in `u128` so that no sum of valid amounts can overflow.
 #[derive(Debug, Default)]
 pub struct Recomputed {
-    balances: HashMap<u128, [u128; 4]>,
+    balances: IdMap<[u128; 4]>,
 }
 
 /// One way the stored ledger disagrees with itself.
@@ -67,7 +67,7 @@ impl Recomputed {
     pub fn check<'a>(self, accounts: impl IntoIterator<Item = &'a Account>) -> Vec<Violation> {
         let mut violations = Vec::new();
         let mut totals: BTreeMap<u32, [u128; 4]> = BTreeMap::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = IdSet::default();
         for a in accounts {
             seen.insert(a.id);
             let stored = [

@@ -4,7 +4,8 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chunlei_ledger::{Account, Changes, Owner, OwnerKind, PendingInfo, State, Transfer};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -22,11 +23,22 @@ const TRANSFER_COLUMNS: &str = "t.id, t.debit_account_id, t.credit_account_id, t
     t.pending_id, t.user_data_128, t.user_data_64, t.user_data_32, t.timeout_s, t.ledger, t.code, \
     t.flags, t.timestamp";
 
-pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<(SqliteWriter, SqliteReads), StoreError> {
+pub(crate) fn open(
+    path: &Path,
+    options: &StoreOptions,
+) -> Result<(SqliteWriter, SqliteReads), StoreError> {
     let lock_path = lock_path(path);
-    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
-        StoreError::BadUrl(format!("cannot open lock file {}: {e}", lock_path.display()))
-    })?;
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            StoreError::BadUrl(format!(
+                "cannot open lock file {}: {e}",
+                lock_path.display()
+            ))
+        })?;
     lock.try_lock().map_err(|_| {
         StoreError::BadUrl(format!(
             "{} is in use by another chunlei process (SQLite allows one writer; use PostgreSQL for several)",
@@ -34,9 +46,31 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<(SqliteWriter,
         ))
     })?;
     let mut conn = connect(path)?;
+    // The checkpointer thread copies the WAL into the database file, off the writer's path.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
-    let reads = SqliteReads { path: path.to_owned(), idle: Mutex::new(Vec::new()), idle_max: options.read_pool_max };
-    Ok((SqliteWriter { conn, _lock: lock }, reads))
+    let checkpointer = Checkpointer::start(path)?;
+    let max_id: Option<Vec<u8>> =
+        conn.query_row("SELECT max(id) FROM transfers", [], |r| r.get(0))?;
+    let max_transfer_id = max_id.map_or(Ok(0), |bytes| id_from(&bytes))?;
+    let postings = SharedPostings::default();
+    postings::lock(&postings).rebuild(&conn)?;
+    let reads = SqliteReads {
+        path: path.to_owned(),
+        idle: Mutex::new(Vec::new()),
+        idle_max: options.read_pool_max,
+        postings: postings.clone(),
+    };
+    Ok((
+        SqliteWriter {
+            conn,
+            postings,
+            max_transfer_id,
+            _checkpointer: checkpointer,
+            _lock: lock,
+        },
+        reads,
+    ))
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -53,8 +87,6 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -262_144)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Checkpoints run less often and in larger steps; the WAL is still bounded by them.
-    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -64,11 +96,18 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")?;
     for (version, sql) in MIGRATIONS {
         let applied: Option<i64> = tx
-            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
             .optional()?;
         if applied.is_none() {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES (?1)", [version])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES (?1)",
+                [version],
+            )?;
             tracing::info!(version, "applied SQLite migration");
         }
     }
@@ -78,13 +117,79 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 
 pub(crate) struct SqliteWriter {
     conn: Connection,
+    postings: SharedPostings,
+    /// The largest committed transfer id. A transfer id above it cannot exist, so the writer
+    /// skips the lookup: with time-ordered ids (recommended to clients) that is nearly every
+    /// new transfer.
+    max_transfer_id: u128,
+    _checkpointer: Checkpointer,
     _lock: File,
+}
+
+/// A thread that checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own connection, so
+/// the writer's commits never pay for copying pages into the database file. PASSIVE
+/// checkpoints neither wait for nor block the writer or the readers.
+struct Checkpointer {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let conn = connect(path)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_INTERVAL);
+                    if let Err(error) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(%error, "WAL checkpoint failed");
+                    }
+                }
+                // Leave a short WAL behind on a clean shutdown.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl WriteBackend for SqliteWriter {
     fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Box::new(SqliteTx { tx }))
+        {
+            let mut postings = postings::lock(&self.postings);
+            if postings.is_stale() {
+                postings.rebuild(&self.conn)?;
+            }
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteTx {
+            tx: Some(tx),
+            postings: &self.postings,
+            trim: None,
+            max_transfer_id: &mut self.max_transfer_id,
+            written_max_id: 0,
+        }))
     }
 
     fn sole_writer(&self) -> bool {
@@ -93,12 +198,40 @@ impl WriteBackend for SqliteWriter {
 }
 
 struct SqliteTx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    /// `None` only after commit.
+    tx: Option<rusqlite::Transaction<'c>>,
+    postings: &'c SharedPostings,
+    /// Set once the transaction has appended to the in-memory lists.
+    trim: Option<Trim>,
+    max_transfer_id: &'c mut u128,
+    /// The largest transfer id this transaction writes; becomes `max_transfer_id` on commit.
+    written_max_id: u128,
+}
+
+impl SqliteTx<'_> {
+    fn tx(&self) -> Result<&rusqlite::Transaction<'_>, StoreError> {
+        self.tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.trim.is_some() {
+            // Rolled back after appending: the lists hold entries that never committed.
+            postings::lock(self.postings).mark_stale();
+        }
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
     fn lock_clock(&mut self) -> Result<u64, StoreError> {
-        let ts: i64 = self.tx.query_row("SELECT timestamp FROM ledger_clock WHERE singleton = 1", [], |r| r.get(0))?;
+        let ts: i64 = self.tx()?.query_row(
+            "SELECT timestamp FROM ledger_clock WHERE singleton = 1",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(codec::i64_to_u64(ts))
     }
 
@@ -106,9 +239,12 @@ impl WriteTx for SqliteTx<'_> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id WHERE a.id = ?1"
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.tx()?.prepare_cached(&sql)?;
         for id in ids {
-            if let Some(account) = stmt.query_row([id_bytes(*id)], |r| Ok(account_row(r))).optional()? {
+            if let Some(account) = stmt
+                .query_row([id_bytes(*id)], |r| Ok(account_row(r)))
+                .optional()?
+            {
                 state.accounts.insert(*id, account?);
             }
         }
@@ -120,14 +256,24 @@ impl WriteTx for SqliteTx<'_> {
             "SELECT {TRANSFER_COLUMNS}, p.status, p.expires_at FROM transfers t \
              LEFT JOIN pending_transfers p ON p.id = t.id WHERE t.id = ?1"
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        for id in ids {
+        let max_id = *self.max_transfer_id;
+        let mut stmt = self.tx()?.prepare_cached(&sql)?;
+        for id in ids.iter().filter(|id| **id <= max_id) {
             let row = stmt
-                .query_row([id_bytes(*id)], |r| Ok((transfer_row(r), r.get::<_, Option<i64>>(13)?, r.get::<_, Option<i64>>(14)?)))
+                .query_row([id_bytes(*id)], |r| {
+                    Ok((
+                        transfer_row(r),
+                        r.get::<_, Option<i64>>(13)?,
+                        r.get::<_, Option<i64>>(14)?,
+                    ))
+                })
                 .optional()?;
             if let Some((transfer, status, expires_at)) = row {
                 if let (Some(status), Some(expires_at)) = (status, expires_at) {
-                    let info = PendingInfo { status: codec::status_from(status)?, expires_at: codec::i64_to_u64(expires_at) };
+                    let info = PendingInfo {
+                        status: codec::status_from(status)?,
+                        expires_at: codec::i64_to_u64(expires_at),
+                    };
                     state.pending.insert(*id, info);
                 }
                 state.transfers.insert(*id, transfer?);
@@ -137,28 +283,38 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn due_pending(&mut self, now: u64, limit: usize) -> Result<Vec<u128>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx()?.prepare_cached(
             "SELECT id FROM pending_transfers WHERE status = 0 AND expires_at > 0 AND expires_at <= ?1 \
              ORDER BY expires_at LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![codec::timestamp(now), limit], |r| r.get::<_, Vec<u8>>(0))?;
+        let rows = stmt.query_map(params![codec::timestamp(now), limit], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })?;
         rows.map(|bytes| id_from(&bytes?)).collect()
     }
 
     fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError> {
-        write_accounts(&self.tx, state, changes)?;
-        write_transfers(&self.tx, state, changes)?;
-        let mut pending = self.tx.prepare_cached(
+        let tx = self
+            .tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))?;
+        write_accounts(tx, state, changes)?;
+        write_transfers(tx, state, changes)?;
+        let mut pending = tx.prepare_cached(
             "INSERT INTO pending_transfers (id, status, expires_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (id) DO UPDATE SET status = excluded.status",
         )?;
         for id in &changes.pending_updated {
             if let Some(info) = state.pending.get(id) {
-                pending.execute(params![id_bytes(*id), codec::status_code(info.status), codec::timestamp(info.expires_at)])?;
+                pending.execute(params![
+                    id_bytes(*id),
+                    codec::status_code(info.status),
+                    codec::timestamp(info.expires_at)
+                ])?;
             }
         }
-        let mut history = self.tx.prepare_cached(
+        let mut history = tx.prepare_cached(
             "INSERT OR REPLACE INTO account_balances (account_id, timestamp, debits_pending, debits_posted, \
              credits_pending, credits_posted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -172,23 +328,50 @@ impl WriteTx for SqliteTx<'_> {
                 h.credits_posted.as_i64()
             ])?;
         }
-        self.tx.execute("UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1", [codec::timestamp(state.clock)])?;
+        tx.execute(
+            "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
+            [codec::timestamp(state.clock)],
+        )?;
+        self.written_max_id = changes.transfers_created.iter().copied().max().unwrap_or(0);
+        let created = changes
+            .transfers_created
+            .iter()
+            .filter_map(|id| state.transfers.get(id));
+        let entries = created.map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
+        let mut postings = postings::lock(self.postings);
+        // Mark first: if appending fails halfway, the lists are rebuilt before the next write.
+        self.trim = Some(Trim::default());
+        self.trim = Some(postings.append(tx, entries, state.clock)?);
         Ok(())
     }
 
-    fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit()?;
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let tx = self
+            .tx
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))?;
+        tx.commit()?;
+        *self.max_transfer_id = (*self.max_transfer_id).max(self.written_max_id);
+        if let Some(trim) = self.trim.take() {
+            postings::lock(self.postings).trim(trim);
+        }
         Ok(())
     }
 }
 
-fn write_accounts(tx: &rusqlite::Transaction<'_>, state: &State, changes: &Changes) -> Result<(), StoreError> {
+fn write_accounts(
+    tx: &rusqlite::Transaction<'_>,
+    state: &State,
+    changes: &Changes,
+) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO accounts (id, debits_pending, debits_posted, credits_pending, credits_posted, \
          user_data_128, user_data_64, user_data_32, ledger, code, flags, timestamp) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let mut owner = tx.prepare_cached("INSERT INTO account_owners (account_id, kind, owner_id) VALUES (?1, ?2, ?3)")?;
+    let mut owner = tx.prepare_cached(
+        "INSERT INTO account_owners (account_id, kind, owner_id) VALUES (?1, ?2, ?3)",
+    )?;
     for id in &changes.accounts_created {
         let a = account_in(state, *id)?;
         insert.execute(params![
@@ -226,14 +409,21 @@ fn write_accounts(tx: &rusqlite::Transaction<'_>, state: &State, changes: &Chang
     Ok(())
 }
 
-fn write_transfers(tx: &rusqlite::Transaction<'_>, state: &State, changes: &Changes) -> Result<(), StoreError> {
+fn write_transfers(
+    tx: &rusqlite::Transaction<'_>,
+    state: &State,
+    changes: &Changes,
+) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, pending_id, user_data_128, \
          user_data_64, user_data_32, timeout_s, ledger, code, flags, timestamp) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for id in &changes.transfers_created {
-        let t = state.transfers.get(id).ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))?;
+        let t = state
+            .transfers
+            .get(id)
+            .ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))?;
         insert.execute(params![
             id_bytes(t.id),
             id_bytes(t.debit_account_id),
@@ -254,7 +444,10 @@ fn write_transfers(tx: &rusqlite::Transaction<'_>, state: &State, changes: &Chan
 }
 
 fn account_in(state: &State, id: u128) -> Result<&Account, StoreError> {
-    state.accounts.get(&id).ok_or_else(|| StoreError::Corrupt(format!("changed account {id} missing")))
+    state
+        .accounts
+        .get(&id)
+        .ok_or_else(|| StoreError::Corrupt(format!("changed account {id} missing")))
 }
 
 /// Zero ids and zero user data are stored as NULL, which keeps rows short.
@@ -271,7 +464,8 @@ fn account_row(r: &Row<'_>) -> Result<Account, StoreError> {
     let kind: Option<String> = r.get(12)?;
     let owner = match kind {
         Some(kind) => Owner {
-            kind: OwnerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
+            kind: OwnerKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
             id: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
         },
         None => Owner::platform(),
@@ -295,7 +489,8 @@ fn account_row(r: &Row<'_>) -> Result<Account, StoreError> {
 
 fn transfer_row(r: &Row<'_>) -> Result<Transfer, StoreError> {
     let get_i = |i: usize| -> Result<i64, StoreError> { Ok(r.get::<_, i64>(i)?) };
-    let get_b = |i: usize| -> Result<Option<Vec<u8>>, StoreError> { Ok(r.get::<_, Option<Vec<u8>>>(i)?) };
+    let get_b =
+        |i: usize| -> Result<Option<Vec<u8>>, StoreError> { Ok(r.get::<_, Option<Vec<u8>>>(i)?) };
     Ok(Transfer {
         id: opt_id_from(get_b(0)?)?,
         debit_account_id: opt_id_from(get_b(1)?)?,
@@ -313,5 +508,7 @@ fn transfer_row(r: &Row<'_>) -> Result<Transfer, StoreError> {
     })
 }
 
+mod postings;
 mod reads;
+use postings::{SharedPostings, Trim};
 pub(crate) use reads::SqliteReads;

@@ -7,14 +7,13 @@
 //! request is durable; if the commit fails, every request of the group gets the error and
 //! nothing of the group is applied.
 
-use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chunlei_ledger::{
-    Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, State, Transfer,
-    TransferFlags,
+    Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, IdSet, State,
+    Transfer, TransferFlags,
 };
 use tokio::sync::oneshot;
 
@@ -127,7 +126,10 @@ impl WriterHandle {
 
 fn check_size(count: usize) -> Result<(), StoreError> {
     if count > BATCH_EVENTS_MAX {
-        return Err(StoreError::BatchTooLarge { count, max: BATCH_EVENTS_MAX });
+        return Err(StoreError::BatchTooLarge {
+            count,
+            max: BATCH_EVENTS_MAX,
+        });
     }
     Ok(())
 }
@@ -138,7 +140,10 @@ pub(crate) fn spawn(backend: impl WriteBackend) -> Result<WriterHandle, StoreErr
         .name("ledger-writer".into())
         .spawn(move || run(backend, receiver))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
-    Ok(WriterHandle { sender: Some(sender), thread: Some(thread) })
+    Ok(WriterHandle {
+        sender: Some(sender),
+        thread: Some(thread),
+    })
 }
 
 fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
@@ -222,7 +227,9 @@ fn try_commit_group(
     for request in group {
         outcomes.push(match request {
             Request::Accounts(events, _) => Outcome::Accounts(state.create_accounts(now, events)),
-            Request::Transfers(events, _) => Outcome::Transfers(state.create_transfers(now, events)),
+            Request::Transfers(events, _) => {
+                Outcome::Transfers(state.create_transfers(now, events))
+            }
         });
     }
     let changes = state.take_changes();
@@ -243,8 +250,8 @@ fn load_working_set(
     group: &[Request],
     due: &[u128],
 ) -> Result<(), StoreError> {
-    let mut transfer_ids: HashSet<u128> = due.iter().copied().collect();
-    let mut account_ids: HashSet<u128> = HashSet::new();
+    let mut transfer_ids: IdSet = due.iter().copied().collect();
+    let mut account_ids = IdSet::default();
     for request in group {
         match request {
             Request::Accounts(events, _) => account_ids.extend(events.iter().map(|a| a.id)),
@@ -268,13 +275,17 @@ fn load_working_set(
             account_ids.insert(t.credit_account_id);
         }
     }
-    let missing: Vec<u128> =
-        account_ids.into_iter().filter(|id| *id != 0 && !state.accounts.contains_key(id)).collect();
+    let missing: Vec<u128> = account_ids
+        .into_iter()
+        .filter(|id| *id != 0 && !state.accounts.contains_key(id))
+        .collect();
     tx.load_accounts(&missing, state)
 }
 
 /// Nanoseconds since the Unix epoch; the engine keeps timestamps strictly increasing even if
 /// the wall clock steps back.
 fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

@@ -334,10 +334,19 @@ impl State {
                 credits_pending: a.credits_pending,
                 credits_posted: a.credits_posted,
             };
-            // One row per account and timestamp: a later change at the same instant replaces it.
-            match self.changes.history.last_mut() {
-                Some(last) if last.account_id == id && last.timestamp == ts => *last = row,
-                _ => self.changes.history.push(row),
+            // One row per account and timestamp: a later change by the same event (a post
+            // releases the pending amount, then adds the posted one) replaces it. The rows of
+            // this timestamp are the last ones, since timestamps only grow.
+            let same = self
+                .changes
+                .history
+                .iter_mut()
+                .rev()
+                .take_while(|r| r.timestamp == ts)
+                .find(|r| r.account_id == id);
+            match same {
+                Some(earlier) => *earlier = row,
+                None => self.changes.history.push(row),
             }
         }
     }

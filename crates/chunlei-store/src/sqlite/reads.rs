@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::postings::{self, SharedPostings};
 use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
 use crate::codec::{self, id_bytes};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
@@ -14,11 +15,19 @@ pub(crate) struct SqliteReads {
     pub(super) path: PathBuf,
     pub(super) idle: Mutex<Vec<Connection>>,
     pub(super) idle_max: usize,
+    pub(super) postings: SharedPostings,
 }
 
 impl SqliteReads {
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let pooled = self.idle.lock().map_err(|_| StoreError::Corrupt("read pool poisoned".into()))?.pop();
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::Corrupt("read pool poisoned".into()))?
+            .pop();
         let conn = match pooled {
             Some(conn) => conn,
             None => connect(&self.path)?,
@@ -35,7 +44,11 @@ impl SqliteReads {
 
 /// `(min, max)` timestamps of a filter as inclusive SQL bounds.
 fn bounds(filter: &AccountFilter) -> (i64, i64) {
-    let max = if filter.timestamp_max == 0 { i64::MAX } else { codec::timestamp(filter.timestamp_max) };
+    let max = if filter.timestamp_max == 0 {
+        i64::MAX
+    } else {
+        codec::timestamp(filter.timestamp_max)
+    };
     (codec::timestamp(filter.timestamp_min), max)
 }
 
@@ -58,10 +71,15 @@ impl ReadPool for SqliteReads {
 
     fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError> {
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached(&format!("SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.id = ?1"))?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.id = ?1"
+            ))?;
             let mut found = Vec::with_capacity(ids.len());
             for id in ids {
-                if let Some(t) = stmt.query_row([id_bytes(*id)], |r| Ok(transfer_row(r))).optional()? {
+                if let Some(t) = stmt
+                    .query_row([id_bytes(*id)], |r| Ok(transfer_row(r)))
+                    .optional()?
+                {
                     found.push(t?);
                 }
             }
@@ -73,24 +91,14 @@ impl ReadPool for SqliteReads {
         if !filter.debits && !filter.credits || filter.limit == 0 {
             return Ok(Vec::new());
         }
-        let order = if filter.reversed { "DESC" } else { "ASC" };
-        let side = |column: &str, wanted: bool| {
-            let guard = if wanted { "" } else { "AND 0" };
-            format!(
-                "SELECT * FROM (SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.{column} = ?1 \
-                 AND t.timestamp BETWEEN ?2 AND ?3 {guard} ORDER BY t.timestamp {order} LIMIT ?4)"
-            )
-        };
-        let sql = format!(
-            "{} UNION ALL {} ORDER BY 13 {order} LIMIT ?4",
-            side("debit_account_id", filter.debits),
-            side("credit_account_id", filter.credits)
-        );
-        let (min, max) = bounds(filter);
+        // Copy the in-memory entries before reading the database: entries leave memory only
+        // after their chunk committed, so together the two miss nothing.
+        let recent = postings::lock(&self.postings).entries(filter.account_id);
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![id_bytes(filter.account_id), min, max, filter.limit], |r| Ok(transfer_row(r)))?;
-            rows.map(|row| row?).collect()
+            conn.execute_batch("BEGIN")?;
+            let result = account_transfers_in(conn, filter, recent);
+            conn.execute_batch("COMMIT")?;
+            result
         })
     }
 
@@ -103,9 +111,18 @@ impl ReadPool for SqliteReads {
         let (min, max) = bounds(filter);
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![id_bytes(filter.account_id), min, max, filter.limit], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
-            })?;
+            let rows = stmt.query_map(
+                params![id_bytes(filter.account_id), min, max, filter.limit],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                },
+            )?;
             rows.map(|row| {
                 let (ts, dp, dpo, cp, cpo) = row?;
                 Ok(HistoryRow {
@@ -121,7 +138,12 @@ impl ReadPool for SqliteReads {
         })
     }
 
-    fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError> {
+    fn accounts_of_owner(
+        &self,
+        kind: &str,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
         self.with(|conn| {
             let sql = format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM account_owners o JOIN accounts a ON a.id = o.account_id \
@@ -192,11 +214,104 @@ fn verify_in(conn: &Connection) -> Result<Vec<Violation>, StoreError> {
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let transfer = transfer_row(row)?;
-        let status = row.get::<_, Option<i64>>(13)?.map(codec::status_from).transpose()?;
+        let status = row
+            .get::<_, Option<i64>>(13)?
+            .map(codec::status_from)
+            .transpose()?;
         recomputed.add_transfer(&transfer, status);
     }
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id");
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id"
+    );
     let mut stmt = conn.prepare(&sql)?;
-    let accounts: Vec<Account> = stmt.query_map([], |r| Ok(account_row(r)))?.map(|row| row?).collect::<Result<_, _>>()?;
+    let accounts: Vec<Account> = stmt
+        .query_map([], |r| Ok(account_row(r)))?
+        .map(|row| row?)
+        .collect::<Result<_, _>>()?;
     Ok(recomputed.check(accounts.iter()))
+}
+
+/// Walks the account's timestamps in the requested order (stored chunks and the in-memory
+/// tail, skipping the overlap), fetching each transfer by its timestamp until `limit`.
+fn account_transfers_in(
+    conn: &Connection,
+    filter: &AccountFilter,
+    recent: Vec<u64>,
+) -> Result<Vec<Transfer>, StoreError> {
+    let (min, max) = bounds(filter);
+    let (min, max) = (codec::i64_to_u64(min), codec::i64_to_u64(max));
+    let account = id_bytes(filter.account_id);
+    let mut fetch = conn.prepare_cached(&format!(
+        "SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.timestamp = ?1"
+    ))?;
+    let mut found: Vec<Transfer> = Vec::new();
+    let mut last: Option<u64> = None;
+    let limit = filter.limit as usize;
+    // Returns false once the walk can stop.
+    let mut visit = |ts: u64| -> Result<bool, StoreError> {
+        let in_order = last.is_none_or(|l| if filter.reversed { ts < l } else { ts > l });
+        if !in_order || ts < min || ts > max {
+            return Ok(!(if filter.reversed { ts < min } else { ts > max }));
+        }
+        last = Some(ts);
+        if let Some(t) = fetch
+            .query_row([codec::timestamp(ts)], |r| Ok(transfer_row(r)))
+            .optional()?
+        {
+            let t = t?;
+            let wanted = (filter.debits && t.debit_account_id == filter.account_id)
+                || (filter.credits && t.credit_account_id == filter.account_id);
+            if wanted {
+                found.push(t);
+            }
+        }
+        Ok(found.len() < limit)
+    };
+    if filter.reversed {
+        for ts in recent.iter().rev() {
+            if !visit(*ts)? {
+                return Ok(found);
+            }
+        }
+        let top: i64 = conn
+            .query_row(
+                "SELECT last_ts FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts >= ?2 ORDER BY last_ts LIMIT 1",
+                params![account, codec::timestamp(max)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(i64::MAX);
+        let mut chunks = conn.prepare_cached(
+            "SELECT timestamps FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts <= ?2 ORDER BY last_ts DESC",
+        )?;
+        let mut rows = chunks.query(params![account, top])?;
+        while let Some(row) = rows.next()? {
+            for ts in postings::decode(&row.get::<_, Vec<u8>>(0)?)?
+                .into_iter()
+                .rev()
+            {
+                if !visit(ts)? {
+                    return Ok(found);
+                }
+            }
+        }
+    } else {
+        let mut chunks = conn.prepare_cached(
+            "SELECT timestamps FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts >= ?2 ORDER BY last_ts",
+        )?;
+        let mut rows = chunks.query(params![account, codec::timestamp(min)])?;
+        while let Some(row) = rows.next()? {
+            for ts in postings::decode(&row.get::<_, Vec<u8>>(0)?)? {
+                if !visit(ts)? {
+                    return Ok(found);
+                }
+            }
+        }
+        for ts in recent {
+            if !visit(ts)? {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(found)
 }

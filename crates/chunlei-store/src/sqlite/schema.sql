@@ -39,8 +39,16 @@ CREATE TABLE transfers (
     code INTEGER NOT NULL,
     flags INTEGER NOT NULL
 );
-CREATE INDEX transfers_by_debit ON transfers (debit_account_id, timestamp);
-CREATE INDEX transfers_by_credit ON transfers (credit_account_id, timestamp);
+
+-- Each account's transfer timestamps, in chunks. Written only when a chunk fills up (and at
+-- every checkpoint), so a commit touches a few pages instead of one page per account; the
+-- entries since the last checkpoint are rebuilt from `transfers` when the store opens.
+CREATE TABLE account_transfer_chunks (
+    account_id BLOB NOT NULL,
+    last_ts INTEGER NOT NULL,
+    timestamps BLOB NOT NULL,
+    PRIMARY KEY (account_id, last_ts)
+) WITHOUT ROWID;
 
 -- 0 pending, 1 posted, 2 voided, 3 expired.
 CREATE TABLE pending_transfers (
@@ -60,11 +68,14 @@ CREATE TABLE account_balances (
     PRIMARY KEY (account_id, timestamp)
 ) WITHOUT ROWID;
 
+-- `chunks_through`: every transfer with a timestamp at or below it is in
+-- account_transfer_chunks.
 CREATE TABLE ledger_clock (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    timestamp INTEGER NOT NULL
+    timestamp INTEGER NOT NULL,
+    chunks_through INTEGER NOT NULL
 );
-INSERT INTO ledger_clock (singleton, timestamp) VALUES (1, 0);
+INSERT INTO ledger_clock (singleton, timestamp, chunks_through) VALUES (1, 0, 0);
 
 CREATE TABLE api_keys (
     key_id TEXT PRIMARY KEY,
