@@ -1,1 +1,124 @@
-//! placeholder
+//! The HTTP edge of Chunlei: the JSON API under `/api/v1`, its authentication and its
+//! authorisation.
+//!
+//! Only this crate speaks JSON and HTTP. It converts between the wire format ([`wire`]) and
+//! the ledger's types, asks the [`Store`] to apply or read them, and maps every failure to
+//! one error shape in one place ([`ApiError`]). Who is calling is established by [`auth`];
+//! what they may do is decided by [`access::authorize`].
+//!
+//! Routes:
+//!
+//! - `GET  /healthz` (no key)
+//! - `POST /api/v1/accounts`, `POST /api/v1/transfers`: create a batch, one result per event
+//! - `GET  /api/v1/accounts/{id}`, `GET /api/v1/transfers/{id}`
+//! - `POST /api/v1/accounts/lookup`, `POST /api/v1/transfers/lookup`: `{"ids":[…]}`
+//! - `GET  /api/v1/accounts/{id}/transfers`, `GET /api/v1/accounts/{id}/balances`
+
+pub mod access;
+mod api;
+pub mod auth;
+mod body;
+mod error;
+mod party;
+mod wire;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use chunlei_store::{Store, StoreError};
+use tokio::net::TcpListener;
+
+pub use body::BODY_BYTES_MAX;
+pub use error::ApiError;
+pub use party::PartyId;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The whole application: every route, its limits and its fallbacks.
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/v1/accounts", post(api::create_accounts))
+        .route("/api/v1/accounts/lookup", post(api::lookup_accounts))
+        .route("/api/v1/accounts/{id}", get(api::get_account))
+        .route(
+            "/api/v1/accounts/{id}/transfers",
+            get(api::account_transfers),
+        )
+        .route("/api/v1/accounts/{id}/balances", get(api::account_balances))
+        .route("/api/v1/transfers", post(api::create_transfers))
+        .route("/api/v1/transfers/lookup", post(api::lookup_transfers))
+        .route("/api/v1/transfers/{id}", get(api::get_transfer))
+        .fallback(api::route_not_found)
+        // Applies to the routes above, so it must come after them.
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(AppState { store })
+}
+
+/// Serves the application on `listener` until SIGINT or SIGTERM, then finishes the requests
+/// in flight and returns.
+pub async fn serve(store: Store, listener: TcpListener) -> std::io::Result<()> {
+    serve_until(store, listener, shutdown_signal()).await
+}
+
+/// [`serve`] until `shutdown` completes.
+pub async fn serve_until(
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = store.clone();
+    let served = axum::serve(listener, router(store))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    // A store on PostgreSQL holds synchronous clients whose drop blocks on a runtime of their
+    // own, which panics on an async thread. Should this be the last handle, release it on a
+    // blocking thread.
+    let _ = tokio::task::spawn_blocking(move || drop(handle)).await;
+    served
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C; stop the server with SIGTERM");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut signals) => {
+                signals.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM; stop the server with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted; finishing requests in flight"),
+        () = terminate => tracing::info!("terminated; finishing requests in flight"),
+    }
+}
+
+/// Runs a synchronous store call off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let joined = tokio::task::spawn_blocking(call).await;
+    let result = joined.map_err(|e| ApiError::Internal(format!("a database task failed: {e}")))?;
+    Ok(result?)
+}

@@ -1,0 +1,81 @@
+//! Authorisation: what a [`Principal`] may do, decided in [`authorize`] and nowhere else.
+//!
+//! Every handler describes what it is about to do as an [`Action`] and calls `authorize`
+//! before doing it. Denied reads answer 404, exactly as for records that do not exist, so a
+//! merchant cannot probe for the ids of other merchants' accounts; denied writes answer 403.
+
+use chunlei_ledger::{Account, Owner, OwnerKind, Transfer};
+
+use crate::auth::{Principal, Role};
+use crate::{ApiError, PartyId};
+
+/// Something a request wants to do.
+#[derive(Clone, Copy, Debug)]
+pub enum Action<'a> {
+    CreateAccounts,
+    CreateTransfers,
+    /// Read an account, its transfers or its balance history.
+    ReadAccount(&'a Account),
+    /// Read a transfer. For merchants and banks the owners of its accounts decide; `None`
+    /// where an account is not stored, which grants them nothing.
+    ReadTransfer {
+        transfer: &'a Transfer,
+        debit_owner: Option<&'a Owner>,
+        credit_owner: Option<&'a Owner>,
+    },
+}
+
+/// `Ok` when `principal` may perform `action`; otherwise the error to answer with.
+pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiError> {
+    let role = &principal.role;
+    let allowed = match action {
+        Action::CreateAccounts | Action::CreateTransfers => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(_) | Role::Bank(_) => false,
+        },
+        Action::ReadAccount(account) => owns(role, &account.owner),
+        Action::ReadTransfer {
+            debit_owner,
+            credit_owner,
+            ..
+        } => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(_) | Role::Bank(_) => {
+                debit_owner.is_some_and(|owner| owns(role, owner))
+                    || credit_owner.is_some_and(|owner| owns(role, owner))
+            }
+        },
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(match action {
+        Action::CreateAccounts | Action::CreateTransfers => ApiError::Forbidden,
+        Action::ReadAccount(account) => account_not_found(account.id),
+        Action::ReadTransfer { transfer, .. } => transfer_not_found(transfer.id),
+    })
+}
+
+/// True when `role` may see what `owner` owns: the platform's roles see everything, a
+/// merchant or bank only its own.
+fn owns(role: &Role, owner: &Owner) -> bool {
+    let is = |kind: OwnerKind, id: &PartyId| owner.kind == kind && owner.id == id.as_str();
+    match role {
+        Role::Operator | Role::Integration => true,
+        Role::Merchant(id) => is(OwnerKind::Merchant, id),
+        Role::Bank(id) => is(OwnerKind::Bank, id),
+    }
+}
+
+/// The answer for an account that does not exist or may not be seen; the two are the same.
+pub(crate) fn account_not_found(id: u128) -> ApiError {
+    ApiError::NotFound(format!("account {id} was not found"))
+}
+
+/// The answer for a transfer that does not exist or may not be seen.
+pub(crate) fn transfer_not_found(id: u128) -> ApiError {
+    ApiError::NotFound(format!("transfer {id} was not found"))
+}
+
+#[cfg(test)]
+mod tests;

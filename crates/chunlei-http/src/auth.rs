@@ -1,0 +1,189 @@
+//! Authentication: API keys and the [`Principal`] a request acts as.
+//!
+//! A key reads `ck_<key_id>_<secret>`: `key_id` is 12 lowercase hex characters, public and
+//! safe to log; `secret` is 32 random bytes as 64 hex characters. The store keeps only the
+//! SHA-256 of the whole key. A fast hash is the right tool here because the key carries 256
+//! bits of entropy: no dictionary or brute-force attack on the hash can succeed, so slowing
+//! each guess down buys nothing. Human passwords, which come later with browser logins, are
+//! low-entropy and will be hashed with argon2 instead.
+//!
+//! Keys and secrets are never logged; only `key_id` is.
+//!
+//! A handler asks for a [`Principal`] and never sees how it was established, so a browser
+//! session can later produce the same `Principal` without any handler changing. What a
+//! principal may do is decided in [`crate::access`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use chunlei_store::ApiKeyRecord;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{ApiError, AppState, PartyId, blocking};
+
+const KEY_PREFIX: &str = "ck_";
+const KEY_ID_BYTES: usize = 6;
+const SECRET_BYTES: usize = 32;
+
+/// What a principal is allowed to be. Merchants and banks are bound to one party.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Runs the platform: reads and writes everything.
+    Operator,
+    /// A back-office system of the platform: reads and writes everything.
+    Integration,
+    /// Reads the accounts of one merchant and the transfers that touch them.
+    Merchant(PartyId),
+    /// Reads the accounts of one bank and the transfers that touch them.
+    Bank(PartyId),
+}
+
+impl Role {
+    /// The role's name as stored with a key.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Integration => "integration",
+            Role::Merchant(_) => "merchant",
+            Role::Bank(_) => "bank",
+        }
+    }
+
+    /// The role a stored key grants; `Err` when the record is inconsistent.
+    fn from_record(record: &ApiKeyRecord) -> Result<Role, String> {
+        let party = |id: &Option<String>| {
+            let id = id.as_deref().unwrap_or_default();
+            PartyId::parse(id).map_err(|reason| format!("party id {reason}"))
+        };
+        match (record.role.as_str(), &record.merchant_id, &record.bank_id) {
+            ("operator", None, None) => Ok(Role::Operator),
+            ("integration", None, None) => Ok(Role::Integration),
+            ("merchant", Some(_), None) => Ok(Role::Merchant(party(&record.merchant_id)?)),
+            ("bank", None, Some(_)) => Ok(Role::Bank(party(&record.bank_id)?)),
+            (role, merchant, bank) => Err(format!(
+                "role {role:?} with merchant {merchant:?} and bank {bank:?} is not a valid key"
+            )),
+        }
+    }
+}
+
+/// Who a request acts as, and with what role.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub role: Role,
+    pub credential: Credential,
+}
+
+/// How a principal proved who it is. Browser sessions will add a variant.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// An API key, by its public id.
+    ApiKey { key_id: String },
+}
+
+/// Creates a key for `role`: the key, to show once, and the record to store.
+pub fn new_key(role: &Role) -> (String, ApiKeyRecord) {
+    let mut key_id = [0u8; KEY_ID_BYTES];
+    let mut secret = [0u8; SECRET_BYTES];
+    // `ThreadRng` is a CSPRNG seeded from the operating system.
+    let mut rng = rand::rng();
+    rng.fill_bytes(&mut key_id);
+    rng.fill_bytes(&mut secret);
+    let key_id = hex(&key_id);
+    let key = format!("{KEY_PREFIX}{key_id}_{}", hex(&secret));
+    let (merchant_id, bank_id) = match role {
+        Role::Operator | Role::Integration => (None, None),
+        Role::Merchant(id) => (Some(id.as_str().to_owned()), None),
+        Role::Bank(id) => (None, Some(id.as_str().to_owned())),
+    };
+    let record = ApiKeyRecord {
+        secret_sha256: key_sha256(&key),
+        key_id,
+        role: role.name().to_owned(),
+        merchant_id,
+        bank_id,
+        created_at: now_ns(),
+    };
+    (key, record)
+}
+
+/// The SHA-256 of a whole key, as stored.
+pub fn key_sha256(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// The `key_id` of a well-formed key; `None` for anything else. Checking the shape first
+/// spares the database a lookup for garbage.
+pub fn parse_key(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(KEY_PREFIX)?;
+    let (key_id, secret) = rest.split_once('_')?;
+    let lower_hex = |text: &str, len: usize| {
+        text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    (lower_hex(key_id, 2 * KEY_ID_BYTES) && lower_hex(secret, 2 * SECRET_BYTES)).then_some(key_id)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
+}
+
+fn now_ns() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
+}
+
+const MISSING: &str = "send an API key as Authorization: Bearer <key>";
+const UNKNOWN: &str = "the API key is not valid";
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated(MISSING))?;
+        let text = header
+            .to_str()
+            .map_err(|_| ApiError::Unauthenticated(MISSING))?;
+        let (scheme, key) = text
+            .split_once(' ')
+            .ok_or(ApiError::Unauthenticated(MISSING))?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(ApiError::Unauthenticated(MISSING));
+        }
+        let key = key.trim();
+        let key_id = parse_key(key)
+            .ok_or(ApiError::Unauthenticated(UNKNOWN))?
+            .to_owned();
+        // The lookup is by hash, so its timing depends on the hash, which an attacker cannot
+        // steer towards a stored one: no constant-time comparison is needed.
+        let sha256 = key_sha256(key);
+        let store = state.store.clone();
+        let record = blocking(move || store.find_api_key(&sha256)).await?;
+        let Some(record) = record else {
+            return Err(ApiError::Unauthenticated(UNKNOWN));
+        };
+        let role = Role::from_record(&record)
+            .map_err(|reason| ApiError::Internal(format!("API key {key_id}: {reason}")))?;
+        tracing::debug!(key_id, role = role.name(), "authenticated");
+        Ok(Principal {
+            role,
+            credential: Credential::ApiKey { key_id },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
