@@ -12,8 +12,9 @@ pub(crate) fn id_bytes(id: u128) -> [u8; 16] {
 }
 
 pub(crate) fn id_from(bytes: &[u8]) -> Result<u128, StoreError> {
-    let array: [u8; 16] =
-        bytes.try_into().map_err(|_| StoreError::Corrupt(format!("id of {} bytes", bytes.len())))?;
+    let array: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("id of {} bytes", bytes.len())))?;
     Ok(u128::from_be_bytes(array))
 }
 

@@ -14,7 +14,9 @@ mod writer;
 
 use std::sync::Arc;
 
-use chunlei_ledger::{Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation};
+use chunlei_ledger::{
+    Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
+};
 
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
@@ -28,7 +30,7 @@ pub enum StoreError {
     BadUrl(String),
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("the write queue is full; retry later")]
     Overloaded,
@@ -38,6 +40,14 @@ pub enum StoreError {
     Corrupt(String),
     #[error("too many events in one request: {count} (at most {max})")]
     BatchTooLarge { count: usize, max: usize },
+}
+
+/// The server's own message when there is one ("db error" alone says nothing).
+fn postgres_detail(error: &::postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => error.to_string(),
+    }
 }
 
 /// Which of an account's transfers to list, oldest first unless `reversed`.
@@ -111,7 +121,9 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("url", &self.inner.url).finish()
+        f.debug_struct("Store")
+            .field("url", &self.inner.url)
+            .finish()
     }
 }
 
@@ -121,7 +133,12 @@ pub(crate) trait ReadPool: Send + Sync {
     fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError>;
     fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError>;
     fn account_balances(&self, filter: &AccountFilter) -> Result<Vec<HistoryRow>, StoreError>;
-    fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError>;
+    fn accounts_of_owner(
+        &self,
+        kind: &str,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError>;
     fn verify(&self) -> Result<Vec<Violation>, StoreError>;
     fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError>;
@@ -140,7 +157,13 @@ impl Store {
                 (writer::spawn(backend)?, Box::new(reads))
             }
         };
-        Ok(Store { inner: Arc::new(Inner { url: url.clone(), writer, reads }) })
+        Ok(Store {
+            inner: Arc::new(Inner {
+                url: url.clone(),
+                writer,
+                reads,
+            }),
+        })
     }
 
     pub fn url(&self) -> &DbUrl {
@@ -148,23 +171,51 @@ impl Store {
     }
 
     /// Creates accounts in one durable commit, one result per event.
-    pub async fn create_accounts(&self, events: Vec<Account>) -> Result<Vec<CreateAccountResult>, StoreError> {
-        self.inner.writer.create_accounts(events)?.await.map_err(|_| StoreError::WriterStopped)?
+    pub async fn create_accounts(
+        &self,
+        events: Vec<Account>,
+    ) -> Result<Vec<CreateAccountResult>, StoreError> {
+        self.inner
+            .writer
+            .create_accounts(events)?
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Creates transfers in one durable commit, one result per event.
-    pub async fn create_transfers(&self, events: Vec<Transfer>) -> Result<Vec<CreateTransferResult>, StoreError> {
-        self.inner.writer.create_transfers(events)?.await.map_err(|_| StoreError::WriterStopped)?
+    pub async fn create_transfers(
+        &self,
+        events: Vec<Transfer>,
+    ) -> Result<Vec<CreateTransferResult>, StoreError> {
+        self.inner
+            .writer
+            .create_transfers(events)?
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// [`Store::create_accounts`] for callers outside an async runtime.
-    pub fn create_accounts_blocking(&self, events: Vec<Account>) -> Result<Vec<CreateAccountResult>, StoreError> {
-        self.inner.writer.create_accounts(events)?.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+    pub fn create_accounts_blocking(
+        &self,
+        events: Vec<Account>,
+    ) -> Result<Vec<CreateAccountResult>, StoreError> {
+        self.inner
+            .writer
+            .create_accounts(events)?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// [`Store::create_transfers`] for callers outside an async runtime.
-    pub fn create_transfers_blocking(&self, events: Vec<Transfer>) -> Result<Vec<CreateTransferResult>, StoreError> {
-        self.inner.writer.create_transfers(events)?.blocking_recv().map_err(|_| StoreError::WriterStopped)?
+    pub fn create_transfers_blocking(
+        &self,
+        events: Vec<Transfer>,
+    ) -> Result<Vec<CreateTransferResult>, StoreError> {
+        self.inner
+            .writer
+            .create_transfers(events)?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Accounts by id, in the order found; unknown ids are left out.
@@ -188,8 +239,15 @@ impl Store {
     }
 
     /// The accounts that belong to one merchant or bank, oldest first.
-    pub fn accounts_of_owner(&self, kind: &str, owner_id: &str, limit: u32) -> Result<Vec<Account>, StoreError> {
-        self.inner.reads.accounts_of_owner(kind, owner_id, limit.min(QUERY_LIMIT_MAX))
+    pub fn accounts_of_owner(
+        &self,
+        kind: &str,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        self.inner
+            .reads
+            .accounts_of_owner(kind, owner_id, limit.min(QUERY_LIMIT_MAX))
     }
 
     /// Recomputes every balance from the transfers and lists what disagrees.
@@ -201,11 +259,17 @@ impl Store {
         self.inner.reads.insert_api_key(key)
     }
 
-    pub fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub fn find_api_key(
+        &self,
+        secret_sha256: &[u8; 32],
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.inner.reads.find_api_key(secret_sha256)
     }
 }
 
 fn capped(filter: &AccountFilter) -> AccountFilter {
-    AccountFilter { limit: filter.limit.min(QUERY_LIMIT_MAX), ..filter.clone() }
+    AccountFilter {
+        limit: filter.limit.min(QUERY_LIMIT_MAX),
+        ..filter.clone()
+    }
 }

@@ -26,8 +26,15 @@ enum Cleanup {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique_name() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("chunlei_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 1_000_000_000)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "chunlei_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 1_000_000_000
+    )
 }
 
 impl TestDb {
@@ -37,20 +44,28 @@ impl TestDb {
         if let Err(e) = std::fs::create_dir_all(&dir) {
             panic!("cannot create test directory {}: {e}", dir.display());
         }
-        TestDb { url: DbUrl::Sqlite(dir.join("ledger.db")), cleanup: Cleanup::Files(dir) }
+        TestDb {
+            url: DbUrl::Sqlite(dir.join("ledger.db")),
+            cleanup: Cleanup::Files(dir),
+        }
     }
 
     /// A new, empty PostgreSQL database on the server `admin_url` points at.
     pub fn postgres(admin_url: &str) -> TestDb {
         let name = unique_name();
-        let mut admin = match postgres::Client::connect(admin_url, postgres::NoTls) {
-            Ok(client) => client,
-            Err(e) => panic!("cannot connect to {}: {e}", DbUrl::redact(admin_url)),
-        };
-        if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
-            panic!("cannot create test database {name}: {e}");
+        if let Err(e) = admin_execute(admin_url, &format!("CREATE DATABASE {name}")) {
+            panic!(
+                "cannot create test database {name} on {}: {e}",
+                DbUrl::redact(admin_url)
+            );
         }
-        TestDb { url: DbUrl::Postgres(with_database(admin_url, &name)), cleanup: Cleanup::Database { admin_url: admin_url.to_owned(), name } }
+        TestDb {
+            url: DbUrl::Postgres(with_database(admin_url, &name)),
+            cleanup: Cleanup::Database {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
     }
 
     /// One fresh database per available backend.
@@ -80,15 +95,33 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var("CHUNLEI_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CHUNLEI_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-            panic!("CHUNLEI_REQUIRE_POSTGRES=1 but CHUNLEI_TEST_POSTGRES_URL is not set: PostgreSQL tests would be skipped")
+            panic!(
+                "CHUNLEI_REQUIRE_POSTGRES=1 but CHUNLEI_TEST_POSTGRES_URL is not set: PostgreSQL tests would be skipped"
+            )
         }
         _ => None,
     }
 }
 
+/// Runs one statement on the server as the admin URL's user. It runs on a thread of its own:
+/// the synchronous PostgreSQL client must not be used from inside an async runtime, and tests
+/// often create and drop databases there.
+fn admin_execute(admin_url: &str, sql: &str) -> Result<(), String> {
+    let (admin_url, sql) = (admin_url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let mut admin =
+            postgres::Client::connect(&admin_url, postgres::NoTls).map_err(|e| e.to_string())?;
+        admin.batch_execute(&sql).map_err(|e| e.to_string())
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the admin connection panicked".into()))
+}
+
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(slash) => &base[..scheme_end + slash],
@@ -107,9 +140,10 @@ impl Drop for TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Database { admin_url, name } => {
-                if let Ok(mut admin) = postgres::Client::connect(admin_url, postgres::NoTls) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-                }
+                let _ = admin_execute(
+                    admin_url,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
             }
         }
     }

@@ -15,7 +15,9 @@ impl DbUrl {
     pub fn parse(text: &str) -> Result<DbUrl, StoreError> {
         if let Some(path) = text.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(StoreError::BadUrl("sqlite:// needs a file path, e.g. sqlite://chunlei.db".into()));
+                return Err(StoreError::BadUrl(
+                    "sqlite:// needs a file path, e.g. sqlite://chunlei.db".into(),
+                ));
             }
             Ok(DbUrl::Sqlite(PathBuf::from(path)))
         } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
@@ -30,7 +32,9 @@ impl DbUrl {
 
     /// The URL with any password replaced, for logs and messages.
     pub fn redact(text: &str) -> String {
-        let Some((scheme, rest)) = text.split_once("://") else { return text.to_owned() };
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return text.to_owned();
+        };
         match rest.split_once('@') {
             Some((userinfo, host)) => {
                 let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);

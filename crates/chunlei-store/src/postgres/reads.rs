@@ -1,0 +1,345 @@
+//! PostgreSQL reads: a pool of connections, each with its statements prepared once.
+//!
+//! Reads run outside the writer's transactions and see what was committed when each statement
+//! started, by this process or any other. `verify` reads from one snapshot.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
+use postgres::{Client, IsolationLevel, Statement};
+
+use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use crate::codec::{self, id_bytes};
+use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+
+/// Transfers `verify` holds in memory at once while it streams the whole table.
+const VERIFY_FETCH_ROWS_MAX: i32 = 8_189;
+/// Prepared statements kept per connection; the queries are built from a few fixed shapes,
+/// so this is never reached in practice.
+const STATEMENTS_PER_CONNECTION_MAX: usize = 64;
+
+pub(crate) struct PostgresReads {
+    conninfo: String,
+    idle: Mutex<Vec<ReadConn>>,
+    idle_max: usize,
+}
+
+struct ReadConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl ReadConn {
+    /// The statement for `sql`, prepared on this connection the first time it is used.
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        if self.statements.len() >= STATEMENTS_PER_CONNECTION_MAX {
+            self.statements.clear();
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl PostgresReads {
+    pub(super) fn new(conninfo: &str, idle_max: usize) -> PostgresReads {
+        PostgresReads {
+            conninfo: conninfo.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            idle_max,
+        }
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut ReadConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = {
+            let mut idle = self
+                .idle
+                .lock()
+                .map_err(|_| StoreError::Corrupt("read pool poisoned".into()))?;
+            // A connection the server closed while it sat idle is dropped, not handed out.
+            idle.retain(|conn| !conn.client.is_closed());
+            idle.pop()
+        };
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => ReadConn {
+                client: connect(&self.conninfo)?,
+                statements: HashMap::new(),
+            },
+        };
+        let result = f(&mut conn);
+        if !conn.client.is_closed()
+            && let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.idle_max
+        {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+impl Drop for PostgresReads {
+    /// The synchronous client runs a small runtime of its own, which must not be shut down
+    /// from inside an async runtime: the idle connections are closed on a thread of their
+    /// own, so a `Store` may be dropped anywhere.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if !idle.is_empty() {
+            let closer = std::thread::spawn(move || drop(idle));
+            let _ = closer.join();
+        }
+    }
+}
+
+/// `(min, max)` timestamps of a filter as inclusive SQL bounds.
+fn bounds(filter: &AccountFilter) -> (i64, i64) {
+    let max = if filter.timestamp_max == 0 {
+        i64::MAX
+    } else {
+        codec::timestamp(filter.timestamp_max)
+    };
+    (codec::timestamp(filter.timestamp_min), max)
+}
+
+/// Puts rows found by one `= ANY(…)` query back in the order of `ids`, as the SQLite backend
+/// returns them (one lookup per id, unknown ids left out).
+fn in_order_of<T: Clone>(ids: &[u128], found: Vec<T>, id_of: impl Fn(&T) -> u128) -> Vec<T> {
+    let by_id: HashMap<u128, T> = found.into_iter().map(|item| (id_of(&item), item)).collect();
+    ids.iter().filter_map(|id| by_id.get(id).cloned()).collect()
+}
+
+fn id_array(ids: &[u128]) -> Vec<[u8; 16]> {
+    ids.iter().map(|id| id_bytes(*id)).collect()
+}
+
+impl ReadPool for PostgresReads {
+    fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a \
+             LEFT JOIN account_owners o ON o.account_id = a.id \
+             WHERE a.id = ANY($1::bytea[])"
+        );
+        let keys = id_array(ids);
+        let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        let found = self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            conn.client
+                .query(&statement, &[&keys])?
+                .iter()
+                .map(account_row)
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(in_order_of(ids, found, |a| a.id))
+    }
+
+    fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql =
+            format!("SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.id = ANY($1::bytea[])");
+        let keys = id_array(ids);
+        let keys: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+        let found = self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            conn.client
+                .query(&statement, &[&keys])?
+                .iter()
+                .map(transfer_row)
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(in_order_of(ids, found, |t| t.id))
+    }
+
+    fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError> {
+        let order = if filter.reversed { "DESC" } else { "ASC" };
+        // Each side uses its own (account, timestamp) index and stops after `limit` rows; the
+        // outer query merges the two.
+        let side = |column: &str| {
+            format!(
+                "(SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.{column} = $1::bytea \
+                 AND t.timestamp BETWEEN $2::bigint AND $3::bigint \
+                 ORDER BY t.timestamp {order} LIMIT $4::bigint)"
+            )
+        };
+        let sides: Vec<String> = [
+            ("debit_account_id", filter.debits),
+            ("credit_account_id", filter.credits),
+        ]
+        .into_iter()
+        .filter(|(_, wanted)| *wanted)
+        .map(|(column, _)| side(column))
+        .collect();
+        if sides.is_empty() || filter.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT * FROM ({}) AS s ORDER BY s.timestamp {order} LIMIT $4::bigint",
+            sides.join(" UNION ALL ")
+        );
+        let (min, max) = bounds(filter);
+        let account_id = id_bytes(filter.account_id);
+        let limit = i64::from(filter.limit);
+        self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            let rows = conn
+                .client
+                .query(&statement, &[&&account_id[..], &min, &max, &limit])?;
+            rows.iter().map(transfer_row).collect()
+        })
+    }
+
+    fn account_balances(&self, filter: &AccountFilter) -> Result<Vec<HistoryRow>, StoreError> {
+        let order = if filter.reversed { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT timestamp, debits_pending, debits_posted, credits_pending, credits_posted \
+             FROM account_balances \
+             WHERE account_id = $1::bytea AND timestamp BETWEEN $2::bigint AND $3::bigint \
+             ORDER BY timestamp {order} LIMIT $4::bigint"
+        );
+        let (min, max) = bounds(filter);
+        let account_id = id_bytes(filter.account_id);
+        let limit = i64::from(filter.limit);
+        self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            let rows = conn
+                .client
+                .query(&statement, &[&&account_id[..], &min, &max, &limit])?;
+            rows.iter()
+                .map(|r| {
+                    Ok(HistoryRow {
+                        account_id: filter.account_id,
+                        timestamp: codec::i64_to_u64(r.try_get(0)?),
+                        debits_pending: codec::fen(r.try_get(1)?)?,
+                        debits_posted: codec::fen(r.try_get(2)?)?,
+                        credits_pending: codec::fen(r.try_get(3)?)?,
+                        credits_posted: codec::fen(r.try_get(4)?)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn accounts_of_owner(
+        &self,
+        kind: &str,
+        owner_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM account_owners o JOIN accounts a ON a.id = o.account_id \
+             WHERE o.kind = $1::text AND o.owner_id = $2::text \
+             ORDER BY a.timestamp LIMIT $3::bigint"
+        );
+        let limit = i64::from(limit);
+        self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            conn.client
+                .query(&statement, &[&kind, &owner_id, &limit])?
+                .iter()
+                .map(account_row)
+                .collect()
+        })
+    }
+
+    fn verify(&self) -> Result<Vec<Violation>, StoreError> {
+        self.with(verify_in)
+    }
+
+    fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(
+                "INSERT INTO api_keys \
+                 (key_id, secret_sha256, role, merchant_id, bank_id, created_at) \
+                 VALUES ($1::text, $2::bytea, $3::text, $4::text, $5::text, $6::bigint)",
+            )?;
+            conn.client.execute(
+                &statement,
+                &[
+                    &key.key_id,
+                    &key.secret_sha256.as_slice(),
+                    &key.role,
+                    &key.merchant_id,
+                    &key.bank_id,
+                    &codec::timestamp(key.created_at),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(
+                "SELECT key_id, role, merchant_id, bank_id, created_at FROM api_keys \
+                 WHERE secret_sha256 = $1::bytea",
+            )?;
+            let Some(r) = conn
+                .client
+                .query_opt(&statement, &[&secret_sha256.as_slice()])?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(ApiKeyRecord {
+                key_id: r.try_get(0)?,
+                secret_sha256: *secret_sha256,
+                role: r.try_get(1)?,
+                merchant_id: r.try_get(2)?,
+                bank_id: r.try_get(3)?,
+                created_at: codec::i64_to_u64(r.try_get(4)?),
+            }))
+        })
+    }
+}
+
+/// Streams every transfer through [`Recomputed`] in pages, then checks every account, all
+/// inside one read-only REPEATABLE READ transaction: one snapshot, so a transfer committed
+/// meanwhile by any process is seen either with its balance changes or not at all.
+fn verify_in(conn: &mut ReadConn) -> Result<Vec<Violation>, StoreError> {
+    let transfers = conn.statement(&format!(
+        "SELECT {TRANSFER_COLUMNS}, p.status FROM transfers t \
+         LEFT JOIN pending_transfers p ON p.id = t.id"
+    ))?;
+    let accounts = conn.statement(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id"
+    ))?;
+    let mut tx = conn
+        .client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let mut recomputed = Recomputed::default();
+    let portal = tx.bind(&transfers, &[])?;
+    loop {
+        let rows = tx.query_portal(&portal, VERIFY_FETCH_ROWS_MAX)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let transfer = transfer_row(row)?;
+            let status = row
+                .try_get::<_, Option<i32>>(13)?
+                .map(|s| codec::status_from(i64::from(s)))
+                .transpose()?;
+            recomputed.add_transfer(&transfer, status);
+        }
+    }
+    let accounts: Vec<Account> = tx
+        .query(&accounts, &[])?
+        .iter()
+        .map(account_row)
+        .collect::<Result<_, _>>()?;
+    tx.commit()?;
+    Ok(recomputed.check(accounts.iter()))
+}
