@@ -81,6 +81,7 @@ results! {
         ExistsWithDifferentLedger = "exists_with_different_ledger",
         ExistsWithDifferentCode = "exists_with_different_code",
         Exists = "exists",
+        IdAlreadyFailed = "id_already_failed",
         DebitAccountNotFound = "debit_account_not_found",
         CreditAccountNotFound = "credit_account_not_found",
         AccountsMustHaveTheSameLedger = "accounts_must_have_the_same_ledger",
@@ -107,5 +108,40 @@ results! {
         OverflowsTimeout = "overflows_timeout",
         ExceedsCredits = "exceeds_credits",
         ExceedsDebits = "exceeds_debits",
+    }
+}
+
+impl CreateTransferResult {
+    /// True for a failure that depends on the ledger's state at the time (an account not yet
+    /// created, a balance too low, ...) rather than on the event alone. Such a failure is
+    /// remembered under the transfer's id, as TigerBeetle does, so that re-sending the event
+    /// later answers `id_already_failed` instead of possibly moving money.
+    pub const fn is_transient(self) -> bool {
+        use CreateTransferResult as R;
+        matches!(
+            self,
+            R::DebitAccountNotFound
+                | R::CreditAccountNotFound
+                | R::PendingTransferNotFound
+                | R::PendingTransferExpired
+                | R::DebitAccountAlreadyClosed
+                | R::CreditAccountAlreadyClosed
+                | R::OverflowsDebitsPending
+                | R::OverflowsCreditsPending
+                | R::OverflowsDebitsPosted
+                | R::OverflowsCreditsPosted
+                | R::OverflowsDebits
+                | R::OverflowsCredits
+                | R::ExceedsCredits
+                | R::ExceedsDebits
+        )
+    }
+
+    /// Looks a result up by its code.
+    pub fn parse(code: &str) -> Option<CreateTransferResult> {
+        CreateTransferResult::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == code)
     }
 }

@@ -43,6 +43,8 @@ pub struct Changes {
     /// in [`State::pending`] was created and then undone, and must not be written.
     pub pending_updated: IdSet,
     pub history: Vec<HistoryRow>,
+    /// Transfers that failed for a reason that depends on the ledger's state, in order.
+    pub transfers_failed: Vec<(u128, CreateTransferResult)>,
 }
 
 impl Changes {
@@ -52,6 +54,7 @@ impl Changes {
             && self.transfers_created.is_empty()
             && self.pending_updated.is_empty()
             && self.history.is_empty()
+            && self.transfers_failed.is_empty()
     }
 }
 
@@ -64,6 +67,7 @@ enum Undo {
 
 #[derive(Clone, Copy)]
 struct Mark {
+    clock: u64,
     undo: usize,
     accounts_created: usize,
     transfers_created: usize,
@@ -80,6 +84,11 @@ pub struct State {
     pub transfers: IdMap<Transfer>,
     /// The state of the pending transfers in `transfers`.
     pub pending: IdMap<PendingInfo>,
+    /// Ids of transfers that failed for a transient reason (see
+    /// [`CreateTransferResult::is_transient`]), looked up like `transfers`. Such an id stays
+    /// failed: sending it again answers `id_already_failed`, so a retried request never moves
+    /// money that its first attempt did not.
+    pub failed: IdMap<CreateTransferResult>,
     /// The last timestamp assigned; every new account and transfer gets a larger one.
     pub clock: u64,
     changes: Changes,
@@ -131,7 +140,13 @@ impl State {
             |t| t.flags.contains(TransferFlags::LINKED),
             (R::LinkedEventFailed, R::LinkedEventChainOpen),
             R::is_success,
-            |state, t| state.create_transfer(now, t),
+            |state, t| {
+                let result = state.create_transfer(now, t);
+                if result.is_transient() {
+                    state.remember_failure(t.id, result);
+                }
+                result
+            },
         )
     }
 
@@ -193,12 +208,13 @@ impl State {
             } else {
                 apply_one(self, event)
             };
-            if let Some((start, mark)) = chain {
-                if !chain_failed && !is_success(result) {
-                    self.rollback(mark);
-                    results[start..index].iter_mut().for_each(|r| *r = failed);
-                    chain_failed = true;
-                }
+            if let Some((start, mark)) = chain
+                && !chain_failed
+                && !is_success(result)
+            {
+                self.rollback(mark);
+                results[start..index].iter_mut().for_each(|r| *r = failed);
+                chain_failed = true;
             }
             results.push(result);
             if !linked {
@@ -211,8 +227,17 @@ impl State {
         results
     }
 
+    /// Records a transient failure. It is not part of the undo log: a chain that fails
+    /// because of this event still remembers that the event failed.
+    fn remember_failure(&mut self, id: u128, result: CreateTransferResult) {
+        if id != 0 && id != ID_INT_MAX && self.failed.insert(id, result).is_none() {
+            self.changes.transfers_failed.push((id, result));
+        }
+    }
+
     fn mark(&self) -> Mark {
         Mark {
+            clock: self.clock,
             undo: self.undo.len(),
             accounts_created: self.changes.accounts_created.len(),
             transfers_created: self.changes.transfers_created.len(),
@@ -244,6 +269,8 @@ impl State {
                 None => break,
             }
         }
+        // Timestamps of undone events are given out again, so a failed chain leaves no trace.
+        self.clock = mark.clock;
         self.changes
             .accounts_created
             .truncate(mark.accounts_created);

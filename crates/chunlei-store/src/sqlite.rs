@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chunlei_ledger::{Account, Changes, Owner, OwnerKind, PendingInfo, State, Transfer};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use chunlei_ledger::{
+    Account, Changes, CreateTransferResult, IdSet, Owner, OwnerKind, PendingInfo, State, Transfer,
+};
+use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 
 use crate::codec::{self, id_bytes, id_from};
 use crate::writer::{WriteBackend, WriteTx};
@@ -50,8 +52,12 @@ pub(crate) fn open(
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
     let checkpointer = Checkpointer::start(path)?;
-    let max_id: Option<Vec<u8>> =
-        conn.query_row("SELECT max(id) FROM transfers", [], |r| r.get(0))?;
+    let max_id: Option<Vec<u8>> = conn.query_row(
+        "SELECT max(id) FROM (SELECT max(id) AS id FROM transfers \
+         UNION ALL SELECT max(id) FROM failed_transfers)",
+        [],
+        |r| r.get(0),
+    )?;
     let max_transfer_id = max_id.map_or(Ok(0), |bytes| id_from(&bytes))?;
     let postings = SharedPostings::default();
     postings::lock(&postings).rebuild(&conn)?;
@@ -118,7 +124,8 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 pub(crate) struct SqliteWriter {
     conn: Connection,
     postings: SharedPostings,
-    /// The largest committed transfer id. A transfer id above it cannot exist, so the writer
+    /// The largest committed transfer id, failed ones included. A transfer id above it cannot
+    /// exist, so the writer
     /// skips the lookup: with time-ordered ids (recommended to clients) that is nearly every
     /// new transfer.
     max_transfer_id: u128,
@@ -258,6 +265,9 @@ impl WriteTx for SqliteTx<'_> {
         );
         let max_id = *self.max_transfer_id;
         let mut stmt = self.tx()?.prepare_cached(&sql)?;
+        let mut failed = self
+            .tx()?
+            .prepare_cached("SELECT result FROM failed_transfers WHERE id = ?1")?;
         for id in ids.iter().filter(|id| **id <= max_id) {
             let row = stmt
                 .query_row([id_bytes(*id)], |r| {
@@ -268,6 +278,15 @@ impl WriteTx for SqliteTx<'_> {
                     ))
                 })
                 .optional()?;
+            if let Some(result) = failed
+                .query_row([id_bytes(*id)], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                let result = CreateTransferResult::parse(&result).ok_or_else(|| {
+                    StoreError::Corrupt(format!("failed transfer result {result}"))
+                })?;
+                state.failed.insert(*id, result);
+            }
             if let Some((transfer, status, expires_at)) = row {
                 if let (Some(status), Some(expires_at)) = (status, expires_at) {
                     let info = PendingInfo {
@@ -332,7 +351,19 @@ impl WriteTx for SqliteTx<'_> {
             "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
             [codec::timestamp(state.clock)],
         )?;
-        self.written_max_id = changes.transfers_created.iter().copied().max().unwrap_or(0);
+        let mut failed =
+            tx.prepare_cached("INSERT INTO failed_transfers (id, result) VALUES (?1, ?2)")?;
+        for (id, result) in &changes.transfers_failed {
+            failed.execute(params![id_bytes(*id), result.as_str()])?;
+        }
+        let failed_ids = changes.transfers_failed.iter().map(|(id, _)| *id);
+        self.written_max_id = changes
+            .transfers_created
+            .iter()
+            .copied()
+            .chain(failed_ids)
+            .max()
+            .unwrap_or(0);
         let created = changes
             .transfers_created
             .iter()
@@ -359,88 +390,132 @@ impl WriteTx for SqliteTx<'_> {
     }
 }
 
+const ACCOUNT_INSERT: &str = "INSERT INTO accounts (id, debits_pending, debits_posted, credits_pending, \
+     credits_posted, user_data_128, user_data_64, user_data_32, ledger, code, flags, timestamp) VALUES ";
 fn write_accounts(
     tx: &rusqlite::Transaction<'_>,
     state: &State,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO accounts (id, debits_pending, debits_posted, credits_pending, credits_posted, \
-         user_data_128, user_data_64, user_data_32, ledger, code, flags, timestamp) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    let created: Vec<&Account> = changes
+        .accounts_created
+        .iter()
+        .map(|id| account_in(state, *id))
+        .collect::<Result<_, _>>()?;
+    // Accounts created in this group may also have moved; the insert writes their final
+    // balances, so they are left out of the upsert.
+    let fresh: IdSet = changes.accounts_created.iter().copied().collect();
+    let updated: Vec<&Account> = changes
+        .accounts_updated
+        .iter()
+        .filter(|id| !fresh.contains(*id))
+        .map(|id| account_in(state, *id))
+        .collect::<Result<_, _>>()?;
+    insert_rows(tx, ACCOUNT_INSERT, "", 12, &created, bind_account)?;
+    let mut update = tx.prepare_cached(
+        "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, \
+         credits_posted = ?5 WHERE id = ?1",
     )?;
+    for a in updated {
+        update.raw_bind_parameter(1, id_bytes(a.id))?;
+        update.raw_bind_parameter(2, a.debits_pending.as_i64())?;
+        update.raw_bind_parameter(3, a.debits_posted.as_i64())?;
+        update.raw_bind_parameter(4, a.credits_pending.as_i64())?;
+        update.raw_bind_parameter(5, a.credits_posted.as_i64())?;
+        update.raw_execute()?;
+    }
     let mut owner = tx.prepare_cached(
         "INSERT INTO account_owners (account_id, kind, owner_id) VALUES (?1, ?2, ?3)",
     )?;
-    for id in &changes.accounts_created {
-        let a = account_in(state, *id)?;
-        insert.execute(params![
-            id_bytes(a.id),
-            a.debits_pending.as_i64(),
-            a.debits_posted.as_i64(),
-            a.credits_pending.as_i64(),
-            a.credits_posted.as_i64(),
-            opt_id(a.user_data_128),
-            codec::u64_to_i64(a.user_data_64),
-            a.user_data_32,
-            a.ledger,
-            a.code,
-            a.flags.bits(),
-            codec::timestamp(a.timestamp)
-        ])?;
+    for a in created {
         owner.execute(params![id_bytes(a.id), a.owner.kind.as_str(), a.owner.id])?;
-    }
-    let mut update = tx.prepare_cached(
-        "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, credits_posted = ?5 \
-         WHERE id = ?1",
-    )?;
-    for id in &changes.accounts_updated {
-        // Balances of accounts created in this group were written by the insert above only if
-        // they had not moved yet; writing them again is cheap and always right.
-        let a = account_in(state, *id)?;
-        update.execute(params![
-            id_bytes(a.id),
-            a.debits_pending.as_i64(),
-            a.debits_posted.as_i64(),
-            a.credits_pending.as_i64(),
-            a.credits_posted.as_i64()
-        ])?;
     }
     Ok(())
 }
+
+fn bind_account(insert: &mut Statement<'_>, at: usize, a: &Account) -> rusqlite::Result<()> {
+    insert.raw_bind_parameter(at + 1, id_bytes(a.id))?;
+    insert.raw_bind_parameter(at + 2, a.debits_pending.as_i64())?;
+    insert.raw_bind_parameter(at + 3, a.debits_posted.as_i64())?;
+    insert.raw_bind_parameter(at + 4, a.credits_pending.as_i64())?;
+    insert.raw_bind_parameter(at + 5, a.credits_posted.as_i64())?;
+    insert.raw_bind_parameter(at + 6, opt_id(a.user_data_128))?;
+    insert.raw_bind_parameter(at + 7, codec::u64_to_i64(a.user_data_64))?;
+    insert.raw_bind_parameter(at + 8, a.user_data_32)?;
+    insert.raw_bind_parameter(at + 9, a.ledger)?;
+    insert.raw_bind_parameter(at + 10, a.code)?;
+    insert.raw_bind_parameter(at + 11, a.flags.bits())?;
+    insert.raw_bind_parameter(at + 12, codec::timestamp(a.timestamp))
+}
+
+/// Rows per multi-row INSERT: one statement step per this many rows cuts the per-statement
+/// overhead that dominated row-at-a-time writes (about a quarter more transfers per second).
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts `rows` with multi-row statements `head (?,…),(?,…)… tail`, `columns` parameters
+/// per row, bound by `bind` at a 0-based parameter offset.
+fn insert_rows<T>(
+    tx: &rusqlite::Transaction<'_>,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &[&T],
+    bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+) -> Result<(), StoreError> {
+    let sql = |count: usize| {
+        let row = format!("({})", vec!["?"; columns].join(","));
+        format!("{head}{}{tail}", vec![row; count].join(","))
+    };
+    let full = sql(ROWS_PER_INSERT);
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = if chunk.len() == ROWS_PER_INSERT {
+            tx.prepare_cached(&full)?
+        } else {
+            tx.prepare_cached(&sql(chunk.len()))?
+        };
+        for (index, row) in chunk.iter().enumerate() {
+            bind(&mut insert, index * columns, row)?;
+        }
+        insert.raw_execute()?;
+    }
+    Ok(())
+}
+
+const TRANSFER_INSERT: &str = "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, \
+     pending_id, user_data_128, user_data_64, user_data_32, timeout_s, ledger, code, flags, timestamp) VALUES ";
 
 fn write_transfers(
     tx: &rusqlite::Transaction<'_>,
     state: &State,
     changes: &Changes,
 ) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, pending_id, user_data_128, \
-         user_data_64, user_data_32, timeout_s, ledger, code, flags, timestamp) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
-    for id in &changes.transfers_created {
-        let t = state
-            .transfers
-            .get(id)
-            .ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))?;
-        insert.execute(params![
-            id_bytes(t.id),
-            id_bytes(t.debit_account_id),
-            id_bytes(t.credit_account_id),
-            t.amount.as_i64(),
-            opt_id(t.pending_id),
-            opt_id(t.user_data_128),
-            codec::u64_to_i64(t.user_data_64),
-            t.user_data_32,
-            t.timeout_s,
-            t.ledger,
-            t.code,
-            t.flags.bits(),
-            codec::timestamp(t.timestamp)
-        ])?;
-    }
-    Ok(())
+    let created: Vec<&Transfer> = changes
+        .transfers_created
+        .iter()
+        .map(|id| {
+            state
+                .transfers
+                .get(id)
+                .ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))
+        })
+        .collect::<Result<_, _>>()?;
+    insert_rows(tx, TRANSFER_INSERT, "", 13, &created, bind_transfer)
+}
+
+fn bind_transfer(insert: &mut Statement<'_>, at: usize, t: &Transfer) -> rusqlite::Result<()> {
+    insert.raw_bind_parameter(at + 1, id_bytes(t.id))?;
+    insert.raw_bind_parameter(at + 2, id_bytes(t.debit_account_id))?;
+    insert.raw_bind_parameter(at + 3, id_bytes(t.credit_account_id))?;
+    insert.raw_bind_parameter(at + 4, t.amount.as_i64())?;
+    insert.raw_bind_parameter(at + 5, opt_id(t.pending_id))?;
+    insert.raw_bind_parameter(at + 6, opt_id(t.user_data_128))?;
+    insert.raw_bind_parameter(at + 7, codec::u64_to_i64(t.user_data_64))?;
+    insert.raw_bind_parameter(at + 8, t.user_data_32)?;
+    insert.raw_bind_parameter(at + 9, t.timeout_s)?;
+    insert.raw_bind_parameter(at + 10, t.ledger)?;
+    insert.raw_bind_parameter(at + 11, t.code)?;
+    insert.raw_bind_parameter(at + 12, t.flags.bits())?;
+    insert.raw_bind_parameter(at + 13, codec::timestamp(t.timestamp))
 }
 
 fn account_in(state: &State, id: u128) -> Result<&Account, StoreError> {

@@ -59,7 +59,8 @@ pub(crate) trait WriteTx {
     fn lock_clock(&mut self) -> Result<u64, StoreError>;
     /// Adds the stored accounts among `ids` to `state.accounts`.
     fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
-    /// Adds the stored transfers among `ids` to `state.transfers`, with their pending state.
+    /// Adds the stored transfers among `ids` to `state.transfers`, with their pending state,
+    /// and the remembered transient failures among them to `state.failed`.
     fn load_transfers(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
     /// Pending transfers whose timeout has passed at `now`, oldest first.
     fn due_pending(&mut self, now: u64, limit: usize) -> Result<Vec<u128>, StoreError>;
@@ -86,10 +87,10 @@ pub(crate) struct WriterHandle {
 impl Drop for WriterHandle {
     fn drop(&mut self) {
         drop(self.sender.take());
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("the ledger writer panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the ledger writer panicked");
         }
     }
 }
@@ -188,6 +189,7 @@ fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
         }
         state.transfers.clear();
         state.pending.clear();
+        state.failed.clear();
         if !backend.sole_writer() {
             state.accounts.clear();
         }

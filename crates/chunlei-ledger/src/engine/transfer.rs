@@ -42,6 +42,9 @@ impl State {
         if let Some(e) = self.transfers.get(&t.id) {
             return transfer_exists(t, e);
         }
+        if self.failed.contains_key(&t.id) {
+            return R::IdAlreadyFailed;
+        }
         let Some(dr) = self.accounts.get(&t.debit_account_id) else {
             return R::DebitAccountNotFound;
         };
@@ -172,6 +175,9 @@ impl State {
         }
         if let Some(e) = self.transfers.get(&t.id) {
             return transfer_exists(t, e);
+        }
+        if self.failed.contains_key(&t.id) {
+            return R::IdAlreadyFailed;
         }
         let Some(p) = self.transfers.get(&t.pending_id) else {
             return R::PendingTransferNotFound;

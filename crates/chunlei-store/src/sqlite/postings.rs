@@ -181,7 +181,7 @@ pub(crate) fn encode(timestamps: &[u64]) -> Vec<u8> {
 }
 
 pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<u64>, StoreError> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(StoreError::Corrupt(format!(
             "timestamp chunk of {} bytes",
             bytes.len()

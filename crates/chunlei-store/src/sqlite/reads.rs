@@ -33,10 +33,10 @@ impl SqliteReads {
             None => connect(&self.path)?,
         };
         let result = f(&conn);
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.idle_max {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.idle_max
+        {
+            idle.push(conn);
         }
         result
     }

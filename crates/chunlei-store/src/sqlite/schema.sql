@@ -50,6 +50,13 @@ CREATE TABLE account_transfer_chunks (
     PRIMARY KEY (account_id, last_ts)
 ) WITHOUT ROWID;
 
+-- Transfer ids refused for a reason that depended on the ledger's state; re-sending one
+-- answers id_already_failed.
+CREATE TABLE failed_transfers (
+    id BLOB PRIMARY KEY,
+    result TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- 0 pending, 1 posted, 2 voided, 3 expired.
 CREATE TABLE pending_transfers (
     id BLOB PRIMARY KEY,
