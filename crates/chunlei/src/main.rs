@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 pub const DEFAULT_DB: &str = "sqlite://chunlei.db";
 
 #[derive(Debug, Parser)]
-#[command(name = "chunlei", version, about = "Chunlei (春雷): SME relief platform — ledger, settlement and lending")]
+#[command(
+    name = "chunlei",
+    version,
+    about = "Chunlei (春雷): SME relief platform — ledger, settlement and lending"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,5 +82,8 @@ pub fn open_store(db: &str) -> anyhow::Result<chunlei_store::Store> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHUNLEI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -6,7 +6,9 @@ pub fn run(db: &str) -> anyhow::Result<ExitCode> {
     let store = crate::open_store(db)?;
     let violations = store.verify()?;
     if violations.is_empty() {
-        println!("ledger ok: every balance matches its transfers, debits equal credits per ledger, no limit crossed");
+        println!(
+            "ledger ok: every balance matches its transfers, debits equal credits per ledger, no limit crossed"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for violation in &violations {

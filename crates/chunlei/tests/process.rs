@@ -1,0 +1,438 @@
+//! The real binary, as an operator runs it: crash safety under SIGKILL, and two server
+//! processes sharing one PostgreSQL database.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chunlei_store::testing::{TestDb, postgres_url};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chunlei");
+
+/// A `chunlei serve` child process and the address it listens on.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .env("CHUNLEI_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn chunlei serve");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .expect("read stderr");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.trim().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the server");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(args: &[&str]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("CHUNLEI_LOG", "warn")
+        .output()
+        .expect("run chunlei");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn operator_key(db: &str) -> String {
+    let (ok, stdout) = run(&["keys", "create", "--role", "operator", "--db", db]);
+    assert!(ok, "keys create failed: {stdout}");
+    stdout.trim().to_owned()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    server: &str,
+    key: &str,
+    path: &str,
+    body: &Value,
+) -> reqwest::Result<Value> {
+    client
+        .post(format!("{server}{path}"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
+fn results(reply: &Value) -> Vec<String> {
+    reply["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .map(|r| r["result"].as_str().expect("result code").to_owned())
+        .collect()
+}
+
+fn accounts_json(ids: impl Iterator<Item = u64>, flags: &[&str]) -> Value {
+    Value::Array(
+        ids.map(|id| json!({"id": id.to_string(), "ledger": 1, "code": 1, "flags": flags}))
+            .collect(),
+    )
+}
+
+/// A deterministic stream of transfers over `ACCOUNTS` accounts without limits.
+const ACCOUNTS: u64 = 50;
+const BATCHES: usize = 60;
+const BATCH_LEN: u64 = 100;
+
+fn batch(index: usize) -> Vec<(u64, u64, u64, u64)> {
+    (0..BATCH_LEN)
+        .map(|i| {
+            let id = 1_000_000 + index as u64 * BATCH_LEN + i;
+            let debit = 1 + (id * 7) % ACCOUNTS;
+            let credit = 1 + (debit + 1 + id % (ACCOUNTS - 1)) % ACCOUNTS;
+            let credit = if credit == debit {
+                1 + credit % ACCOUNTS
+            } else {
+                credit
+            };
+            (id, debit, credit, 1 + id % 997)
+        })
+        .collect()
+}
+
+fn transfers_json(transfers: &[(u64, u64, u64, u64)]) -> Value {
+    Value::Array(
+        transfers
+            .iter()
+            .map(|(id, debit, credit, amount)| {
+                json!({"id": id.to_string(), "debit_account_id": debit.to_string(),
+                       "credit_account_id": credit.to_string(), "amount": amount, "ledger": 1, "code": 1})
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_loses_no_acknowledged_transfer_and_applies_none_twice() {
+    for db in TestDb::all() {
+        let url = db.url_string();
+        let key = operator_key(&url);
+        let client = reqwest::Client::new();
+        let mut server = Server::start(&url);
+        let created = post(
+            &client,
+            &server.base,
+            &key,
+            "/api/v1/accounts",
+            &accounts_json(1..=ACCOUNTS, &[]),
+        )
+        .await;
+        assert!(
+            results(&created.expect("create accounts"))
+                .iter()
+                .all(|r| r == "ok")
+        );
+
+        // Four clients stream batches; the server is killed once a third of them are
+        // acknowledged, with the rest in flight or not yet sent.
+        let next = Arc::new(AtomicUsize::new(0));
+        let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            let (client, base, key, next, acked) = (
+                client.clone(),
+                server.base.clone(),
+                key.clone(),
+                next.clone(),
+                acked.clone(),
+            );
+            clients.push(tokio::spawn(async move {
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    if index >= BATCHES {
+                        return;
+                    }
+                    match post(
+                        &client,
+                        &base,
+                        &key,
+                        "/api/v1/transfers",
+                        &transfers_json(&batch(index)),
+                    )
+                    .await
+                    {
+                        Ok(reply) => {
+                            assert!(
+                                results(&reply).iter().all(|r| r == "ok"),
+                                "batch {index}: {reply}"
+                            );
+                            acked.lock().expect("acked").push(index);
+                        }
+                        Err(_) => return, // the server is gone
+                    }
+                }
+            }));
+        }
+        while acked.lock().expect("acked").len() < BATCHES / 3 {
+            tokio::task::yield_now().await;
+        }
+        server.kill();
+        for c in clients {
+            c.await.expect("client task");
+        }
+        let acked: Vec<usize> = acked.lock().expect("acked").clone();
+        let sent = next.load(Ordering::SeqCst).min(BATCHES);
+        assert!(
+            acked.len() < BATCHES,
+            "the kill came after every batch was acknowledged"
+        );
+
+        // After restart, every acknowledged transfer is there; re-sending everything that was
+        // sent answers `exists` for those and applies the rest once.
+        let server = Server::start(&url);
+        for index in 0..sent {
+            let reply = post(
+                &client,
+                &server.base,
+                &key,
+                "/api/v1/transfers",
+                &transfers_json(&batch(index)),
+            )
+            .await
+            .expect("resend");
+            let codes = results(&reply);
+            if acked.contains(&index) {
+                assert!(
+                    codes.iter().all(|c| c == "exists"),
+                    "acknowledged batch {index} came back as {codes:?}"
+                );
+            } else {
+                assert!(
+                    codes.iter().all(|c| c == "ok" || c == "exists"),
+                    "batch {index}: {codes:?}"
+                );
+            }
+        }
+        // Balances equal exactly one application of every transfer sent.
+        let mut expected: HashMap<u64, (u64, u64)> = HashMap::new();
+        for (_, debit, credit, amount) in (0..sent).flat_map(batch) {
+            expected.entry(debit).or_default().0 += amount;
+            expected.entry(credit).or_default().1 += amount;
+        }
+        let ids: Vec<String> = (1..=ACCOUNTS).map(|id| id.to_string()).collect();
+        let found = post(
+            &client,
+            &server.base,
+            &key,
+            "/api/v1/accounts/lookup",
+            &json!({"ids": ids}),
+        )
+        .await
+        .expect("lookup");
+        for account in found["accounts"].as_array().expect("accounts") {
+            let id: u64 = account["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("numeric id");
+            let (debits, credits) = expected.get(&id).copied().unwrap_or_default();
+            assert_eq!(
+                account["debits_posted"].as_u64(),
+                Some(debits),
+                "account {id} debits"
+            );
+            assert_eq!(
+                account["credits_posted"].as_u64(),
+                Some(credits),
+                "account {id} credits"
+            );
+        }
+        drop(server);
+        let (ok, report) = run(&["ledger", "verify", "--db", &url]);
+        assert!(ok, "ledger verify after crash and resend: {report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_database_never_overdraw_or_duplicate() {
+    // TestDb::all() panics here when PostgreSQL is required and missing; without it the test
+    // has nothing to prove on SQLite, which allows one writing process by design.
+    let Some(admin) = postgres_url() else { return };
+    let db = TestDb::postgres(&admin);
+    let url = db.url_string();
+    let key = operator_key(&url);
+    let client = reqwest::Client::new();
+    let servers = [Server::start(&url), Server::start(&url)];
+    let (a, b) = (servers[0].base.clone(), servers[1].base.clone());
+
+    // Account 1 funds account 2 (limited: it can never spend more than it received); accounts
+    // 10.. receive. Account 2 holds 10,000 fen; clients ask for 40,000 in total.
+    let mut accounts = accounts_json(std::iter::once(1).chain(10..20), &[]);
+    accounts.as_array_mut().expect("array").extend(
+        accounts_json(std::iter::once(2), &["debits_must_not_exceed_credits"])
+            .as_array()
+            .expect("array")
+            .clone(),
+    );
+    assert!(
+        results(
+            &post(&client, &a, &key, "/api/v1/accounts", &accounts)
+                .await
+                .expect("accounts")
+        )
+        .iter()
+        .all(|r| r == "ok")
+    );
+    let fund = transfers_json(&[(1, 1, 2, 10_000)]);
+    assert_eq!(
+        results(
+            &post(&client, &b, &key, "/api/v1/transfers", &fund)
+                .await
+                .expect("fund")
+        ),
+        ["ok"]
+    );
+
+    let mut tasks = Vec::new();
+    for worker in 0..8u64 {
+        let (client, key, a, b) = (client.clone(), key.clone(), a.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut applied = 0u64;
+            for round in 0..25u64 {
+                let transfers: Vec<_> = (0..4)
+                    .map(|i| {
+                        (
+                            100_000 + worker * 1_000 + round * 4 + i,
+                            2,
+                            10 + (worker + i) % 10,
+                            50,
+                        )
+                    })
+                    .collect();
+                let body = transfers_json(&transfers);
+                // The same batch goes to both servers at once: each id must apply once.
+                let (ra, rb) = tokio::join!(
+                    post(&client, &a, &key, "/api/v1/transfers", &body),
+                    post(&client, &b, &key, "/api/v1/transfers", &body)
+                );
+                let (ra, rb) = (
+                    results(&ra.expect("server a")),
+                    results(&rb.expect("server b")),
+                );
+                for (x, y) in ra.iter().zip(&rb) {
+                    let oks = usize::from(x == "ok") + usize::from(y == "ok");
+                    assert!(oks <= 1, "one transfer applied by both servers: {x} {y}");
+                    for code in [x, y] {
+                        let allowed = ["ok", "exists", "exceeds_credits", "id_already_failed"];
+                        assert!(allowed.contains(&code.as_str()), "{code}");
+                    }
+                    applied += oks as u64;
+                }
+            }
+            applied
+        }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        applied += t.await.expect("worker");
+    }
+    assert_eq!(applied, 10_000 / 50, "exactly the funded amount was spent");
+    let found = post(
+        &client,
+        &a,
+        &key,
+        "/api/v1/accounts/lookup",
+        &json!({"ids": ["2"]}),
+    )
+    .await
+    .expect("lookup");
+    let limited = &found["accounts"][0];
+    assert_eq!(limited["debits_posted"].as_u64(), Some(10_000));
+    assert_eq!(limited["credits_posted"].as_u64(), Some(10_000));
+    let (ok, report) = run(&["ledger", "verify", "--db", &url]);
+    assert!(ok, "ledger verify: {report}");
+}
+
+#[test]
+fn ledger_verify_finds_a_balance_tampered_with_in_the_database() {
+    use chunlei_ledger::{Account, Fen, Transfer};
+    use chunlei_store::{DbUrl, Store, StoreOptions};
+    for db in TestDb::all() {
+        let url = db.url_string();
+        {
+            let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+            let created = store
+                .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
+                .expect("accounts");
+            assert!(created.iter().all(|r| r.is_success()));
+            let amount = Fen::new(500).expect("fen");
+            let done = store
+                .create_transfers_blocking(vec![Transfer::new(7, 1, 2, amount)])
+                .expect("transfer");
+            assert!(done[0].is_success());
+        }
+        let (ok, report) = run(&["ledger", "verify", "--db", &url]);
+        assert!(ok, "clean ledger: {report}");
+
+        // Someone adds one fen to account 2 behind the ledger's back.
+        let tamper = "UPDATE accounts SET credits_posted = credits_posted + 1 WHERE id = $1";
+        let id = 2u128.to_be_bytes().to_vec();
+        match &db.url {
+            DbUrl::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).expect("sqlite");
+                assert_eq!(
+                    conn.execute(&tamper.replace("$1", "?1"), [id])
+                        .expect("tamper"),
+                    1
+                );
+            }
+            DbUrl::Postgres(conninfo) => {
+                let mut client =
+                    postgres::Client::connect(conninfo, postgres::NoTls).expect("postgres");
+                assert_eq!(client.execute(tamper, &[&id]).expect("tamper"), 1);
+            }
+        }
+        let (ok, report) = run(&["ledger", "verify", "--db", &url]);
+        assert!(!ok, "verify must fail on a tampered balance");
+        assert!(
+            report.contains("account 2: credits_posted is 501 but its transfers sum to 500"),
+            "{report}"
+        );
+        assert!(
+            report.contains("ledger 1: posted debits total 500 but posted credits total 501"),
+            "{report}"
+        );
+    }
+}
