@@ -166,6 +166,24 @@ impl Store {
         })
     }
 
+    /// Recomputes every balance of the database at `url` without opening it for writing, so
+    /// it works while a server is running on it (on SQLite too, whose writer holds a lock).
+    /// The database must already exist: nothing is created or migrated.
+    pub fn verify_at(url: &DbUrl) -> Result<Vec<Violation>, StoreError> {
+        match url {
+            DbUrl::Sqlite(path) => {
+                if !path.exists() {
+                    return Err(StoreError::BadUrl(format!(
+                        "{} does not exist",
+                        path.display()
+                    )));
+                }
+                sqlite::reads_only(path).verify()
+            }
+            DbUrl::Postgres(conninfo) => postgres::reads_only(conninfo).verify(),
+        }
+    }
+
     pub fn url(&self) -> &DbUrl {
         &self.inner.url
     }

@@ -96,6 +96,11 @@ pub(crate) fn open(
     Ok((writer, PostgresReads::new(conninfo, options.read_pool_max)))
 }
 
+/// Reads without a writer, for commands that only look (`ledger verify`).
+pub(crate) fn reads_only(conninfo: &str) -> PostgresReads {
+    PostgresReads::new(conninfo, 1)
+}
+
 /// Connects without TLS. Driver errors name neither the URL nor its password.
 fn connect(conninfo: &str) -> Result<Client, StoreError> {
     Ok(Client::connect(conninfo, NoTls)?)

@@ -79,6 +79,17 @@ pub(crate) fn open(
     ))
 }
 
+/// Reads without the writer or its lock, for commands that only look (`ledger verify`). The
+/// per-account transfer lists are not loaded: listing is not what these commands do.
+pub(crate) fn reads_only(path: &Path) -> SqliteReads {
+    SqliteReads {
+        path: path.to_owned(),
+        idle: Mutex::new(Vec::new()),
+        idle_max: 1,
+        postings: SharedPostings::default(),
+    }
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push("-lock");

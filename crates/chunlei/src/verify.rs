@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 pub fn run(db: &str) -> anyhow::Result<ExitCode> {
-    let store = crate::open_store(db)?;
-    let violations = store.verify()?;
+    let url = chunlei_store::DbUrl::parse(db)?;
+    let violations = chunlei_store::Store::verify_at(&url)
+        .map_err(|e| anyhow::anyhow!("cannot verify {url}: {e}"))?;
     if violations.is_empty() {
         println!(
             "ledger ok: every balance matches its transfers, debits equal credits per ledger, no limit crossed"

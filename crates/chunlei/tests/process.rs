@@ -279,9 +279,10 @@ async fn sigkill_mid_stream_loses_no_acknowledged_transfer_and_applies_none_twic
                 "account {id} credits"
             );
         }
-        drop(server);
+        // Verified while the server still runs: verify only reads, so it needs no lock.
         let (ok, report) = run(&["ledger", "verify", "--db", &url]);
         assert!(ok, "ledger verify after crash and resend: {report}");
+        drop(server);
     }
 }
 
