@@ -33,6 +33,9 @@ pub enum ApiError {
     /// An amount above `i64::MAX`, the largest the ledger stores.
     #[error("{0}")]
     AmountOutOfRange(String),
+    /// A zero amount on a transfer that is not a post or void.
+    #[error("{0}")]
+    AmountZero(String),
     #[error("the batch is empty; send at least one event")]
     BatchEmpty,
     #[error("the batch has {count} events; at most {max} are allowed per request")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::UnknownField(_) => (StatusCode::BAD_REQUEST, "unknown_field"),
             ApiError::InvalidField(_) => (StatusCode::BAD_REQUEST, "invalid_field"),
             ApiError::AmountOutOfRange(_) => (StatusCode::BAD_REQUEST, "amount_out_of_range"),
+            ApiError::AmountZero(_) => (StatusCode::BAD_REQUEST, "amount_must_not_be_zero"),
             ApiError::BatchEmpty => (StatusCode::BAD_REQUEST, "batch_empty"),
             ApiError::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),

@@ -247,15 +247,16 @@ fn batches_get_one_result_per_event() {
             "{backend}"
         );
 
-        let mut plain_zero = transfer(11, 1, 2, 0);
+        let mut plain_zero = transfer(11, 1, 2, 5);
         plain_zero["user_data_64"] = json!("18446744073709551615");
+        plain_zero["ledger"] = json!(0);
         let batch = json!([transfer(10, 1, 2, 500), plain_zero, transfer(12, 1, 3, 5)]);
         let (status, body) = app.post("/api/v1/transfers", &app.operator, &batch).await;
         assert_eq!(status, StatusCode::OK, "{backend}: {body}");
-        // A zero amount on a plain transfer is well-formed input: it gets its own result.
+        // A well-formed event the ledger refuses gets its own result; the others go on.
         assert_eq!(
             results(&body),
-            ["ok", "amount_must_not_be_zero", "credit_account_not_found"],
+            ["ok", "ledger_must_not_be_zero", "credit_account_not_found"],
             "{backend}"
         );
         assert_eq!(app.balances(1).await, [0, 500, 0, 0], "{backend}");
@@ -436,6 +437,20 @@ fn malformed_input_is_rejected_whole() {
             json_400(
                 second(r#"{"id":"101","amount":9223372036854775808}"#),
                 "amount_out_of_range",
+                "transfers[1].amount",
+            ),
+            json_400(
+                second(
+                    r#"{"id":"101","debit_account_id":"1","credit_account_id":"2","amount":0,"ledger":1,"code":1}"#,
+                ),
+                "amount_must_not_be_zero",
+                "transfers[1].amount",
+            ),
+            json_400(
+                second(
+                    r#"{"id":"101","debit_account_id":"1","credit_account_id":"2","ledger":1,"code":1}"#,
+                ),
+                "amount_must_not_be_zero",
                 "transfers[1].amount",
             ),
             json_400(good.clone(), "invalid_body", ""),

@@ -94,6 +94,22 @@ pub(crate) fn transfers_from_json(body: &[u8]) -> Result<Vec<Transfer>, ApiError
         let fields: TransferIn = event(raw, &at)?;
         transfers.push(transfer(fields, &at)?);
     }
+    // Only a post or a void may leave the amount out (it then means the pending amount); any
+    // other transfer of nothing is malformed, and the whole request is refused. Checked once
+    // every event has parsed, so a malformed event is reported as such first.
+    if let Some(index) = transfers
+        .iter()
+        .position(|t| t.amount.is_zero() && !t.resolves_pending())
+    {
+        let at = Place {
+            list: "transfers",
+            index,
+        };
+        return Err(ApiError::AmountZero(format!(
+            "{} must be greater than zero (only a post or void may omit it)",
+            at.field("amount")
+        )));
+    }
     Ok(transfers)
 }
 

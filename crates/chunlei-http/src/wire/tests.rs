@@ -43,12 +43,22 @@ fn a_full_transfer_reads_every_field() {
 
 #[test]
 fn absent_and_null_fields_are_zero() {
-    let transfers =
-        transfers_from_json(br#"[{}, {"id":null,"amount":null,"flags":null}]"#).expect("valid");
+    // A post may omit its amount (the full pending amount); every other field defaults too.
+    let post = r#"["post_pending_transfer"]"#;
+    let body = format!(
+        r#"[{{"flags":{post}}}, {{"id":null,"amount":null,"ledger":null,"flags":{post}}}]"#
+    );
+    let transfers = transfers_from_json(body.as_bytes()).expect("valid");
     for t in &transfers {
         assert_eq!((t.id, t.amount.get(), t.ledger, t.code), (0, 0, 0, 0));
-        assert_eq!(t.flags, TransferFlags::empty());
+        assert_eq!(t.flags, TransferFlags::POST_PENDING_TRANSFER);
     }
+    let (code, message) = rejected(transfers_from_json(br#"[{"amount":1},{"amount":null}]"#));
+    assert_eq!(code, "amount_must_not_be_zero");
+    assert!(
+        message.starts_with("transfers[1].amount must be greater than zero"),
+        "{message}"
+    );
     let accounts = accounts_from_json(br#"[{"flags":["history"]}]"#).expect("valid");
     assert_eq!(
         (accounts[0].ledger, accounts[0].code, accounts[0].flags),
@@ -206,7 +216,7 @@ fn batches_have_a_shape_and_a_size() {
         rejected(transfers_from_json(b"[{}, 5]")).1,
         "transfers[1] must be a JSON object"
     );
-    let events = |n: usize| format!("[{}]", vec!["{}"; n].join(","));
+    let events = |n: usize| format!("[{}]", vec![r#"{"amount":1}"#; n].join(","));
     assert_eq!(
         transfers_from_json(events(BATCH_EVENTS_MAX).as_bytes())
             .expect("full batch")
