@@ -3,7 +3,9 @@
 //! 128-bit ids are stored as 16 big-endian bytes, so byte order is numeric order. Unsigned
 //! 64-bit user data is stored bit-for-bit in a signed 64-bit column.
 
-use chunlei_ledger::{AccountFlags, Fen, PendingStatus, TransferFlags};
+use chunlei_ledger::{
+    Account, AccountFlags, Fen, Owner, OwnerKind, PendingStatus, State, TransferFlags,
+};
 
 use crate::StoreError;
 
@@ -75,4 +77,29 @@ pub(crate) fn status_from(code: i64) -> Result<PendingStatus, StoreError> {
 pub(crate) fn timestamp(value: u64) -> i64 {
     // Nanosecond timestamps fit i64 until the year 2262.
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Zero ids and zero user data are stored as NULL, which keeps rows short.
+pub(crate) fn opt_id(value: u128) -> Option<[u8; 16]> {
+    (value != 0).then(|| id_bytes(value))
+}
+
+/// An account the engine changed; its absence from the working set is a bug, not bad data.
+pub(crate) fn account_in(state: &State, id: u128) -> Result<&Account, StoreError> {
+    state
+        .accounts
+        .get(&id)
+        .ok_or_else(|| StoreError::Corrupt(format!("changed account {id} missing")))
+}
+
+/// The owner from the `account_owners` columns of a join; no row means the platform.
+pub(crate) fn owner(kind: Option<&str>, owner_id: Option<String>) -> Result<Owner, StoreError> {
+    match kind {
+        Some(kind) => Ok(Owner {
+            kind: OwnerKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
+            id: owner_id.unwrap_or_default(),
+        }),
+        None => Ok(Owner::platform()),
+    }
 }

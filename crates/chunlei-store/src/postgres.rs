@@ -29,15 +29,14 @@
 use std::collections::HashMap;
 
 use chunlei_ledger::{
-    Account, Changes, CreateTransferResult, HistoryRow, Owner, OwnerKind, PendingInfo, State,
-    Transfer,
+    Account, Changes, CreateTransferResult, HistoryRow, PendingInfo, State, Transfer,
 };
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
-use crate::codec::{self, id_bytes, id_from};
+use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
 use crate::writer::{WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
@@ -554,32 +553,12 @@ impl IdArray {
     }
 }
 
-fn account_in(state: &State, id: u128) -> Result<&Account, StoreError> {
-    state
-        .accounts
-        .get(&id)
-        .ok_or_else(|| StoreError::Corrupt(format!("changed account {id} missing")))
-}
-
-/// Zero ids and zero user data are stored as NULL, as on SQLite.
-fn opt_id(value: u128) -> Option<[u8; 16]> {
-    (value != 0).then(|| id_bytes(value))
-}
-
 fn opt_id_from(bytes: Option<&[u8]>) -> Result<u128, StoreError> {
     bytes.map_or(Ok(0), id_from)
 }
 
 fn account_row(r: &Row) -> Result<Account, StoreError> {
-    let kind: Option<&str> = r.try_get(12)?;
-    let owner = match kind {
-        Some(kind) => Owner {
-            kind: OwnerKind::parse(kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
-            id: r.try_get::<_, Option<String>>(13)?.unwrap_or_default(),
-        },
-        None => Owner::platform(),
-    };
+    let owner = codec::owner(r.try_get(12)?, r.try_get(13)?)?;
     Ok(Account {
         id: id_from(r.try_get(0)?)?,
         debits_pending: codec::fen(r.try_get(1)?)?,

@@ -7,12 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chunlei_ledger::{
-    Account, Changes, CreateTransferResult, IdSet, Owner, OwnerKind, PendingInfo, State, Transfer,
-};
+use chunlei_ledger::{Account, Changes, CreateTransferResult, IdSet, PendingInfo, State, Transfer};
 use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 
-use crate::codec::{self, id_bytes, id_from};
+use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
 use crate::writer::{WriteBackend, WriteTx};
 use crate::{StoreError, StoreOptions};
 
@@ -529,18 +527,6 @@ fn bind_transfer(insert: &mut Statement<'_>, at: usize, t: &Transfer) -> rusqlit
     insert.raw_bind_parameter(at + 13, codec::timestamp(t.timestamp))
 }
 
-fn account_in(state: &State, id: u128) -> Result<&Account, StoreError> {
-    state
-        .accounts
-        .get(&id)
-        .ok_or_else(|| StoreError::Corrupt(format!("changed account {id} missing")))
-}
-
-/// Zero ids and zero user data are stored as NULL, which keeps rows short.
-fn opt_id(value: u128) -> Option<[u8; 16]> {
-    (value != 0).then(|| id_bytes(value))
-}
-
 fn opt_id_from(bytes: Option<Vec<u8>>) -> Result<u128, StoreError> {
     bytes.map_or(Ok(0), |b| id_from(&b))
 }
@@ -548,14 +534,7 @@ fn opt_id_from(bytes: Option<Vec<u8>>) -> Result<u128, StoreError> {
 fn account_row(r: &Row<'_>) -> Result<Account, StoreError> {
     let get_i = |i: usize| -> Result<i64, StoreError> { Ok(r.get::<_, i64>(i)?) };
     let kind: Option<String> = r.get(12)?;
-    let owner = match kind {
-        Some(kind) => Owner {
-            kind: OwnerKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("owner kind {kind}")))?,
-            id: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
-        },
-        None => Owner::platform(),
-    };
+    let owner = codec::owner(kind.as_deref(), r.get(13)?)?;
     Ok(Account {
         id: id_from(&r.get::<_, Vec<u8>>(0)?)?,
         debits_pending: codec::fen(get_i(1)?)?,
