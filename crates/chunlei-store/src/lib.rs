@@ -149,8 +149,8 @@ impl Store {
     pub fn open(url: &DbUrl, options: StoreOptions) -> Result<Store, StoreError> {
         let (writer, reads): (writer::WriterHandle, Box<dyn ReadPool>) = match url {
             DbUrl::Sqlite(path) => {
-                let (backend, reads) = sqlite::open(path, &options)?;
-                (writer::spawn(backend)?, Box::new(reads))
+                let (writer, reads) = sqlite::open(path, &options)?;
+                (writer, Box::new(reads))
             }
             DbUrl::Postgres(conninfo) => {
                 let (backend, reads) = postgres::open(conninfo, &options)?;

@@ -37,7 +37,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
-use crate::writer::{WriteBackend, WriteTx};
+use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("postgres/schema.sql"))];
@@ -276,12 +276,7 @@ struct PostgresTx<'c> {
     statements: &'c WriterStatements,
 }
 
-impl WriteTx for PostgresTx<'_> {
-    fn lock_clock(&mut self) -> Result<u64, StoreError> {
-        let row = self.tx.query_one(&self.statements.lock_clock, &[])?;
-        Ok(codec::i64_to_u64(row.try_get(0)?))
-    }
-
+impl Load for PostgresTx<'_> {
     fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
@@ -339,6 +334,13 @@ impl WriteTx for PostgresTx<'_> {
             &[&codec::timestamp(now), &limit],
         )?;
         rows.iter().map(|r| id_from(r.try_get(0)?)).collect()
+    }
+}
+
+impl WriteTx for PostgresTx<'_> {
+    fn lock_clock(&mut self) -> Result<u64, StoreError> {
+        let row = self.tx.query_one(&self.statements.lock_clock, &[])?;
+        Ok(codec::i64_to_u64(row.try_get(0)?))
     }
 
     fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError> {

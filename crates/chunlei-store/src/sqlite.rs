@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chunlei_ledger::{Account, Changes, CreateTransferResult, IdSet, PendingInfo, State, Transfer};
+use chunlei_ledger::{
+    Account, Changes, CreateTransferResult, HistoryRow, IdSet, PendingInfo, State, Transfer,
+};
 use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 
 use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
-use crate::writer::{WriteBackend, WriteTx};
+use crate::writer::{Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sqlite/schema.sql"))];
@@ -26,7 +28,7 @@ const TRANSFER_COLUMNS: &str = "t.id, t.debit_account_id, t.credit_account_id, t
 pub(crate) fn open(
     path: &Path,
     options: &StoreOptions,
-) -> Result<(SqliteWriter, SqliteReads), StoreError> {
+) -> Result<(WriterHandle, SqliteReads), StoreError> {
     let lock_path = lock_path(path);
     let lock = File::options()
         .create(true)
@@ -50,13 +52,6 @@ pub(crate) fn open(
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
     let checkpointer = Checkpointer::start(path)?;
-    let max_id: Option<Vec<u8>> = conn.query_row(
-        "SELECT max(id) FROM (SELECT max(id) AS id FROM transfers \
-         UNION ALL SELECT max(id) FROM failed_transfers)",
-        [],
-        |r| r.get(0),
-    )?;
-    let max_transfer_id = max_id.map_or(Ok(0), |bytes| id_from(&bytes))?;
     let postings = SharedPostings::default();
     postings::lock(&postings).rebuild(&conn)?;
     let reads = SqliteReads {
@@ -65,16 +60,14 @@ pub(crate) fn open(
         idle_max: options.read_pool_max,
         postings: postings.clone(),
     };
-    Ok((
-        SqliteWriter {
-            conn,
-            postings,
-            max_transfer_id,
-            _checkpointer: checkpointer,
-            _lock: lock,
-        },
-        reads,
-    ))
+    let committer = Committer {
+        conn,
+        postings,
+        _checkpointer: checkpointer,
+        _lock: lock,
+    };
+    let engine = Engine::open(path)?;
+    Ok((pipeline::spawn(engine, committer)?, reads))
 }
 
 /// Reads without the writer or its lock, for commands that only look (`ledger verify`). The
@@ -130,14 +123,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(crate) struct SqliteWriter {
+/// The write side of the pipeline: owns the writing connection, the lock file and the
+/// per-account transfer lists, and commits what the engine produced.
+pub(crate) struct Committer {
     conn: Connection,
     postings: SharedPostings,
-    /// The largest committed transfer id, failed ones included. A transfer id above it cannot
-    /// exist, so the writer
-    /// skips the lookup: with time-ordered ids (recommended to clients) that is nearly every
-    /// new transfer.
-    max_transfer_id: u128,
     _checkpointer: Checkpointer,
     _lock: File,
 }
@@ -188,9 +178,99 @@ impl Drop for Checkpointer {
     }
 }
 
-impl WriteBackend for SqliteWriter {
-    fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>, StoreError> {
+/// What one commit writes: copies of the records the engine changed, so that the engine can go
+/// on with the next group while this one is written.
+pub(crate) struct CommitRows {
+    created: Vec<Account>,
+    updated: Vec<Account>,
+    transfers: Vec<Transfer>,
+    pending: Vec<(u128, PendingInfo)>,
+    history: Vec<HistoryRow>,
+    failed: Vec<(u128, CreateTransferResult)>,
+    clock: u64,
+}
+
+impl CommitRows {
+    pub(crate) fn new(state: &State, changes: Changes) -> Result<CommitRows, StoreError> {
+        let fresh: IdSet = changes.accounts_created.iter().copied().collect();
+        let account = |id: &u128| account_in(state, *id).cloned();
+        let transfer = |id: &u128| {
+            state
+                .transfers
+                .get(id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))
+        };
+        Ok(CommitRows {
+            created: changes
+                .accounts_created
+                .iter()
+                .map(account)
+                .collect::<Result<_, _>>()?,
+            // Accounts created in this group are written whole, final balances included.
+            updated: changes
+                .accounts_updated
+                .iter()
+                .filter(|id| !fresh.contains(*id))
+                .map(account)
+                .collect::<Result<_, _>>()?,
+            transfers: changes
+                .transfers_created
+                .iter()
+                .map(transfer)
+                .collect::<Result<_, _>>()?,
+            // An id no longer in the working set was created and undone by a failed chain.
+            pending: changes
+                .pending_updated
+                .iter()
+                .filter_map(|id| state.pending.get(id).map(|info| (*id, *info)))
+                .collect(),
+            history: changes.history,
+            failed: changes.transfers_failed,
+            clock: state.clock,
+        })
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.created.is_empty()
+            && self.updated.is_empty()
+            && self.transfers.is_empty()
+            && self.pending.is_empty()
+            && self.history.is_empty()
+            && self.failed.is_empty()
+    }
+
+    /// The ids whose stored records this commit changes: until it has committed, the engine
+    /// must keep its own copies of them rather than read the database.
+    pub(crate) fn changed_ids(&self) -> IdSet {
+        let transfers = self.transfers.iter().map(|t| t.id);
+        let pending = self.pending.iter().map(|(id, _)| *id);
+        transfers
+            .chain(pending)
+            .chain(self.failed.iter().map(|(id, _)| *id))
+            .collect()
+    }
+
+    /// The largest transfer id this commit stores, failed ones included.
+    pub(crate) fn max_transfer_id(&self) -> u128 {
+        let failed = self.failed.iter().map(|(id, _)| *id);
+        self.transfers
+            .iter()
+            .map(|t| t.id)
+            .chain(failed)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+impl Committer {
+    /// Writes and commits one group's rows; durable when it returns `Ok`.
+    pub(crate) fn commit(&mut self, rows: &CommitRows) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         {
+            // Before the transaction: a rebuild must not see this commit's own rows.
             let mut postings = postings::lock(&self.postings);
             if postings.is_stale() {
                 postings.rebuild(&self.conn)?;
@@ -199,63 +279,149 @@ impl WriteBackend for SqliteWriter {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Box::new(SqliteTx {
-            tx: Some(tx),
-            postings: &self.postings,
-            trim: None,
-            max_transfer_id: &mut self.max_transfer_id,
-            written_max_id: 0,
-        }))
-    }
-
-    fn sole_writer(&self) -> bool {
-        true
-    }
-}
-
-struct SqliteTx<'c> {
-    /// `None` only after commit.
-    tx: Option<rusqlite::Transaction<'c>>,
-    postings: &'c SharedPostings,
-    /// Set once the transaction has appended to the in-memory lists.
-    trim: Option<Trim>,
-    max_transfer_id: &'c mut u128,
-    /// The largest transfer id this transaction writes; becomes `max_transfer_id` on commit.
-    written_max_id: u128,
-}
-
-impl SqliteTx<'_> {
-    fn tx(&self) -> Result<&rusqlite::Transaction<'_>, StoreError> {
-        self.tx
-            .as_ref()
-            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))
+        write_rows(&tx, rows)?;
+        let trim = {
+            // Held only while the lists change, not while rows are written: readers take it.
+            let mut postings = postings::lock(&self.postings);
+            // Marked stale until the commit succeeds: if anything below fails, the lists hold
+            // entries that never committed and are rebuilt before the next write.
+            postings.mark_stale();
+            let entries = rows
+                .transfers
+                .iter()
+                .map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
+            postings.append(&tx, entries, rows.clock)?
+        };
+        tx.commit()?;
+        let mut postings = postings::lock(&self.postings);
+        postings.trim(trim);
+        postings.mark_fresh();
+        Ok(())
     }
 }
 
-impl Drop for SqliteTx<'_> {
-    fn drop(&mut self) {
-        if self.trim.is_some() {
-            // Rolled back after appending: the lists hold entries that never committed.
-            postings::lock(self.postings).mark_stale();
-        }
+fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), StoreError> {
+    insert_rows(
+        tx,
+        ACCOUNT_INSERT,
+        "",
+        12,
+        &rows.created.iter().collect::<Vec<_>>(),
+        bind_account,
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, \
+         credits_posted = ?5 WHERE id = ?1",
+    )?;
+    for a in &rows.updated {
+        update.raw_bind_parameter(1, id_bytes(a.id))?;
+        update.raw_bind_parameter(2, a.debits_pending.as_i64())?;
+        update.raw_bind_parameter(3, a.debits_posted.as_i64())?;
+        update.raw_bind_parameter(4, a.credits_pending.as_i64())?;
+        update.raw_bind_parameter(5, a.credits_posted.as_i64())?;
+        update.raw_execute()?;
     }
+    let mut owner = tx.prepare_cached(
+        "INSERT INTO account_owners (account_id, kind, owner_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for a in &rows.created {
+        owner.execute(params![id_bytes(a.id), a.owner.kind.as_str(), a.owner.id])?;
+    }
+    insert_rows(
+        tx,
+        TRANSFER_INSERT,
+        "",
+        13,
+        &rows.transfers.iter().collect::<Vec<_>>(),
+        bind_transfer,
+    )?;
+    let mut pending = tx.prepare_cached(
+        "INSERT INTO pending_transfers (id, status, expires_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+    )?;
+    for (id, info) in &rows.pending {
+        pending.execute(params![
+            id_bytes(*id),
+            codec::status_code(info.status),
+            codec::timestamp(info.expires_at)
+        ])?;
+    }
+    let mut history = tx.prepare_cached(
+        "INSERT OR REPLACE INTO account_balances (account_id, timestamp, debits_pending, debits_posted, \
+         credits_pending, credits_posted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for h in &rows.history {
+        history.execute(params![
+            id_bytes(h.account_id),
+            codec::timestamp(h.timestamp),
+            h.debits_pending.as_i64(),
+            h.debits_posted.as_i64(),
+            h.credits_pending.as_i64(),
+            h.credits_posted.as_i64()
+        ])?;
+    }
+    let mut failed =
+        tx.prepare_cached("INSERT INTO failed_transfers (id, result) VALUES (?1, ?2)")?;
+    for (id, result) in &rows.failed {
+        failed.execute(params![id_bytes(*id), result.as_str()])?;
+    }
+    tx.execute(
+        "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
+        [codec::timestamp(rows.clock)],
+    )?;
+    Ok(())
 }
 
-impl WriteTx for SqliteTx<'_> {
-    fn lock_clock(&mut self) -> Result<u64, StoreError> {
-        let ts: i64 = self.tx()?.query_row(
+/// The read side of the pipeline: loads what a group needs on its own connection. It sees
+/// only committed data; records changed by a group still being committed are in the
+/// engine's working set, which the loader never overwrites.
+pub(crate) struct Engine {
+    conn: Connection,
+    /// The largest transfer id stored or about to be, failed ones included. A transfer id
+    /// above it cannot exist, so the lookup is skipped: with time-ordered ids (recommended to
+    /// clients) that is nearly every new transfer.
+    max_transfer_id: u128,
+}
+
+impl Engine {
+    fn open(path: &Path) -> Result<Engine, StoreError> {
+        let mut engine = Engine {
+            conn: connect(path)?,
+            max_transfer_id: 0,
+        };
+        engine.reset()?;
+        Ok(engine)
+    }
+
+    /// A working set that starts from what is committed, after a start or a failed commit.
+    pub(crate) fn reset(&mut self) -> Result<State, StoreError> {
+        let max_id: Option<Vec<u8>> = self.conn.query_row(
+            "SELECT max(id) FROM (SELECT max(id) AS id FROM transfers \
+             UNION ALL SELECT max(id) FROM failed_transfers)",
+            [],
+            |r| r.get(0),
+        )?;
+        self.max_transfer_id = max_id.map_or(Ok(0), |bytes| id_from(&bytes))?;
+        let clock: i64 = self.conn.query_row(
             "SELECT timestamp FROM ledger_clock WHERE singleton = 1",
             [],
             |r| r.get(0),
         )?;
-        Ok(codec::i64_to_u64(ts))
+        Ok(State::new(codec::i64_to_u64(clock)))
     }
 
+    /// Notes ids the engine just gave to a commit, before that commit is written.
+    pub(crate) fn note_stored(&mut self, max_transfer_id: u128) {
+        self.max_transfer_id = self.max_transfer_id.max(max_transfer_id);
+    }
+}
+
+impl Load for Engine {
     fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a LEFT JOIN account_owners o ON o.account_id = a.id WHERE a.id = ?1"
         );
-        let mut stmt = self.tx()?.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         for id in ids {
             if let Some(account) = stmt
                 .query_row([id_bytes(*id)], |r| Ok(account_row(r)))
@@ -272,12 +438,22 @@ impl WriteTx for SqliteTx<'_> {
             "SELECT {TRANSFER_COLUMNS}, p.status, p.expires_at FROM transfers t \
              LEFT JOIN pending_transfers p ON p.id = t.id WHERE t.id = ?1"
         );
-        let max_id = *self.max_transfer_id;
-        let mut stmt = self.tx()?.prepare_cached(&sql)?;
+        let max_id = self.max_transfer_id;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut failed = self
-            .tx()?
+            .conn
             .prepare_cached("SELECT result FROM failed_transfers WHERE id = ?1")?;
         for id in ids.iter().filter(|id| **id <= max_id) {
+            if let Some(result) = failed
+                .query_row([id_bytes(*id)], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                let result = CreateTransferResult::parse(&result).ok_or_else(|| {
+                    StoreError::Corrupt(format!("failed transfer result {result}"))
+                })?;
+                state.failed.insert(*id, result);
+                continue;
+            }
             let row = stmt
                 .query_row([id_bytes(*id)], |r| {
                     Ok((
@@ -287,15 +463,6 @@ impl WriteTx for SqliteTx<'_> {
                     ))
                 })
                 .optional()?;
-            if let Some(result) = failed
-                .query_row([id_bytes(*id)], |r| r.get::<_, String>(0))
-                .optional()?
-            {
-                let result = CreateTransferResult::parse(&result).ok_or_else(|| {
-                    StoreError::Corrupt(format!("failed transfer result {result}"))
-                })?;
-                state.failed.insert(*id, result);
-            }
             if let Some((transfer, status, expires_at)) = row {
                 if let (Some(status), Some(expires_at)) = (status, expires_at) {
                     let info = PendingInfo {
@@ -311,7 +478,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn due_pending(&mut self, now: u64, limit: usize) -> Result<Vec<u128>, StoreError> {
-        let mut stmt = self.tx()?.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM pending_transfers WHERE status = 0 AND expires_at > 0 AND expires_at <= ?1 \
              ORDER BY expires_at LIMIT ?2",
         )?;
@@ -321,127 +488,10 @@ impl WriteTx for SqliteTx<'_> {
         })?;
         rows.map(|bytes| id_from(&bytes?)).collect()
     }
-
-    fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError> {
-        let tx = self
-            .tx
-            .as_ref()
-            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))?;
-        write_accounts(tx, state, changes)?;
-        write_transfers(tx, state, changes)?;
-        let mut pending = tx.prepare_cached(
-            "INSERT INTO pending_transfers (id, status, expires_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
-        )?;
-        for id in &changes.pending_updated {
-            if let Some(info) = state.pending.get(id) {
-                pending.execute(params![
-                    id_bytes(*id),
-                    codec::status_code(info.status),
-                    codec::timestamp(info.expires_at)
-                ])?;
-            }
-        }
-        let mut history = tx.prepare_cached(
-            "INSERT OR REPLACE INTO account_balances (account_id, timestamp, debits_pending, debits_posted, \
-             credits_pending, credits_posted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for h in &changes.history {
-            history.execute(params![
-                id_bytes(h.account_id),
-                codec::timestamp(h.timestamp),
-                h.debits_pending.as_i64(),
-                h.debits_posted.as_i64(),
-                h.credits_pending.as_i64(),
-                h.credits_posted.as_i64()
-            ])?;
-        }
-        tx.execute(
-            "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
-            [codec::timestamp(state.clock)],
-        )?;
-        let mut failed =
-            tx.prepare_cached("INSERT INTO failed_transfers (id, result) VALUES (?1, ?2)")?;
-        for (id, result) in &changes.transfers_failed {
-            failed.execute(params![id_bytes(*id), result.as_str()])?;
-        }
-        let failed_ids = changes.transfers_failed.iter().map(|(id, _)| *id);
-        self.written_max_id = changes
-            .transfers_created
-            .iter()
-            .copied()
-            .chain(failed_ids)
-            .max()
-            .unwrap_or(0);
-        let created = changes
-            .transfers_created
-            .iter()
-            .filter_map(|id| state.transfers.get(id));
-        let entries = created.map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
-        let mut postings = postings::lock(self.postings);
-        // Mark first: if appending fails halfway, the lists are rebuilt before the next write.
-        self.trim = Some(Trim::default());
-        self.trim = Some(postings.append(tx, entries, state.clock)?);
-        Ok(())
-    }
-
-    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        let tx = self
-            .tx
-            .take()
-            .ok_or_else(|| StoreError::Corrupt("transaction already committed".into()))?;
-        tx.commit()?;
-        *self.max_transfer_id = (*self.max_transfer_id).max(self.written_max_id);
-        if let Some(trim) = self.trim.take() {
-            postings::lock(self.postings).trim(trim);
-        }
-        Ok(())
-    }
 }
 
 const ACCOUNT_INSERT: &str = "INSERT INTO accounts (id, debits_pending, debits_posted, credits_pending, \
      credits_posted, user_data_128, user_data_64, user_data_32, ledger, code, flags, timestamp) VALUES ";
-fn write_accounts(
-    tx: &rusqlite::Transaction<'_>,
-    state: &State,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    let created: Vec<&Account> = changes
-        .accounts_created
-        .iter()
-        .map(|id| account_in(state, *id))
-        .collect::<Result<_, _>>()?;
-    // Accounts created in this group may also have moved; the insert writes their final
-    // balances, so they are left out of the upsert.
-    let fresh: IdSet = changes.accounts_created.iter().copied().collect();
-    let updated: Vec<&Account> = changes
-        .accounts_updated
-        .iter()
-        .filter(|id| !fresh.contains(*id))
-        .map(|id| account_in(state, *id))
-        .collect::<Result<_, _>>()?;
-    insert_rows(tx, ACCOUNT_INSERT, "", 12, &created, bind_account)?;
-    let mut update = tx.prepare_cached(
-        "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, \
-         credits_posted = ?5 WHERE id = ?1",
-    )?;
-    for a in updated {
-        update.raw_bind_parameter(1, id_bytes(a.id))?;
-        update.raw_bind_parameter(2, a.debits_pending.as_i64())?;
-        update.raw_bind_parameter(3, a.debits_posted.as_i64())?;
-        update.raw_bind_parameter(4, a.credits_pending.as_i64())?;
-        update.raw_bind_parameter(5, a.credits_posted.as_i64())?;
-        update.raw_execute()?;
-    }
-    let mut owner = tx.prepare_cached(
-        "INSERT INTO account_owners (account_id, kind, owner_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for a in created {
-        owner.execute(params![id_bytes(a.id), a.owner.kind.as_str(), a.owner.id])?;
-    }
-    Ok(())
-}
-
 fn bind_account(insert: &mut Statement<'_>, at: usize, a: &Account) -> rusqlite::Result<()> {
     insert.raw_bind_parameter(at + 1, id_bytes(a.id))?;
     insert.raw_bind_parameter(at + 2, a.debits_pending.as_i64())?;
@@ -492,24 +542,6 @@ fn insert_rows<T>(
 
 const TRANSFER_INSERT: &str = "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, \
      pending_id, user_data_128, user_data_64, user_data_32, timeout_s, ledger, code, flags, timestamp) VALUES ";
-
-fn write_transfers(
-    tx: &rusqlite::Transaction<'_>,
-    state: &State,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    let created: Vec<&Transfer> = changes
-        .transfers_created
-        .iter()
-        .map(|id| {
-            state
-                .transfers
-                .get(id)
-                .ok_or_else(|| StoreError::Corrupt(format!("created transfer {id} missing")))
-        })
-        .collect::<Result<_, _>>()?;
-    insert_rows(tx, TRANSFER_INSERT, "", 13, &created, bind_transfer)
-}
 
 fn bind_transfer(insert: &mut Statement<'_>, at: usize, t: &Transfer) -> rusqlite::Result<()> {
     insert.raw_bind_parameter(at + 1, id_bytes(t.id))?;
@@ -573,7 +605,8 @@ fn transfer_row(r: &Row<'_>) -> Result<Transfer, StoreError> {
     })
 }
 
+mod pipeline;
 mod postings;
 mod reads;
-use postings::{SharedPostings, Trim};
+use postings::SharedPostings;
 pub(crate) use reads::SqliteReads;

@@ -30,20 +30,20 @@ const EXPIRY_INTERVAL: Duration = Duration::from_millis(500);
 
 type Reply<T> = oneshot::Sender<Result<Vec<T>, StoreError>>;
 
-enum Request {
+pub(crate) enum Request {
     Accounts(Vec<Account>, Reply<CreateAccountResult>),
     Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
 }
 
 impl Request {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Request::Accounts(events, _) => events.len(),
             Request::Transfers(events, _) => events.len(),
         }
     }
 
-    fn fail(self, error: &StoreError) {
+    pub(crate) fn fail(self, error: &StoreError) {
         let error = StoreError::Corrupt(format!("commit failed: {error}"));
         match self {
             Request::Accounts(_, reply) => drop(reply.send(Err(error))),
@@ -52,11 +52,8 @@ impl Request {
     }
 }
 
-/// One write transaction of a backend.
-pub(crate) trait WriteTx {
-    /// The clock stored with the ledger: no timestamp at or below it may be assigned again.
-    /// On PostgreSQL this also takes the lock that serialises writers of all processes.
-    fn lock_clock(&mut self) -> Result<u64, StoreError>;
+/// Reading the records a group needs into the engine's working set.
+pub(crate) trait Load {
     /// Adds the stored accounts among `ids` to `state.accounts`.
     fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
     /// Adds the stored transfers among `ids` to `state.transfers`, with their pending state,
@@ -64,6 +61,13 @@ pub(crate) trait WriteTx {
     fn load_transfers(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
     /// Pending transfers whose timeout has passed at `now`, oldest first.
     fn due_pending(&mut self, now: u64, limit: usize) -> Result<Vec<u128>, StoreError>;
+}
+
+/// One write transaction of a backend.
+pub(crate) trait WriteTx: Load {
+    /// The clock stored with the ledger: no timestamp at or below it may be assigned again.
+    /// On PostgreSQL this also takes the lock that serialises writers of all processes.
+    fn lock_clock(&mut self) -> Result<u64, StoreError>;
     fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -96,6 +100,14 @@ impl Drop for WriterHandle {
 }
 
 impl WriterHandle {
+    /// A handle on a writer thread that takes requests from the other end of `sender`.
+    pub(crate) fn new(sender: SyncSender<Request>, thread: thread::JoinHandle<()>) -> WriterHandle {
+        WriterHandle {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
+    }
+
     pub(crate) fn create_accounts(
         &self,
         events: Vec<Account>,
@@ -147,39 +159,52 @@ pub(crate) fn spawn(backend: impl WriteBackend) -> Result<WriterHandle, StoreErr
     })
 }
 
+/// Waits for the next group: the first queued request (or none, after [`EXPIRY_INTERVAL`],
+/// so that expiries run when idle) and every request queued behind it up to
+/// [`GROUP_EVENTS_MAX`] events. `None` once every sender is gone.
+pub(crate) fn collect_group(
+    receiver: &Receiver<Request>,
+    carry: &mut Option<Request>,
+) -> Option<Vec<Request>> {
+    let first = match carry.take() {
+        Some(request) => Some(request),
+        None => match receiver.recv_timeout(EXPIRY_INTERVAL) {
+            Ok(request) => Some(request),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return None,
+        },
+    };
+    let mut group: Vec<Request> = first.into_iter().collect();
+    let mut events: usize = group.iter().map(Request::len).sum();
+    while events < GROUP_EVENTS_MAX {
+        let Ok(next) = receiver.try_recv() else { break };
+        if events + next.len() > GROUP_EVENTS_MAX {
+            *carry = Some(next);
+            break;
+        }
+        events += next.len();
+        group.push(next);
+    }
+    Some(group)
+}
+
+/// Sends each request of a committed group its results.
+pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
+    for (request, outcome) in group.into_iter().zip(outcomes) {
+        match (request, outcome) {
+            (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
+            (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
+            (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
+        }
+    }
+}
+
 fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
     let mut state = State::new(0);
     let mut carry: Option<Request> = None;
-    loop {
-        let first = match carry.take() {
-            Some(request) => Some(request),
-            None => match receiver.recv_timeout(EXPIRY_INTERVAL) {
-                Ok(request) => Some(request),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
-            },
-        };
-        let mut group: Vec<Request> = first.into_iter().collect();
-        let mut events: usize = group.iter().map(Request::len).sum();
-        while events < GROUP_EVENTS_MAX {
-            let Ok(next) = receiver.try_recv() else { break };
-            if events + next.len() > GROUP_EVENTS_MAX {
-                carry = Some(next);
-                break;
-            }
-            events += next.len();
-            group.push(next);
-        }
+    while let Some(group) = collect_group(&receiver, &mut carry) {
         match commit_group(&mut backend, &mut state, &group) {
-            Ok(replies) => {
-                for (request, reply) in group.into_iter().zip(replies) {
-                    match (request, reply) {
-                        (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
-                        (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
-                        (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
-                    }
-                }
-            }
+            Ok(outcomes) => reply(group, outcomes),
             Err(error) => {
                 tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
                 for request in group {
@@ -196,7 +221,8 @@ fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
     }
 }
 
-enum Outcome {
+/// The results of one request of a group.
+pub(crate) enum Outcome {
     Accounts(Vec<CreateAccountResult>),
     Transfers(Vec<CreateTransferResult>),
 }
@@ -221,10 +247,28 @@ fn try_commit_group(
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
+    let (outcomes, changes) = apply_group(tx.as_mut(), state, group)?;
+    if !changes.is_empty() {
+        tx.write(state, &changes)?;
+        tx.commit()?;
+    }
+    Ok(outcomes)
+}
+
+/// Loads what the group and the due expiries touch, expires what is due and applies the
+/// group's requests in arrival order.
+pub(crate) fn apply_group(
+    loader: &mut dyn Load,
+    state: &mut State,
+    group: &[Request],
+) -> Result<(Vec<Outcome>, Changes), StoreError> {
     let now = now_ns();
-    let due = tx.due_pending(now, EXPIRE_PER_COMMIT_MAX)?;
-    load_working_set(tx.as_mut(), state, group, &due)?;
+    let due = loader.due_pending(now, EXPIRE_PER_COMMIT_MAX)?;
+    load_working_set(loader, state, group, &due)?;
     let expired = state.expire_pending(now, &due);
+    if expired > 0 {
+        tracing::info!(expired, "pending transfers expired");
+    }
     let mut outcomes = Vec::with_capacity(group.len());
     for request in group {
         outcomes.push(match request {
@@ -234,20 +278,14 @@ fn try_commit_group(
             }
         });
     }
-    let changes = state.take_changes();
-    if !changes.is_empty() {
-        tx.write(state, &changes)?;
-        tx.commit()?;
-    }
-    if expired > 0 {
-        tracing::info!(expired, "pending transfers expired");
-    }
-    Ok(outcomes)
+    Ok((outcomes, state.take_changes()))
 }
 
-/// Loads every stored record the group and the due expiries can touch.
+/// Loads every stored record the group and the due expiries can touch. Records already in
+/// the working set are not loaded again: they may be newer than the database (changed by a
+/// group whose commit is still under way).
 fn load_working_set(
-    tx: &mut dyn WriteTx,
+    tx: &mut dyn Load,
     state: &mut State,
     group: &[Request],
     due: &[u128],
@@ -269,7 +307,12 @@ fn load_working_set(
             }
         }
     }
-    let transfer_ids: Vec<u128> = transfer_ids.into_iter().filter(|id| *id != 0).collect();
+    let transfer_ids: Vec<u128> = transfer_ids
+        .into_iter()
+        .filter(|id| {
+            *id != 0 && !state.transfers.contains_key(id) && !state.failed.contains_key(id)
+        })
+        .collect();
     tx.load_transfers(&transfer_ids, state)?;
     for t in state.transfers.values() {
         if t.flags.contains(TransferFlags::PENDING) {
@@ -286,7 +329,7 @@ fn load_working_set(
 
 /// Nanoseconds since the Unix epoch; the engine keeps timestamps strictly increasing even if
 /// the wall clock steps back.
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))

@@ -61,6 +61,10 @@ impl Postings {
         self.stale = true;
     }
 
+    pub(crate) fn mark_fresh(&mut self) {
+        self.stale = false;
+    }
+
     /// A copy of the in-memory entries of one account.
     pub(crate) fn entries(&self, account_id: u128) -> Vec<u64> {
         self.pending.get(&account_id).cloned().unwrap_or_default()

@@ -1,0 +1,194 @@
+//! The SQLite writer as a two-stage pipeline on two threads.
+//!
+//! The engine thread takes a group of requests, loads what it needs on its own read
+//! connection, applies it to the ledger engine and hands the resulting rows to the committer
+//! thread, which writes and commits them and only then replies to the group's callers. While
+//! group N commits, the engine already applies group N+1, so the two cores share the work
+//! that one thread did in turn.
+//!
+//! Group N+1 may depend on group N (a transfer posted in N+1 that N created): the engine keeps
+//! every record changed by a group in its working set until that group has committed, and
+//! never loads over it. If a commit fails, the committer fails every later group the engine had
+//! already built on it (they carry the same epoch); the engine waits for those, then starts
+//! again from what is committed. Nothing is half-applied and no caller hears of a result before
+//! the commit that makes it durable.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+
+use chunlei_ledger::{IdSet, State};
+
+use super::{CommitRows, Committer, Engine};
+use crate::StoreError;
+use crate::writer::{
+    Outcome, QUEUE_REQUESTS_MAX, Request, WriterHandle, apply_group, collect_group, reply,
+};
+
+/// Groups handed to the committer and not yet committed, at most: one being written, one
+/// waiting behind it.
+const IN_FLIGHT_MAX: usize = 2;
+
+pub(crate) fn spawn(engine: Engine, committer: Committer) -> Result<WriterHandle, StoreError> {
+    let (sender, requests) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
+    let thread = thread::Builder::new()
+        .name("ledger-engine".into())
+        .spawn(move || run_engine(engine, committer, &requests))
+        .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
+    Ok(WriterHandle::new(sender, thread))
+}
+
+struct Job {
+    epoch: u64,
+    rows: CommitRows,
+    group: Vec<Request>,
+    outcomes: Vec<Outcome>,
+}
+
+fn run_engine(engine: Engine, committer: Committer, requests: &Receiver<Request>) {
+    let (jobs, job_receiver) = mpsc::sync_channel::<Job>(IN_FLIGHT_MAX - 1);
+    let (ack_sender, acks) = mpsc::channel::<bool>();
+    let writer = thread::Builder::new()
+        .name("ledger-writer".into())
+        .spawn(move || run_committer(committer, &job_receiver, &ack_sender));
+    let writer = match writer {
+        Ok(writer) => writer,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the ledger writer thread");
+            return;
+        }
+    };
+    let mut pipeline = Pipeline {
+        engine,
+        state: None,
+        epoch: 0,
+        in_flight: VecDeque::new(),
+        acks,
+    };
+    let mut carry = None;
+    while let Some(group) = collect_group(requests, &mut carry) {
+        pipeline.settle();
+        match pipeline.prepare(&group) {
+            Ok((rows, outcomes)) => {
+                if rows.is_empty() && group.is_empty() {
+                    continue;
+                }
+                pipeline.in_flight.push_back(rows.changed_ids());
+                pipeline.engine.note_stored(rows.max_transfer_id());
+                let job = Job {
+                    epoch: pipeline.epoch,
+                    rows,
+                    group,
+                    outcomes,
+                };
+                if jobs.send(job).is_err() {
+                    tracing::error!("the ledger writer thread stopped");
+                    break;
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, requests = group.len(), "ledger group failed; group rejected");
+                for request in group {
+                    request.fail(&error);
+                }
+                pipeline.start_over();
+            }
+        }
+    }
+    drop(jobs);
+    if writer.join().is_err() {
+        tracing::error!("the ledger writer thread panicked");
+    }
+}
+
+struct Pipeline {
+    engine: Engine,
+    /// `None` until built from what is committed (at start and after a failed commit).
+    state: Option<State>,
+    epoch: u64,
+    /// For each group with the committer, oldest first, the ids whose records it changes.
+    in_flight: VecDeque<IdSet>,
+    acks: Receiver<bool>,
+}
+
+impl Pipeline {
+    fn prepare(&mut self, group: &[Request]) -> Result<(CommitRows, Vec<Outcome>), StoreError> {
+        let state = match &mut self.state {
+            Some(state) => state,
+            None => self.state.insert(self.engine.reset()?),
+        };
+        let (outcomes, changes) = apply_group(&mut self.engine, state, group)?;
+        Ok((CommitRows::new(state, changes)?, outcomes))
+    }
+
+    /// Takes the committer's answers that have arrived, and waits for one while the pipeline
+    /// is full.
+    fn settle(&mut self) {
+        loop {
+            let ack = if self.in_flight.len() >= IN_FLIGHT_MAX {
+                self.acks.recv().ok()
+            } else {
+                self.acks.try_recv().ok()
+            };
+            match ack {
+                Some(committed) => self.acknowledge(committed),
+                None => return,
+            }
+        }
+    }
+
+    fn acknowledge(&mut self, committed: bool) {
+        self.in_flight.pop_front();
+        if !committed {
+            self.start_over();
+            return;
+        }
+        // What the committed group changed is now in the database; keep only what groups still
+        // under way changed, so the working set stays as small as the pipeline.
+        let keep: IdSet = self.in_flight.iter().flatten().copied().collect();
+        if let Some(state) = &mut self.state {
+            state.transfers.retain(|id, _| keep.contains(id));
+            state.pending.retain(|id, _| keep.contains(id));
+            state.failed.retain(|id, _| keep.contains(id));
+        }
+    }
+
+    /// After a failure: every group still with the committer fails too (it was built on the
+    /// failed one); once they have, the working set is rebuilt from what is committed.
+    fn start_over(&mut self) {
+        self.epoch += 1;
+        while self.in_flight.pop_front().is_some() {
+            if self.acks.recv().is_err() {
+                break;
+            }
+        }
+        self.state = None;
+    }
+}
+
+fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<bool>) {
+    let mut failed_epoch: Option<u64> = None;
+    while let Ok(job) = jobs.recv() {
+        let result = if failed_epoch.is_some_and(|epoch| job.epoch <= epoch) {
+            Err(StoreError::Corrupt(
+                "an earlier commit failed; this group was not applied".into(),
+            ))
+        } else {
+            committer.commit(&job.rows)
+        };
+        let committed = result.is_ok();
+        match result {
+            Ok(()) => reply(job.group, job.outcomes),
+            Err(error) => {
+                tracing::error!(%error, requests = job.group.len(), "ledger commit failed; group rejected");
+                failed_epoch = Some(job.epoch);
+                for request in job.group {
+                    request.fail(&error);
+                }
+            }
+        }
+        if acks.send(committed).is_err() {
+            return;
+        }
+    }
+}
