@@ -437,3 +437,49 @@ fn ledger_verify_finds_a_balance_tampered_with_in_the_database() {
         );
     }
 }
+
+#[test]
+fn keys_create_checks_what_a_role_needs_and_prints_only_the_key() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    for bad in [
+        vec!["--role", "merchant"],
+        vec!["--role", "bank"],
+        vec!["--role", "operator", "--merchant", "m-1"],
+        vec!["--role", "merchant", "--bank", "b-1"],
+        vec!["--role", "auditor"],
+    ] {
+        let mut args = vec!["keys", "create", "--db", &url];
+        args.extend(bad.iter().copied());
+        let (ok, stdout) = run(&args);
+        assert!(!ok, "{bad:?} must be refused");
+        assert!(stdout.trim().is_empty(), "{bad:?} printed {stdout}");
+    }
+    let (ok, stdout) = run(&[
+        "keys",
+        "create",
+        "--db",
+        &url,
+        "--role",
+        "merchant",
+        "--merchant",
+        "m-1",
+    ]);
+    assert!(ok);
+    let key = stdout.trim();
+    assert!(
+        key.starts_with("ck_") && !key.contains(char::is_whitespace),
+        "{key}"
+    );
+    let (_, again) = run(&[
+        "keys",
+        "create",
+        "--db",
+        &url,
+        "--role",
+        "merchant",
+        "--merchant",
+        "m-1",
+    ]);
+    assert_ne!(key, again.trim(), "every key is new");
+}
