@@ -5,6 +5,7 @@
 //! commit is durable. Reads use their own connections and never wait for the writer.
 //! Only this crate speaks SQL.
 
+mod chunks;
 mod codec;
 mod postgres;
 mod sqlite;

@@ -29,13 +29,14 @@
 use std::collections::HashMap;
 
 use chunlei_ledger::{
-    Account, Changes, CreateTransferResult, HistoryRow, PendingInfo, State, Transfer,
+    Account, Changes, CreateTransferResult, HistoryRow, IdMap, PendingInfo, State, Transfer,
 };
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
+use crate::chunks;
 use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
@@ -167,6 +168,8 @@ const INSERT_OWNERS: &str = "INSERT INTO account_owners (account_id, kind, owner
 const UPSERT_PENDING: &str = "INSERT INTO pending_transfers (id, status, expires_at) \
     SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[]) \
     ON CONFLICT (id) DO UPDATE SET status = excluded.status";
+const INSERT_CHUNKS: &str = "INSERT INTO account_transfer_chunks (account_id, last_ts, timestamps) \
+    SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bytea[])";
 const LOAD_FAILED: &str = "SELECT id, result FROM failed_transfers WHERE id = ANY($1::bytea[])";
 const INSERT_FAILED: &str = "INSERT INTO failed_transfers (id, result) \
     SELECT * FROM UNNEST($1::bytea[], $2::text[])";
@@ -198,6 +201,7 @@ struct WriterStatements {
     upsert_history: Statement,
     load_failed: Statement,
     insert_failed: Statement,
+    insert_chunks: Statement,
 }
 
 impl WriterStatements {
@@ -221,6 +225,7 @@ impl WriterStatements {
             upsert_history: client.prepare(UPSERT_HISTORY)?,
             load_failed: client.prepare(LOAD_FAILED)?,
             insert_failed: client.prepare(INSERT_FAILED)?,
+            insert_chunks: client.prepare(INSERT_CHUNKS)?,
         })
     }
 }
@@ -352,6 +357,7 @@ impl WriteTx for PostgresTx<'_> {
         }
         if !changes.transfers_created.is_empty() {
             self.insert_transfers(state, &changes.transfers_created)?;
+            self.insert_chunks(state, &changes.transfers_created)?;
         }
         if !changes.pending_updated.is_empty() {
             self.upsert_pending(state, changes)?;
@@ -480,6 +486,32 @@ impl PostgresTx<'_> {
             ])?;
         }
         copy.finish()?;
+        Ok(())
+    }
+
+    /// One chunk row per account the commit touches, holding that account's new timestamps.
+    fn insert_chunks(&mut self, state: &State, created: &[u128]) -> Result<(), StoreError> {
+        let mut lists: IdMap<Vec<u64>> = IdMap::default();
+        for t in created.iter().filter_map(|id| state.transfers.get(id)) {
+            lists
+                .entry(t.debit_account_id)
+                .or_default()
+                .push(t.timestamp);
+            lists
+                .entry(t.credit_account_id)
+                .or_default()
+                .push(t.timestamp);
+        }
+        let accounts = IdArray::new(lists.keys().copied());
+        let last: Vec<i64> = lists
+            .values()
+            .map(|l| l.last().map_or(0, |ts| codec::timestamp(*ts)))
+            .collect();
+        let encoded: Vec<Vec<u8>> = lists.values().map(|l| chunks::encode(l)).collect();
+        self.tx.execute(
+            &self.statements.insert_chunks,
+            &[&accounts.slices(), &last, &encoded],
+        )?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
 use postgres::{Client, IsolationLevel, Statement};
 
 use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
@@ -162,40 +163,34 @@ impl ReadPool for PostgresReads {
     }
 
     fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError> {
-        let order = if filter.reversed { "DESC" } else { "ASC" };
-        // Each side uses its own (account, timestamp) index and stops after `limit` rows; the
-        // outer query merges the two.
-        let side = |column: &str| {
-            format!(
-                "(SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.{column} = $1::bytea \
-                 AND t.timestamp BETWEEN $2::bigint AND $3::bigint \
-                 ORDER BY t.timestamp {order} LIMIT $4::bigint)"
-            )
-        };
-        let sides: Vec<String> = [
-            ("debit_account_id", filter.debits),
-            ("credit_account_id", filter.credits),
-        ]
-        .into_iter()
-        .filter(|(_, wanted)| *wanted)
-        .map(|(column, _)| side(column))
-        .collect();
-        if sides.is_empty() || filter.limit == 0 {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT * FROM ({}) AS s ORDER BY s.timestamp {order} LIMIT $4::bigint",
-            sides.join(" UNION ALL ")
-        );
-        let (min, max) = bounds(filter);
-        let account_id = id_bytes(filter.account_id);
-        let limit = i64::from(filter.limit);
         self.with(|conn| {
-            let statement = conn.statement(&sql)?;
-            let rows = conn
+            let chunks_after = conn.statement(
+                "SELECT last_ts, timestamps FROM account_transfer_chunks WHERE account_id = $1 \
+                 AND last_ts > $2 ORDER BY last_ts LIMIT $3",
+            )?;
+            let chunks_before = conn.statement(
+                "SELECT last_ts, timestamps FROM account_transfer_chunks WHERE account_id = $1 \
+                 AND last_ts < $2 ORDER BY last_ts DESC LIMIT $3",
+            )?;
+            let at = conn.statement(&format!(
+                "SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.timestamp = $1"
+            ))?;
+            // One snapshot for the whole walk, so pages and transfers agree.
+            let mut tx = conn
                 .client
-                .query(&statement, &[&&account_id[..], &min, &max, &limit])?;
-            rows.iter().map(transfer_row).collect()
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let mut source = PostgresChunks {
+                tx: &mut tx,
+                chunks_after,
+                chunks_before,
+                at,
+            };
+            let listed = chunks::account_transfers(&mut source, filter, &[])?;
+            tx.commit()?;
+            Ok(listed)
         })
     }
 
@@ -342,4 +337,42 @@ fn verify_in(conn: &mut ReadConn) -> Result<Vec<Violation>, StoreError> {
         .collect::<Result<_, _>>()?;
     tx.commit()?;
     Ok(recomputed.check(accounts.iter()))
+}
+
+/// An account's chunks and transfers by timestamp, inside one read-only transaction.
+struct PostgresChunks<'t, 'c> {
+    tx: &'t mut postgres::Transaction<'c>,
+    chunks_after: Statement,
+    chunks_before: Statement,
+    at: Statement,
+}
+
+impl ChunkSource for PostgresChunks<'_, '_> {
+    fn chunks(
+        &mut self,
+        account: u128,
+        cursor: Cursor,
+    ) -> Result<Vec<(i64, Vec<u64>)>, StoreError> {
+        let (statement, bound) = match cursor {
+            Cursor::After(after) => (&self.chunks_after, after),
+            Cursor::Before(before) => (&self.chunks_before, before),
+        };
+        let account = id_bytes(account);
+        let rows = self
+            .tx
+            .query(statement, &[&&account[..], &bound, &chunks::PAGE_ROWS])?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<_, i64>(0)?,
+                    chunks::decode(r.try_get::<_, &[u8]>(1)?)?,
+                ))
+            })
+            .collect()
+    }
+
+    fn transfer_at(&mut self, timestamp: u64) -> Result<Option<Transfer>, StoreError> {
+        let rows = self.tx.query(&self.at, &[&codec::timestamp(timestamp)])?;
+        rows.first().map(transfer_row).transpose()
+    }
 }

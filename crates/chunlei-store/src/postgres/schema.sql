@@ -46,8 +46,15 @@ CREATE TABLE transfers (
     code integer NOT NULL CHECK (code BETWEEN 0 AND 65535),
     flags integer NOT NULL CHECK (flags BETWEEN 0 AND 65535)
 );
-CREATE INDEX transfers_by_debit ON transfers (debit_account_id, timestamp);
-CREATE INDEX transfers_by_credit ON transfers (credit_account_id, timestamp);
+
+-- Each account's transfer timestamps, one row per account a commit touches (see chunks.rs):
+-- a commit adds one index entry per account instead of one per side of every transfer.
+CREATE TABLE account_transfer_chunks (
+    account_id bytea NOT NULL,
+    last_ts bigint NOT NULL,
+    timestamps bytea NOT NULL,
+    PRIMARY KEY (account_id, last_ts)
+);
 
 -- Transfer ids refused for a reason that depended on the ledger's state; re-sending one
 -- answers id_already_failed.

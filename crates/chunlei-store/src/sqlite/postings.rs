@@ -16,6 +16,7 @@ use chunlei_ledger::IdMap;
 use rusqlite::{Connection, params};
 
 use crate::StoreError;
+use crate::chunks::encode;
 use crate::codec::{self, id_bytes, id_from};
 
 /// Entries that make an account's list be written as a chunk.
@@ -178,21 +179,4 @@ impl Postings {
             self.transfers_since_checkpoint = 0;
         }
     }
-}
-
-pub(crate) fn encode(timestamps: &[u64]) -> Vec<u8> {
-    timestamps.iter().flat_map(|ts| ts.to_le_bytes()).collect()
-}
-
-pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<u64>, StoreError> {
-    if !bytes.len().is_multiple_of(8) {
-        return Err(StoreError::Corrupt(format!(
-            "timestamp chunk of {} bytes",
-            bytes.len()
-        )));
-    }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-        .collect())
 }

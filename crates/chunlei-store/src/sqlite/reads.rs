@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::postings::{self, SharedPostings};
 use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
@@ -96,7 +97,7 @@ impl ReadPool for SqliteReads {
         let recent = postings::lock(&self.postings).entries(filter.account_id);
         self.with(|conn| {
             conn.execute_batch("BEGIN")?;
-            let result = account_transfers_in(conn, filter, recent);
+            let result = chunks::account_transfers(&mut SqliteChunks { conn }, filter, &recent);
             conn.execute_batch("COMMIT")?;
             result
         })
@@ -231,87 +232,46 @@ fn verify_in(conn: &Connection) -> Result<Vec<Violation>, StoreError> {
     Ok(recomputed.check(accounts.iter()))
 }
 
-/// Walks the account's timestamps in the requested order (stored chunks and the in-memory
-/// tail, skipping the overlap), fetching each transfer by its timestamp until `limit`.
-fn account_transfers_in(
-    conn: &Connection,
-    filter: &AccountFilter,
-    recent: Vec<u64>,
-) -> Result<Vec<Transfer>, StoreError> {
-    let (min, max) = bounds(filter);
-    let (min, max) = (codec::i64_to_u64(min), codec::i64_to_u64(max));
-    let account = id_bytes(filter.account_id);
-    let mut fetch = conn.prepare_cached(&format!(
-        "SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.timestamp = ?1"
-    ))?;
-    let mut found: Vec<Transfer> = Vec::new();
-    let mut last: Option<u64> = None;
-    let limit = filter.limit as usize;
-    // Returns false once the walk can stop.
-    let mut visit = |ts: u64| -> Result<bool, StoreError> {
-        let in_order = last.is_none_or(|l| if filter.reversed { ts < l } else { ts > l });
-        if !in_order || ts < min || ts > max {
-            return Ok(!(if filter.reversed { ts < min } else { ts > max }));
-        }
-        last = Some(ts);
-        if let Some(t) = fetch
-            .query_row([codec::timestamp(ts)], |r| Ok(transfer_row(r)))
-            .optional()?
-        {
-            let t = t?;
-            let wanted = (filter.debits && t.debit_account_id == filter.account_id)
-                || (filter.credits && t.credit_account_id == filter.account_id);
-            if wanted {
-                found.push(t);
-            }
-        }
-        Ok(found.len() < limit)
-    };
-    if filter.reversed {
-        for ts in recent.iter().rev() {
-            if !visit(*ts)? {
-                return Ok(found);
-            }
-        }
-        let top: i64 = conn
-            .query_row(
-                "SELECT last_ts FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts >= ?2 ORDER BY last_ts LIMIT 1",
-                params![account, codec::timestamp(max)],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(i64::MAX);
-        let mut chunks = conn.prepare_cached(
-            "SELECT timestamps FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts <= ?2 ORDER BY last_ts DESC",
-        )?;
-        let mut rows = chunks.query(params![account, top])?;
-        while let Some(row) = rows.next()? {
-            for ts in postings::decode(&row.get::<_, Vec<u8>>(0)?)?
-                .into_iter()
-                .rev()
-            {
-                if !visit(ts)? {
-                    return Ok(found);
-                }
-            }
-        }
-    } else {
-        let mut chunks = conn.prepare_cached(
-            "SELECT timestamps FROM account_transfer_chunks WHERE account_id = ?1 AND last_ts >= ?2 ORDER BY last_ts",
-        )?;
-        let mut rows = chunks.query(params![account, codec::timestamp(min)])?;
-        while let Some(row) = rows.next()? {
-            for ts in postings::decode(&row.get::<_, Vec<u8>>(0)?)? {
-                if !visit(ts)? {
-                    return Ok(found);
-                }
-            }
-        }
-        for ts in recent {
-            if !visit(ts)? {
-                return Ok(found);
-            }
-        }
+/// An account's chunks and transfers by timestamp, on one connection inside a transaction.
+struct SqliteChunks<'c> {
+    conn: &'c Connection,
+}
+
+impl ChunkSource for SqliteChunks<'_> {
+    fn chunks(
+        &mut self,
+        account: u128,
+        cursor: Cursor,
+    ) -> Result<Vec<(i64, Vec<u64>)>, StoreError> {
+        let (sql, bound) = match cursor {
+            Cursor::After(after) => (
+                "SELECT last_ts, timestamps FROM account_transfer_chunks WHERE account_id = ?1 \
+                 AND last_ts > ?2 ORDER BY last_ts LIMIT ?3",
+                after,
+            ),
+            Cursor::Before(before) => (
+                "SELECT last_ts, timestamps FROM account_transfer_chunks WHERE account_id = ?1 \
+                 AND last_ts < ?2 ORDER BY last_ts DESC LIMIT ?3",
+                before,
+            ),
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![id_bytes(account), bound, chunks::PAGE_ROWS], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|row| {
+            let (last, bytes) = row?;
+            Ok((last, chunks::decode(&bytes)?))
+        })
+        .collect()
     }
-    Ok(found)
+
+    fn transfer_at(&mut self, timestamp: u64) -> Result<Option<Transfer>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers t WHERE t.timestamp = ?1"
+        ))?;
+        stmt.query_row([codec::timestamp(timestamp)], |r| Ok(transfer_row(r)))
+            .optional()?
+            .transpose()
+    }
 }
