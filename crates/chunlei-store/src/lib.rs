@@ -100,11 +100,17 @@ pub struct ApiKeyRecord {
 pub struct StoreOptions {
     /// Read connections kept open for reuse.
     pub read_pool_max: usize,
+    /// Requests waiting for the writer at most (default [`QUEUE_REQUESTS_MAX`]); beyond it
+    /// callers get [`StoreError::Overloaded`] at once instead of a queue without bound.
+    pub queue_requests_max: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
-        StoreOptions { read_pool_max: 16 }
+        StoreOptions {
+            read_pool_max: 16,
+            queue_requests_max: QUEUE_REQUESTS_MAX,
+        }
     }
 }
 
@@ -155,7 +161,10 @@ impl Store {
             }
             DbUrl::Postgres(conninfo) => {
                 let (backend, reads) = postgres::open(conninfo, &options)?;
-                (writer::spawn(backend)?, Box::new(reads))
+                (
+                    writer::spawn(backend, options.queue_requests_max)?,
+                    Box::new(reads),
+                )
             }
         };
         Ok(Store {

@@ -67,7 +67,10 @@ pub(crate) fn open(
         _lock: lock,
     };
     let engine = Engine::open(path)?;
-    Ok((pipeline::spawn(engine, committer)?, reads))
+    Ok((
+        pipeline::spawn(engine, committer, options.queue_requests_max)?,
+        reads,
+    ))
 }
 
 /// Reads without the writer or its lock, for commands that only look (`ledger verify`). The

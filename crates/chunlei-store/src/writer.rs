@@ -21,7 +21,8 @@ use crate::StoreError;
 
 /// Events applied in one database transaction at most.
 pub const GROUP_EVENTS_MAX: usize = 4 * BATCH_EVENTS_MAX;
-/// Requests waiting for the writer at most; beyond it callers get [`StoreError::Overloaded`].
+/// Requests waiting for the writer at most, by default; beyond it callers get
+/// [`StoreError::Overloaded`].
 pub const QUEUE_REQUESTS_MAX: usize = 4_096;
 /// Expired pending transfers released per commit at most.
 const EXPIRE_PER_COMMIT_MAX: usize = 8_189;
@@ -147,8 +148,11 @@ fn check_size(count: usize) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(crate) fn spawn(backend: impl WriteBackend) -> Result<WriterHandle, StoreError> {
-    let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
+pub(crate) fn spawn(
+    backend: impl WriteBackend,
+    queue_max: usize,
+) -> Result<WriterHandle, StoreError> {
+    let (sender, receiver) = mpsc::sync_channel(queue_max.max(1));
     let thread = thread::Builder::new()
         .name("ledger-writer".into())
         .spawn(move || run(backend, receiver))

@@ -43,3 +43,56 @@ fn transfers_survive_reopen() {
         .expect("retry");
     assert_eq!(r[0].as_str(), "id_already_failed");
 }
+
+/// The write queue is bounded: when it is full, callers hear `Overloaded` at once, and what
+/// was accepted is applied exactly once.
+#[test]
+fn a_full_write_queue_refuses_instead_of_growing() {
+    for db in chunlei_store::testing::TestDb::all() {
+        let options = StoreOptions {
+            queue_requests_max: 1,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&db.url, options).expect("open");
+        let r = store
+            .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
+            .expect("accounts");
+        assert!(r.iter().all(|r| r.is_success()));
+        let runtime = tokio_runtime();
+        let (accepted, refused) = runtime.block_on(async {
+            // Every task enqueues as soon as it first runs, long before the writer drains the
+            // queue of one; then each waits for its answer.
+            let tasks: Vec<_> = (0..200u128)
+                .map(|i| {
+                    let store = store.clone();
+                    let transfer = Transfer::new(100 + i, 1, 2, Fen::new(1).expect("fen"));
+                    tokio::spawn(async move { store.create_transfers(vec![transfer]).await })
+                })
+                .collect();
+            let mut accepted = 0u64;
+            let mut refused = 0u64;
+            for task in tasks {
+                match task.await.expect("task") {
+                    Ok(codes) => {
+                        assert_eq!(codes[0].as_str(), "ok");
+                        accepted += 1;
+                    }
+                    Err(chunlei_store::StoreError::Overloaded) => refused += 1,
+                    Err(other) => panic!("unexpected error: {other}"),
+                }
+            }
+            (accepted, refused)
+        });
+        assert!(refused > 0, "{}: no request was refused", db.url);
+        assert_eq!(accepted + refused, 200);
+        let accounts = store.lookup_accounts(&[2]).expect("lookup");
+        assert_eq!(accounts[0].credits_posted.get(), accepted, "{}", db.url);
+        drop(runtime);
+    }
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+}

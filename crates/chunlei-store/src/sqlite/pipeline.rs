@@ -21,16 +21,18 @@ use chunlei_ledger::{IdSet, State};
 
 use super::{CommitRows, Committer, Engine};
 use crate::StoreError;
-use crate::writer::{
-    Outcome, QUEUE_REQUESTS_MAX, Request, WriterHandle, apply_group, collect_group, reply,
-};
+use crate::writer::{Outcome, Request, WriterHandle, apply_group, collect_group, reply};
 
 /// Groups handed to the committer and not yet committed, at most: one being written, one
 /// waiting behind it.
 const IN_FLIGHT_MAX: usize = 2;
 
-pub(crate) fn spawn(engine: Engine, committer: Committer) -> Result<WriterHandle, StoreError> {
-    let (sender, requests) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
+pub(crate) fn spawn(
+    engine: Engine,
+    committer: Committer,
+    queue_max: usize,
+) -> Result<WriterHandle, StoreError> {
+    let (sender, requests) = mpsc::sync_channel(queue_max.max(1));
     let thread = thread::Builder::new()
         .name("ledger-engine".into())
         .spawn(move || run_engine(engine, committer, &requests))
