@@ -1,0 +1,15 @@
+//! The rules of the zero account period (0账期) that need no storage: an order's life cycle
+//! and the commission it is charged.
+//!
+//! Like the ledger engine this crate is pure: it reads no clock and touches no database. The
+//! settlement service (a later step) keeps orders in the store, turns accepted events into
+//! ledger transfers, and asks this crate what is allowed and what is owed.
+
+mod fees;
+mod order;
+
+pub use fees::{FeeQuote, FeeRule, FeeSchedule, NoRelief, Relief};
+pub use order::{LifecycleError, Order, OrderEvent, OrderStatus, Shipping};
+
+#[cfg(test)]
+mod tests;
