@@ -1,5 +1,5 @@
 //! The rules of the zero account period (0账期) that need no storage: an order's life cycle
-//! and the commission it is charged.
+//! and the commission it is charged, and the ledger transfers each money flow makes.
 //!
 //! Like the ledger engine this crate is pure: it reads no clock and touches no database. The
 //! settlement service (a later step) keeps orders in the store, turns accepted events into
@@ -9,6 +9,8 @@ mod fees;
 mod order;
 
 pub use fees::{FeeQuote, FeeRule, FeeSchedule, NoRelief, Relief};
+pub use flows::{Ids, MerchantAccounts, PlatformAccounts, Split, SplitError};
+pub mod flows;
 pub use order::{LifecycleError, Order, OrderEvent, OrderStatus, Shipping};
 
 #[cfg(test)]
