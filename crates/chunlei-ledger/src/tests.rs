@@ -271,7 +271,7 @@ fn balancing_debit_clamps_to_the_available_balance() {
             2s+0ns: ok ok
             3s+0ns: ok
             transfer 12: amount=20 flags=balancing_debit
-            4s+0ns: exceeds_credits exists
+            4s+0ns: ok exists
             final:
             account 1: dp=0 dpo=30 cp=10 cpo=20
             account 2: dp=10 dpo=20 cp=0 cpo=30

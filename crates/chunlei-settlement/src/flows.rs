@@ -30,6 +30,9 @@ pub mod code {
     pub const FEE_REVENUE: u16 = 5;
     /// Loan repayments withheld from settlements, on their way to the lending banks.
     pub const LOAN_WITHHOLDING: u16 = 6;
+    /// Passes money through within one chain so that later legs can take "what is left";
+    /// every chain leaves it at zero.
+    pub const CLEARING: u16 = 7;
     /// What the merchant can pay out.
     pub const MERCHANT_AVAILABLE: u16 = 10;
     /// The rolling reserve held back from the merchant.
@@ -40,6 +43,9 @@ pub mod code {
     pub const EXPOSURE_USED: u16 = 13;
     /// Where a merchant's cap comes from: its debit balance is the cap granted.
     pub const EXPOSURE_CAP: u16 = 14;
+    /// What the merchant owes after a clawback its balances could not cover; recovered first
+    /// from later settlements.
+    pub const MERCHANT_RECEIVABLE: u16 = 15;
 }
 
 /// Transfer codes: why money moved.
@@ -55,6 +61,8 @@ pub mod reason {
     pub const REFUND: u16 = 109;
     pub const POOL_FUNDED: u16 = 110;
     pub const CAP_SET: u16 = 111;
+    pub const CLAWBACK: u16 = 112;
+    pub const RECEIVABLE_RECOVERED: u16 = 113;
 }
 
 /// The platform's accounts in one ledger (currency).
@@ -67,6 +75,7 @@ pub struct PlatformAccounts {
     pub pool_funding: u128,
     pub fee_revenue: u128,
     pub loan_withholding: u128,
+    pub clearing: u128,
 }
 
 /// One merchant's accounts.
@@ -77,6 +86,7 @@ pub struct MerchantAccounts {
     pub exposure_headroom: u128,
     pub exposure_used: u128,
     pub exposure_cap: u128,
+    pub receivable: u128,
 }
 
 impl PlatformAccounts {
@@ -94,6 +104,7 @@ impl PlatformAccounts {
             self.account(self.pool_funding, code::POOL_FUNDING, AccountFlags::empty()),
             self.account(self.fee_revenue, code::FEE_REVENUE, limited),
             self.account(self.loan_withholding, code::LOAN_WITHHOLDING, limited),
+            self.account(self.clearing, code::CLEARING, AccountFlags::empty()),
         ]
     }
 
@@ -110,6 +121,11 @@ impl PlatformAccounts {
             (m.exposure_headroom, code::EXPOSURE_HEADROOM, limited),
             (m.exposure_used, code::EXPOSURE_USED, limited),
             (m.exposure_cap, code::EXPOSURE_CAP, AccountFlags::empty()),
+            (
+                m.receivable,
+                code::MERCHANT_RECEIVABLE,
+                AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS,
+            ),
         ]
         .into_iter()
         .map(|(id, code, flags)| Account {
@@ -207,17 +223,17 @@ pub fn paid(ids: &mut Ids, p: &PlatformAccounts, gross: Fen) -> Vec<Transfer> {
     )])
 }
 
-/// `order.shipped` for an eligible order: the pool pays the merchant now — net to available,
-/// the fee to revenue, the reserve and the loan withholding aside — and the gross amount is
-/// counted against the merchant's exposure cap. Fails whole with `exceeds_credits` when the
-/// pool or the merchant's headroom cannot cover it.
+/// `order.shipped` for an eligible order: the pool pays the merchant now — the fee to revenue,
+/// the reserve and the loan withholding aside, the net to the merchant after what it owes —
+/// and the gross amount is counted against the merchant's exposure cap. Fails whole with
+/// `exceeds_credits` when the pool or the merchant's headroom cannot cover it.
 pub fn advance(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     split: &Split,
 ) -> Vec<Transfer> {
-    chain(vec![
+    let mut legs = vec![
         leg(
             ids,
             p,
@@ -225,14 +241,6 @@ pub fn advance(
             m.exposure_used,
             split.gross,
             reason::EXPOSURE,
-        ),
-        leg(
-            ids,
-            p,
-            p.advance_pool,
-            m.available,
-            split.net,
-            reason::ADVANCE,
         ),
         leg(
             ids,
@@ -258,16 +266,101 @@ pub fn advance(
             split.withholding,
             reason::WITHHOLDING,
         ),
+    ];
+    legs.extend(pay_merchant(
+        ids,
+        p,
+        m,
+        p.advance_pool,
+        split.net,
+        reason::ADVANCE,
+    ));
+    chain(legs)
+}
+
+/// Pays `net` from `source` to the merchant, recovering what the merchant owes first: through
+/// the clearing account, the receivable takes as much as is owed and available the rest.
+fn pay_merchant(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    source: u128,
+    net: Fen,
+    code: u16,
+) -> Vec<Transfer> {
+    let both = TransferFlags::BALANCING_DEBIT.union(TransferFlags::BALANCING_CREDIT);
+    vec![
+        leg(ids, p, source, p.clearing, net, code),
+        flagged(
+            leg(
+                ids,
+                p,
+                p.clearing,
+                m.receivable,
+                net,
+                reason::RECEIVABLE_RECOVERED,
+            ),
+            both,
+        ),
+        flagged(
+            leg(ids, p, p.clearing, m.available, net, code),
+            TransferFlags::BALANCING_DEBIT,
+        ),
+    ]
+}
+
+/// `order.refunded` after the order was advanced: escrow pays the buyer back, and the advance
+/// on the refunded amount is recovered for the pool — from the merchant's available balance,
+/// then its reserve, and whatever is left becomes a receivable, recovered first from later
+/// settlements. The refunded amount no longer counts against the merchant's exposure.
+pub fn claw_back(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    refund: Fen,
+) -> Vec<Transfer> {
+    let both = TransferFlags::BALANCING_DEBIT.union(TransferFlags::BALANCING_CREDIT);
+    chain(vec![
+        leg(ids, p, p.escrow, p.buyer_clearing, refund, reason::REFUND),
+        leg(ids, p, p.clearing, p.advance_pool, refund, reason::CLAWBACK),
+        flagged(
+            leg(ids, p, m.available, p.clearing, refund, reason::CLAWBACK),
+            both,
+        ),
+        flagged(
+            leg(ids, p, m.reserve, p.clearing, refund, reason::CLAWBACK),
+            both,
+        ),
+        flagged(
+            leg(ids, p, m.receivable, p.clearing, refund, reason::CLAWBACK),
+            TransferFlags::BALANCING_CREDIT,
+        ),
+        leg(
+            ids,
+            p,
+            m.exposure_used,
+            m.exposure_headroom,
+            refund,
+            reason::EXPOSURE,
+        ),
     ])
 }
 
-/// `order.confirmed` for an advanced order: escrow repays the pool and the merchant's exposure
-/// is released.
+fn flagged(t: Transfer, flags: TransferFlags) -> Transfer {
+    Transfer {
+        flags: t.flags.union(flags),
+        ..t
+    }
+}
+
+/// `order.confirmed` for an advanced order: escrow repays the pool what is still in escrow
+/// for the order (`outstanding`: paid minus refunded; a refund already clawed the rest back)
+/// and the merchant's exposure on it is released.
 pub fn repay_advance(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
-    split: &Split,
+    outstanding: Fen,
 ) -> Vec<Transfer> {
     chain(vec![
         leg(
@@ -275,7 +368,7 @@ pub fn repay_advance(
             p,
             p.escrow,
             p.advance_pool,
-            split.gross,
+            outstanding,
             reason::ADVANCE_REPAID,
         ),
         leg(
@@ -283,22 +376,21 @@ pub fn repay_advance(
             p,
             m.exposure_used,
             m.exposure_headroom,
-            split.gross,
+            outstanding,
             reason::EXPOSURE,
         ),
     ])
 }
 
 /// `order.confirmed` for an order that was not advanced: escrow settles it, as marketplaces
-/// normally do.
+/// normally do, paying what the merchant owes first.
 pub fn settle(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     split: &Split,
 ) -> Vec<Transfer> {
-    chain(vec![
-        leg(ids, p, p.escrow, m.available, split.net, reason::SETTLEMENT),
+    let mut legs = vec![
         leg(
             ids,
             p,
@@ -316,7 +408,16 @@ pub fn settle(
             split.withholding,
             reason::WITHHOLDING,
         ),
-    ])
+    ];
+    legs.extend(pay_merchant(
+        ids,
+        p,
+        m,
+        p.escrow,
+        split.net,
+        reason::SETTLEMENT,
+    ));
+    chain(legs)
 }
 
 /// `order.refunded` or `order.cancelled` before any settlement: escrow pays the buyer back.

@@ -64,15 +64,15 @@ impl State {
             return R::CreditAccountAlreadyClosed;
         }
         let mut amount = t.amount;
+        // A balancing transfer that finds nothing to move succeeds with amount 0, as in
+        // TigerBeetle: a chain can then take "whatever is left" from several accounts in turn
+        // (see the settlement flows' recovery of an advance).
         if t.flags.contains(F::BALANCING_DEBIT) {
             let used = dr
                 .debits_posted
                 .checked_add(dr.debits_pending)
                 .unwrap_or(Fen::MAX);
             amount = amount.min(dr.credits_posted.saturating_sub(used));
-            if amount.is_zero() {
-                return R::ExceedsCredits;
-            }
         }
         if t.flags.contains(F::BALANCING_CREDIT) {
             let used = cr
@@ -80,9 +80,6 @@ impl State {
                 .checked_add(cr.credits_pending)
                 .unwrap_or(Fen::MAX);
             amount = amount.min(cr.debits_posted.saturating_sub(used));
-            if amount.is_zero() {
-                return R::ExceedsDebits;
-            }
         }
         let (dr_side, cr_side) = if pending {
             (Side::DebitsPending, Side::CreditsPending)

@@ -15,6 +15,7 @@ const P: PlatformAccounts = PlatformAccounts {
     pool_funding: 4,
     fee_revenue: 5,
     loan_withholding: 6,
+    clearing: 7,
 };
 const M: MerchantAccounts = MerchantAccounts {
     available: 10,
@@ -22,6 +23,7 @@ const M: MerchantAccounts = MerchantAccounts {
     exposure_headroom: 12,
     exposure_used: 13,
     exposure_cap: 14,
+    receivable: 15,
 };
 
 fn fen(v: u64) -> Fen {
@@ -82,6 +84,8 @@ impl Script {
             (M.reserve, "m-1 reserve"),
             (M.exposure_headroom, "m-1 headroom"),
             (M.exposure_used, "m-1 exposure"),
+            (M.receivable, "m-1 receivable"),
+            (P.clearing, "clearing"),
         ];
         let mut out = self.out;
         for (id, name) in names {
@@ -123,14 +127,14 @@ fn advance_on_shipping_then_repaid_on_confirmation() {
         )
         .run(
             "confirmed",
-            flows::repay_advance(&mut Ids::new(1_200), &P, &M, &s),
+            flows::repay_advance(&mut Ids::new(1_200), &P, &M, s.gross),
         )
         .check(expect![[r#"
             fund pool: ok
             cap: ok
             paid: ok
-            shipped: ok ok ok ok
-            shipped again: exists exists exists exists
+            shipped: ok ok ok ok ok ok
+            shipped again: exists exists exists exists exists exists
             confirmed: ok ok
             escrow: 0
             pool: 1000000
@@ -139,6 +143,8 @@ fn advance_on_shipping_then_repaid_on_confirmation() {
             m-1 reserve: 950
             m-1 headroom: 50000
             m-1 exposure: 0
+            m-1 receivable: 0
+            clearing: 0
         "#]]);
 }
 
@@ -152,7 +158,7 @@ fn an_order_not_advanced_settles_from_escrow_on_confirmation() {
             fund pool: ok
             cap: ok
             paid: ok
-            confirmed: ok ok ok
+            confirmed: ok ok ok ok ok
             escrow: 0
             pool: 1000000
             fee revenue: 500
@@ -160,6 +166,8 @@ fn an_order_not_advanced_settles_from_escrow_on_confirmation() {
             m-1 reserve: 950
             m-1 headroom: 50000
             m-1 exposure: 0
+            m-1 receivable: 0
+            clearing: 0
         "#]]);
 }
 
@@ -179,9 +187,9 @@ fn the_merchant_cap_and_the_pool_cap_stop_an_advance_whole() {
             fund pool: ok
             cap: ok
             paid: ok
-            over the merchant cap: exceeds_credits linked_event_failed linked_event_failed linked_event_failed
+            over the merchant cap: exceeds_credits linked_event_failed linked_event_failed linked_event_failed linked_event_failed linked_event_failed
             cap raised: ok
-            over the pool: linked_event_failed exceeds_credits linked_event_failed linked_event_failed
+            over the pool: linked_event_failed linked_event_failed linked_event_failed exceeds_credits linked_event_failed linked_event_failed
             refunded before shipping: ok
             escrow: 0
             pool: 20000
@@ -190,6 +198,92 @@ fn the_merchant_cap_and_the_pool_cap_stop_an_advance_whole() {
             m-1 reserve: 0
             m-1 headroom: 100000
             m-1 exposure: 0
+            m-1 receivable: 0
+            clearing: 0
+        "#]]);
+}
+
+#[test]
+fn a_refund_after_the_advance_is_clawed_back_from_available_then_reserve_then_a_receivable() {
+    let s = split(10_000);
+    let second = split(20_000);
+    funded()
+        .run("paid", flows::paid(&mut Ids::new(1_000), &P, s.gross))
+        .run("shipped", flows::advance(&mut Ids::new(1_100), &P, &M, &s))
+        // Available 8,550 and reserve 950 cover 9,500 of a 10,000 refund; 500 is owed.
+        .run(
+            "refunded in full",
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross),
+        )
+        .run(
+            "refunded again",
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross),
+        )
+        // The next order's advance pays the 500 owed first, then the merchant.
+        .run(
+            "second paid",
+            flows::paid(&mut Ids::new(2_000), &P, second.gross),
+        )
+        .run(
+            "second shipped",
+            flows::advance(&mut Ids::new(2_100), &P, &M, &second),
+        )
+        .run(
+            "second confirmed",
+            flows::repay_advance(&mut Ids::new(2_200), &P, &M, second.gross),
+        )
+        .check(expect![[r#"
+            fund pool: ok
+            cap: ok
+            paid: ok
+            shipped: ok ok ok ok ok ok
+            refunded in full: ok ok ok ok ok ok
+            refunded again: exists exists exists exists exists exists
+            second paid: ok
+            second shipped: ok ok ok ok ok ok
+            second confirmed: ok ok
+            escrow: 0
+            pool: 1000000
+            fee revenue: 1500
+            m-1 available: 16600
+            m-1 reserve: 1900
+            m-1 headroom: 50000
+            m-1 exposure: 0
+            m-1 receivable: 0
+            clearing: 0
+        "#]]);
+}
+
+#[test]
+fn a_partial_refund_after_the_advance_leaves_the_rest_to_confirmation() {
+    let s = split(10_000);
+    funded()
+        .run("paid", flows::paid(&mut Ids::new(1_000), &P, s.gross))
+        .run("shipped", flows::advance(&mut Ids::new(1_100), &P, &M, &s))
+        .run(
+            "refunded 4,000",
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, fen(4_000)),
+        )
+        .run(
+            "confirmed",
+            flows::repay_advance(&mut Ids::new(1_300), &P, &M, fen(6_000)),
+        )
+        .check(expect![[r#"
+            fund pool: ok
+            cap: ok
+            paid: ok
+            shipped: ok ok ok ok ok ok
+            refunded 4,000: ok ok ok ok ok ok
+            confirmed: ok ok
+            escrow: 0
+            pool: 1000000
+            fee revenue: 500
+            m-1 available: 4550
+            m-1 reserve: 950
+            m-1 headroom: 50000
+            m-1 exposure: 0
+            m-1 receivable: 0
+            clearing: 0
         "#]]);
 }
 
