@@ -113,7 +113,8 @@ results! {
 
 impl CreateTransferResult {
     /// True for a failure that depends on the ledger's state at the time (an account not yet
-    /// created, a balance too low, ...) rather than on the event alone. Such a failure is
+    /// created, a balance too low, the amount a balancing pending transfer in the same chain
+    /// happened to reserve, ...) rather than on the event alone. Such a failure is
     /// remembered under the transfer's id, as TigerBeetle does, so that re-sending the event
     /// later answers `id_already_failed` instead of possibly moving money.
     pub const fn is_transient(self) -> bool {
@@ -124,6 +125,8 @@ impl CreateTransferResult {
                 | R::CreditAccountNotFound
                 | R::PendingTransferNotFound
                 | R::PendingTransferExpired
+                | R::ExceedsPendingTransferAmount
+                | R::PendingTransferHasDifferentAmount
                 | R::DebitAccountAlreadyClosed
                 | R::CreditAccountAlreadyClosed
                 | R::OverflowsDebitsPending

@@ -391,3 +391,36 @@ fn a_transiently_failed_transfer_stays_failed() {
             account 2: dp=0 dpo=0 cp=0 cpo=5
         "#]]);
 }
+
+/// A balancing pending transfer reserves what it finds, possibly nothing; a post in the same
+/// chain that asks for more fails, and stays failed when the chain is sent again after the
+/// account was funded, so the replay moves nothing.
+#[test]
+fn a_chain_refused_for_a_balancing_amount_stays_refused() {
+    let accounts = [
+        account(1, AccountFlags::empty()),
+        account(2, AccountFlags::empty()),
+    ];
+    let pending = TransferFlags::PENDING
+        .union(TransferFlags::BALANCING_DEBIT)
+        .union(TransferFlags::LINKED);
+    let chain = [
+        transfer(3, 2, 1, 12, pending),
+        Transfer {
+            pending_id: 3,
+            ..transfer(6, 0, 0, 1, TransferFlags::POST_PENDING_TRANSFER)
+        },
+    ];
+    Script::new(&accounts)
+        .submit(&chain)
+        .submit(&[transfer(7, 1, 2, 50, TransferFlags::empty())])
+        .submit(&chain)
+        .check(expect![[r#"
+            2s+0ns: linked_event_failed exceeds_pending_transfer_amount
+            3s+0ns: ok
+            4s+0ns: linked_event_failed id_already_failed
+            final:
+            account 1: dp=0 dpo=50 cp=0 cpo=0
+            account 2: dp=0 dpo=0 cp=0 cpo=50
+        "#]]);
+}

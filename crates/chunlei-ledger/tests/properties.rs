@@ -34,7 +34,11 @@ type Check = Result<(), TestCaseError>;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 256,
+        // PROPTEST_CASES raises it for a longer search.
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256),
         // A failure is kept as a scenario test in `src/tests.rs`, not as a file in the tree.
         failure_persistence: None,
         ..ProptestConfig::default()
