@@ -2,9 +2,11 @@
 //!
 //! Every handler describes what it is about to do as an [`Action`] and calls `authorize`
 //! before doing it. Denied reads answer 404, exactly as for records that do not exist, so a
-//! merchant cannot probe for the ids of other merchants' accounts; denied writes answer 403.
+//! merchant cannot probe for the ids of other merchants' accounts or registry entries; denied
+//! writes, and listings a role may not use at all, answer 403.
 
 use chunlei_ledger::{Account, Owner, OwnerKind, Transfer};
+use chunlei_settlement::MerchantId;
 
 use crate::auth::{Principal, Role};
 use crate::{ApiError, PartyId};
@@ -23,15 +25,29 @@ pub enum Action<'a> {
         debit_owner: Option<&'a Owner>,
         credit_owner: Option<&'a Owner>,
     },
+    /// Create or replace a merchant's registry entry.
+    WriteMerchant,
+    /// Read one merchant's registry entry: a merchant key reads only its own.
+    ReadMerchant(&'a MerchantId),
+    /// List the registry.
+    ListMerchants,
 }
 
 /// `Ok` when `principal` may perform `action`; otherwise the error to answer with.
 pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiError> {
     let role = &principal.role;
     let allowed = match action {
-        Action::CreateAccounts | Action::CreateTransfers => match role {
+        Action::CreateAccounts
+        | Action::CreateTransfers
+        | Action::WriteMerchant
+        | Action::ListMerchants => match role {
             Role::Operator | Role::Integration => true,
             Role::Merchant(_) | Role::Bank(_) => false,
+        },
+        Action::ReadMerchant(id) => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(own) => own.as_str() == id.as_str(),
+            Role::Bank(_) => false,
         },
         Action::ReadAccount(account) => owns(role, &account.owner),
         Action::ReadTransfer {
@@ -50,8 +66,12 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         return Ok(());
     }
     Err(match action {
-        Action::CreateAccounts | Action::CreateTransfers => ApiError::Forbidden,
+        Action::CreateAccounts
+        | Action::CreateTransfers
+        | Action::WriteMerchant
+        | Action::ListMerchants => ApiError::Forbidden,
         Action::ReadAccount(account) => account_not_found(account.id),
+        Action::ReadMerchant(id) => merchant_not_found(id),
         Action::ReadTransfer { transfer, .. } => transfer_not_found(transfer.id),
     })
 }
@@ -75,6 +95,11 @@ pub(crate) fn account_not_found(id: u128) -> ApiError {
 /// The answer for a transfer that does not exist or may not be seen.
 pub(crate) fn transfer_not_found(id: u128) -> ApiError {
     ApiError::NotFound(format!("transfer {id} was not found"))
+}
+
+/// The answer for a merchant that does not exist or may not be seen.
+pub(crate) fn merchant_not_found(id: &MerchantId) -> ApiError {
+    ApiError::NotFound(format!("merchant {id} was not found"))
 }
 
 #[cfg(test)]

@@ -8,13 +8,15 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::Uri;
 use axum::http::request::Parts;
 use chunlei_ledger::{Account, CreateAccountResult, CreateTransferResult, Owner, Transfer};
+use chunlei_settlement::MerchantId;
 use serde::Serialize;
 
-use crate::access::{Action, account_not_found, authorize, transfer_not_found};
+use crate::access::{Action, account_not_found, authorize, merchant_not_found, transfer_not_found};
 use crate::auth::Principal;
 use crate::body::JsonBody;
 use crate::wire::{
-    self, AccountOut, Accounts, BalanceOut, Balances, Results, TransferOut, Transfers,
+    self, AccountOut, Accounts, BalanceOut, Balances, MerchantOut, Merchants, Results, TransferOut,
+    Transfers,
 };
 use crate::{ApiError, AppState, blocking};
 
@@ -35,6 +37,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .await
             .map_err(|_| invalid())?;
         wire::parse_decimal(&text).map(IdPath).ok_or_else(invalid)
+    }
+}
+
+/// The `{id}` of a merchant route.
+#[derive(Debug)]
+pub(crate) struct MerchantIdPath(MerchantId);
+
+impl<S: Send + Sync> FromRequestParts<S> for MerchantIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<MerchantIdPath, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                ApiError::InvalidField("the merchant id in the path is malformed".into())
+            })?;
+        MerchantId::parse(&text)
+            .map(MerchantIdPath)
+            .map_err(|reason| ApiError::InvalidField(format!("id: {reason}")))
     }
 }
 
@@ -157,6 +178,51 @@ pub(crate) async fn account_balances(
     let rows = blocking(move || store.account_balances(&filter)).await?;
     Ok(Json(Balances {
         balances: rows.iter().map(BalanceOut::from).collect(),
+    }))
+}
+
+/// `PUT /api/v1/merchants/{id}`: creates the merchant or replaces every attribute of it.
+pub(crate) async fn put_merchant(
+    State(state): State<AppState>,
+    principal: Principal,
+    MerchantIdPath(id): MerchantIdPath,
+    JsonBody(body): JsonBody,
+) -> Result<Json<MerchantOut>, ApiError> {
+    authorize(&principal, &Action::WriteMerchant)?;
+    let merchant = wire::merchant_from_json(&id, &body)?;
+    let out = MerchantOut::from(&merchant);
+    let store = state.store.clone();
+    blocking(move || store.upsert_merchants(&[merchant])).await?;
+    Ok(Json(out))
+}
+
+/// `GET /api/v1/merchants/{id}`.
+pub(crate) async fn get_merchant(
+    State(state): State<AppState>,
+    principal: Principal,
+    MerchantIdPath(id): MerchantIdPath,
+) -> Result<Json<MerchantOut>, ApiError> {
+    authorize(&principal, &Action::ReadMerchant(&id))?;
+    let store = state.store.clone();
+    let wanted = id.clone();
+    let found = blocking(move || store.merchant(&wanted)).await?;
+    let merchant = found.ok_or_else(|| merchant_not_found(&id))?;
+    Ok(Json(MerchantOut::from(&merchant)))
+}
+
+/// `GET /api/v1/merchants?after=&limit=`: merchants in order of id; to page on, pass the last
+/// id of a page as `after`.
+pub(crate) async fn list_merchants(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<Merchants>, ApiError> {
+    authorize(&principal, &Action::ListMerchants)?;
+    let page = wire::merchant_page(&query_pairs(&uri)?)?;
+    let store = state.store.clone();
+    let found = blocking(move || store.merchants(page.after.as_ref(), page.limit)).await?;
+    Ok(Json(Merchants {
+        merchants: found.iter().map(MerchantOut::from).collect(),
     }))
 }
 

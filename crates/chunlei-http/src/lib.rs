@@ -13,6 +13,8 @@
 //! - `GET  /api/v1/accounts/{id}`, `GET /api/v1/transfers/{id}`
 //! - `POST /api/v1/accounts/lookup`, `POST /api/v1/transfers/lookup`: `{"ids":[…]}`
 //! - `GET  /api/v1/accounts/{id}/transfers`, `GET /api/v1/accounts/{id}/balances`
+//! - `PUT  /api/v1/merchants/{id}`, `GET /api/v1/merchants/{id}`: the merchant registry
+//! - `GET  /api/v1/merchants?after=&limit=`: the registry in order of id
 
 pub mod access;
 mod api;
@@ -26,7 +28,7 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use chunlei_store::{Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -55,6 +57,11 @@ pub fn router(store: Store) -> Router {
         .route("/api/v1/transfers", post(api::create_transfers))
         .route("/api/v1/transfers/lookup", post(api::lookup_transfers))
         .route("/api/v1/transfers/{id}", get(api::get_transfer))
+        .route("/api/v1/merchants", get(api::list_merchants))
+        .route(
+            "/api/v1/merchants/{id}",
+            put(api::put_merchant).get(api::get_merchant),
+        )
         .fallback(api::route_not_found)
         // Applies to the routes above, so it must come after them.
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -7,6 +7,7 @@
 //! travel as integers, like amounts.
 
 mod input;
+mod merchant;
 mod query;
 #[cfg(test)]
 mod tests;
@@ -15,7 +16,8 @@ use chunlei_ledger::{Account, HistoryRow, Owner, OwnerKind, Transfer};
 use serde::Serialize;
 
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
-pub(crate) use query::account_filter;
+pub(crate) use merchant::{MerchantOut, Merchants, merchant_from_json};
+pub(crate) use query::{account_filter, merchant_page};
 
 /// `{"results":[{"index":0,"result":"ok"},…]}`: one result per event, in order.
 #[derive(Debug, Serialize)]

@@ -6,10 +6,15 @@
 //! ledger transfers, and asks this crate what is allowed and what is owed.
 
 mod fees;
+mod merchant;
 mod order;
 
 pub use fees::{FeeQuote, FeeRule, FeeSchedule, NoRelief, Relief};
 pub use flows::{Ids, MerchantAccounts, PlatformAccounts, Split, SplitError};
+pub use merchant::{
+    AccountNumber, BankCode, CivilDate, FieldError, Merchant, MerchantFields, MerchantId,
+    MerchantKind, PayoutAccount, RegionCode, RiskTier,
+};
 pub mod flows;
 pub use order::{LifecycleError, Order, OrderEvent, OrderStatus, Shipping};
 

@@ -7,6 +7,7 @@
 
 mod chunks;
 mod codec;
+mod merchants;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -18,12 +19,17 @@ use std::sync::Arc;
 use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
 };
+use chunlei_settlement::{Merchant, MerchantId};
 
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 
 /// Rows a single list query returns at most.
 pub const QUERY_LIMIT_MAX: u32 = 8_189;
+
+/// Merchants one [`Store::upsert_merchants`] call writes at most: a whole import file, which
+/// is still one transaction.
+pub const UPSERT_MERCHANTS_MAX: usize = 1_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -149,6 +155,14 @@ pub(crate) trait ReadPool: Send + Sync {
     fn verify(&self) -> Result<Vec<Violation>, StoreError>;
     fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     fn find_api_key(&self, secret_sha256: &[u8; 32]) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// Writes every merchant or none, in one transaction; ids are distinct.
+    fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
+    fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+    fn merchants(
+        &self,
+        after: Option<&MerchantId>,
+        limit: u32,
+    ) -> Result<Vec<Merchant>, StoreError>;
 }
 
 impl Store {
@@ -292,6 +306,41 @@ impl Store {
         secret_sha256: &[u8; 32],
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.inner.reads.find_api_key(secret_sha256)
+    }
+
+    /// Creates or replaces merchants, all of them or none, in one transaction. A merchant
+    /// named twice is written as its last occurrence. Every write of a merchant sets its
+    /// `updated_at` and adds one to its `version`, even when nothing changed.
+    pub fn upsert_merchants(&self, merchants: &[Merchant]) -> Result<(), StoreError> {
+        if merchants.len() > UPSERT_MERCHANTS_MAX {
+            return Err(StoreError::BatchTooLarge {
+                count: merchants.len(),
+                max: UPSERT_MERCHANTS_MAX,
+            });
+        }
+        if merchants.is_empty() {
+            return Ok(());
+        }
+        let distinct = merchants::last_of_each(merchants);
+        self.inner
+            .reads
+            .upsert_merchants(&distinct, merchants::now_ns())
+    }
+
+    pub fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        self.inner.reads.merchant(id)
+    }
+
+    /// Merchants in order of id, those after `after` (all when `None`), at most `limit`
+    /// (capped at [`QUERY_LIMIT_MAX`]).
+    pub fn merchants(
+        &self,
+        after: Option<&MerchantId>,
+        limit: u32,
+    ) -> Result<Vec<Merchant>, StoreError> {
+        self.inner
+            .reads
+            .merchants(after, limit.min(QUERY_LIMIT_MAX))
     }
 }
 

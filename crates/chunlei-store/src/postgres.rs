@@ -41,7 +41,10 @@ use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("postgres/schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("postgres/schema.sql")),
+    (2, include_str!("postgres/schema_2.sql")),
+];
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.debits_pending, a.debits_posted, a.credits_pending, \
     a.credits_posted, a.user_data_128, a.user_data_64, a.user_data_32, a.ledger, a.code, a.flags, \

@@ -1,6 +1,7 @@
 //! `chunlei`: the one binary of the relief platform.
 
 mod bench;
+mod import;
 mod keys;
 mod serve;
 mod verify;
@@ -35,6 +36,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Bulk imports from files: all rows or none.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Migrate { db } => open_store(&db).map(|_| ExitCode::SUCCESS),
         Command::Keys(command) => keys::run(command),
+        Command::Import(command) => import::run(command),
         Command::Ledger(LedgerCommand::Verify { db }) => verify::run(&db),
         Command::Bench(command) => bench::run(command),
     };

@@ -123,3 +123,22 @@ fn transfers_are_read_by_the_owner_of_either_account() {
     };
     assert_eq!(decide(&Role::Operator, &action), "allowed");
 }
+
+#[test]
+fn merchants_are_written_and_listed_by_the_platform_and_read_by_themselves() {
+    let roles = [
+        Role::Operator,
+        Role::Integration,
+        Role::Merchant(party("m-1")),
+        Role::Merchant(party("m-2")),
+        Role::Bank(party("m-1")),
+    ];
+    let own = chunlei_settlement::MerchantId::parse("m-1").expect("valid id");
+    let writes = ["allowed", "allowed", "forbidden", "forbidden", "forbidden"];
+    let reads = ["allowed", "allowed", "allowed", "not_found", "not_found"];
+    for ((role, write), read) in roles.iter().zip(writes).zip(reads) {
+        assert_eq!(decide(role, &Action::WriteMerchant), write, "{role:?}");
+        assert_eq!(decide(role, &Action::ListMerchants), write, "{role:?}");
+        assert_eq!(decide(role, &Action::ReadMerchant(&own)), read, "{role:?}");
+    }
+}

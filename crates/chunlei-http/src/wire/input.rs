@@ -255,7 +255,7 @@ fn invalid_json(error: &serde_json::Error) -> ApiError {
 }
 
 /// Maps a serde error in an already well-formed JSON value at `place`.
-fn data_error(error: serde_json::Error, place: &str) -> ApiError {
+pub(super) fn data_error(error: serde_json::Error, place: &str) -> ApiError {
     match error.classify() {
         Category::Io | Category::Syntax | Category::Eof => invalid_json(&error),
         Category::Data => {

@@ -1,5 +1,7 @@
-//! Query parameters of the account listings (`/accounts/{id}/transfers` and `/balances`).
+//! Query parameters of the account listings (`/accounts/{id}/transfers` and `/balances`)
+//! and of the merchant listing (`/merchants`).
 
+use chunlei_settlement::MerchantId;
 use chunlei_store::{AccountFilter, QUERY_LIMIT_MAX};
 
 use super::input::parse_decimal;
@@ -84,4 +86,44 @@ fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
             "{name} must be true or false"
         ))),
     }
+}
+
+/// One page of the merchant listing: those after `after` in order of id.
+#[derive(Debug)]
+pub(crate) struct MerchantPage {
+    pub after: Option<MerchantId>,
+    pub limit: u32,
+}
+
+/// The page `GET /merchants?after=&limit=` asks for. An empty `after` means from the start;
+/// unknown or repeated parameters are rejected.
+pub(crate) fn merchant_page(pairs: &[(String, String)]) -> Result<MerchantPage, ApiError> {
+    let mut page = MerchantPage {
+        after: None,
+        limit: LIST_LIMIT_DEFAULT,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in pairs {
+        if seen.contains(&name.as_str()) {
+            return Err(ApiError::InvalidField(format!(
+                "query parameter {name} is given twice"
+            )));
+        }
+        seen.push(name);
+        match name.as_str() {
+            "limit" => page.limit = limit(value)?,
+            "after" if value.is_empty() => page.after = None,
+            "after" => {
+                let id = MerchantId::parse(value)
+                    .map_err(|reason| ApiError::InvalidField(format!("after: {reason}")))?;
+                page.after = Some(id);
+            }
+            _ => {
+                return Err(ApiError::UnknownField(format!(
+                    "unknown query parameter {name}; known parameters are: after, limit"
+                )));
+            }
+        }
+    }
+    Ok(page)
 }

@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
-use postgres::{Client, IsolationLevel, Statement};
+use chunlei_settlement::{Merchant, MerchantId};
+use postgres::{Client, IsolationLevel, Row, Statement};
 
 use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
+use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -295,6 +297,141 @@ impl ReadPool for PostgresReads {
             }))
         })
     }
+
+    fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO merchants ({MERCHANT_COLUMNS}, created_at, updated_at, version) \
+             SELECT u.*, $14::bigint, $14::bigint, 1 FROM UNNEST($1::text[], $2::text[], \
+             $3::text[], $4::bool[], $5::text[], $6::text[], $7::int4[], $8::text[], $9::text[], \
+             $10::text[], $11::text[], $12::text[], $13::text[]) AS u \
+             ON CONFLICT (id) DO UPDATE SET {MERCHANT_UPDATES}"
+        );
+        self.with(|conn| {
+            let statement = conn.statement(&sql)?;
+            let mut tx = conn.client.transaction()?;
+            for chunk in merchants.chunks(MERCHANTS_PER_STATEMENT) {
+                let columns = MerchantColumns::of(chunk);
+                tx.execute(
+                    &statement,
+                    &[
+                        &columns.id,
+                        &columns.name,
+                        &columns.kind,
+                        &columns.foreign_trade,
+                        &columns.region_code,
+                        &columns.category,
+                        &columns.joined_on,
+                        &columns.cluster_id,
+                        &columns.agriculture_base_id,
+                        &columns.risk_tier,
+                        &columns.bank_code,
+                        &columns.account_number,
+                        &columns.holder_name,
+                        &codec::timestamp(now),
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(&format!(
+                "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = $1::text"
+            ))?;
+            let row = conn.client.query_opt(&statement, &[&id.as_str()])?;
+            row.map(|r| merchant_row(&r)?.into_merchant()).transpose()
+        })
+    }
+
+    fn merchants(
+        &self,
+        after: Option<&MerchantId>,
+        limit: u32,
+    ) -> Result<Vec<Merchant>, StoreError> {
+        // Every id is non-empty, so all of them sort after the empty string.
+        let after = after.map_or("", MerchantId::as_str);
+        self.with(|conn| {
+            let statement = conn.statement(&format!(
+                "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id > $1::text \
+                 ORDER BY id LIMIT $2::bigint"
+            ))?;
+            let rows = conn
+                .client
+                .query(&statement, &[&after, &i64::from(limit)])?;
+            rows.iter()
+                .map(|r| merchant_row(r)?.into_merchant())
+                .collect()
+        })
+    }
+}
+
+/// Merchants one upsert statement sends as arrays: large enough that an import of a million
+/// rows takes a few hundred round trips, small enough to keep each statement's memory modest.
+const MERCHANTS_PER_STATEMENT: usize = 4_096;
+
+/// A batch of merchants as one array per column, for `UNNEST`.
+struct MerchantColumns<'m> {
+    id: Vec<&'m str>,
+    name: Vec<&'m str>,
+    kind: Vec<&'static str>,
+    foreign_trade: Vec<bool>,
+    region_code: Vec<&'m str>,
+    category: Vec<&'m str>,
+    joined_on: Vec<i32>,
+    cluster_id: Vec<Option<&'m str>>,
+    agriculture_base_id: Vec<Option<&'m str>>,
+    risk_tier: Vec<&'static str>,
+    bank_code: Vec<&'m str>,
+    account_number: Vec<&'m str>,
+    holder_name: Vec<&'m str>,
+}
+
+impl<'m> MerchantColumns<'m> {
+    fn of(merchants: &[&'m Merchant]) -> MerchantColumns<'m> {
+        let column = |f: fn(&'m Merchant) -> &'m str| merchants.iter().map(|m| f(m)).collect();
+        MerchantColumns {
+            id: column(|m| m.id.as_str()),
+            name: column(|m| &m.name),
+            kind: merchants.iter().map(|m| m.kind.as_str()).collect(),
+            foreign_trade: merchants.iter().map(|m| m.foreign_trade).collect(),
+            region_code: column(|m| m.region_code.as_str()),
+            category: column(|m| &m.category),
+            joined_on: merchants
+                .iter()
+                .map(|m| m.joined_on.days_since_epoch())
+                .collect(),
+            cluster_id: merchants.iter().map(|m| m.cluster_id.as_deref()).collect(),
+            agriculture_base_id: merchants
+                .iter()
+                .map(|m| m.agriculture_base_id.as_deref())
+                .collect(),
+            risk_tier: merchants.iter().map(|m| m.risk_tier.as_str()).collect(),
+            bank_code: column(|m| m.payout_account.bank_code.as_str()),
+            account_number: column(|m| m.payout_account.account_number.as_str()),
+            holder_name: column(|m| &m.payout_account.holder_name),
+        }
+    }
+}
+
+fn merchant_row(r: &Row) -> Result<MerchantRow, StoreError> {
+    Ok(MerchantRow {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        foreign_trade: r.try_get(3)?,
+        region_code: r.try_get(4)?,
+        category: r.try_get(5)?,
+        joined_on: r.try_get(6)?,
+        cluster_id: r.try_get(7)?,
+        agriculture_base_id: r.try_get(8)?,
+        risk_tier: r.try_get(9)?,
+        bank_code: r.try_get(10)?,
+        account_number: r.try_get(11)?,
+        holder_name: r.try_get(12)?,
+    })
 }
 
 /// Streams every transfer through [`Recomputed`] in pages, then checks every account, all

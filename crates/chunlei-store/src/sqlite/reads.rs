@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
-use rusqlite::{Connection, OptionalExtension, params};
+use chunlei_settlement::{Merchant, MerchantId};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::postings::{self, SharedPostings};
 use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
+use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
 pub(crate) struct SqliteReads {
@@ -204,6 +206,87 @@ impl ReadPool for SqliteReads {
             Ok(row)
         })
     }
+
+    fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO merchants ({MERCHANT_COLUMNS}, created_at, updated_at, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1) \
+             ON CONFLICT (id) DO UPDATE SET {MERCHANT_UPDATES}"
+        );
+        self.with(|conn| {
+            // IMMEDIATE: take the write lock at the start, so the transaction cannot fail
+            // half-way on a lock it could not upgrade. Dropped without commit, it rolls back.
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            {
+                let mut upsert = tx.prepare_cached(&sql)?;
+                for m in merchants {
+                    let account = &m.payout_account;
+                    upsert.execute(params![
+                        m.id.as_str(),
+                        m.name,
+                        m.kind.as_str(),
+                        m.foreign_trade,
+                        m.region_code.as_str(),
+                        m.category,
+                        m.joined_on.days_since_epoch(),
+                        m.cluster_id,
+                        m.agriculture_base_id,
+                        m.risk_tier.as_str(),
+                        account.bank_code.as_str(),
+                        account.account_number.as_str(),
+                        account.holder_name,
+                        codec::timestamp(now),
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
+            ))?;
+            let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
+            row.map(MerchantRow::into_merchant).transpose()
+        })
+    }
+
+    fn merchants(
+        &self,
+        after: Option<&MerchantId>,
+        limit: u32,
+    ) -> Result<Vec<Merchant>, StoreError> {
+        // Every id is non-empty, so all of them sort after the empty string.
+        let after = after.map_or("", MerchantId::as_str);
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![after, limit], merchant_row)?;
+            rows.map(|row| row?.into_merchant()).collect()
+        })
+    }
+}
+
+fn merchant_row(r: &Row<'_>) -> rusqlite::Result<MerchantRow> {
+    Ok(MerchantRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        foreign_trade: r.get(3)?,
+        region_code: r.get(4)?,
+        category: r.get(5)?,
+        joined_on: r.get(6)?,
+        cluster_id: r.get(7)?,
+        agriculture_base_id: r.get(8)?,
+        risk_tier: r.get(9)?,
+        bank_code: r.get(10)?,
+        account_number: r.get(11)?,
+        holder_name: r.get(12)?,
+    })
 }
 
 fn verify_in(conn: &Connection) -> Result<Vec<Violation>, StoreError> {

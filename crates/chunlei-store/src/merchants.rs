@@ -1,0 +1,94 @@
+//! The merchant registry's rows, shared by both backends.
+//!
+//! Merchants are not ledger records: no transfer depends on them, so they are written through
+//! the read connections, each call in one transaction of its own, and never by the ledger
+//! writer. Rows are converted back through [`Merchant::parse`], so a row that no longer parses
+//! is reported as corrupt rather than handed out.
+
+use chunlei_settlement::{CivilDate, Merchant, MerchantFields};
+
+use crate::StoreError;
+
+/// The columns every merchant query selects, in the order [`MerchantRow`] takes them.
+pub(crate) const MERCHANT_COLUMNS: &str = "id, name, kind, foreign_trade, region_code, category, \
+    joined_on, cluster_id, agriculture_base_id, risk_tier, bank_code, account_number, holder_name";
+
+/// The columns of the upsert that every backend writes the same way; `created_at` stays as
+/// first written, and `version` counts the writes.
+pub(crate) const MERCHANT_UPDATES: &str = "name = excluded.name, kind = excluded.kind, \
+    foreign_trade = excluded.foreign_trade, region_code = excluded.region_code, \
+    category = excluded.category, joined_on = excluded.joined_on, \
+    cluster_id = excluded.cluster_id, agriculture_base_id = excluded.agriculture_base_id, \
+    risk_tier = excluded.risk_tier, bank_code = excluded.bank_code, \
+    account_number = excluded.account_number, holder_name = excluded.holder_name, \
+    updated_at = excluded.updated_at, version = merchants.version + 1";
+
+/// A stored merchant as its columns hold it.
+pub(crate) struct MerchantRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub foreign_trade: bool,
+    pub region_code: String,
+    pub category: String,
+    pub joined_on: i32,
+    pub cluster_id: Option<String>,
+    pub agriculture_base_id: Option<String>,
+    pub risk_tier: String,
+    pub bank_code: String,
+    pub account_number: String,
+    pub holder_name: String,
+}
+
+impl MerchantRow {
+    pub(crate) fn into_merchant(self) -> Result<Merchant, StoreError> {
+        let joined_on = CivilDate::from_days(self.joined_on).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "merchant {}: joined_on {} is out of range",
+                self.id, self.joined_on
+            ))
+        })?;
+        let joined_on = joined_on.to_string();
+        let fields = MerchantFields {
+            id: &self.id,
+            name: &self.name,
+            kind: &self.kind,
+            foreign_trade: if self.foreign_trade { "true" } else { "false" },
+            region_code: &self.region_code,
+            category: &self.category,
+            joined_on: &joined_on,
+            cluster_id: self.cluster_id.as_deref().unwrap_or(""),
+            agriculture_base_id: self.agriculture_base_id.as_deref().unwrap_or(""),
+            risk_tier: &self.risk_tier,
+            bank_code: &self.bank_code,
+            account_number: &self.account_number,
+            holder_name: &self.holder_name,
+        };
+        Merchant::parse(&fields)
+            .map_err(|error| StoreError::Corrupt(format!("merchant {}: {error}", self.id)))
+    }
+}
+
+/// `merchants` with only the last of each id kept, in the order of their first appearance:
+/// a batch that names a merchant twice means its later row, as if applied one by one.
+pub(crate) fn last_of_each(merchants: &[Merchant]) -> Vec<&Merchant> {
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut kept: Vec<&Merchant> = Vec::with_capacity(merchants.len());
+    for merchant in merchants {
+        match index.get(merchant.id.as_str()) {
+            Some(&at) => kept[at] = merchant,
+            None => {
+                index.insert(merchant.id.as_str(), kept.len());
+                kept.push(merchant);
+            }
+        }
+    }
+    kept
+}
+
+/// Nanoseconds since the Unix epoch, for `created_at` and `updated_at`.
+pub(crate) fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}

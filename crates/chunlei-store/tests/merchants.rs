@@ -1,0 +1,108 @@
+//! The merchant registry on every backend: create, replace, read, page.
+
+use chunlei_settlement::{Merchant, MerchantFields, MerchantId};
+use chunlei_store::testing::TestDb;
+use chunlei_store::{DbUrl, QUERY_LIMIT_MAX, Store, StoreOptions};
+
+fn merchant(id: &str, name: &str) -> Merchant {
+    let fields = MerchantFields {
+        id,
+        name,
+        kind: "farm_cooperative",
+        foreign_trade: "false",
+        region_code: "530102",
+        category: "tea",
+        joined_on: "2023-11-05",
+        cluster_id: "",
+        agriculture_base_id: "pu-er-1",
+        risk_tier: "C",
+        bank_code: "ABOC",
+        account_number: "0012345678",
+        holder_name: "云南茶叶合作社",
+    };
+    Merchant::parse(&fields).expect("valid merchant")
+}
+
+fn id(text: &str) -> MerchantId {
+    MerchantId::parse(text).expect("valid id")
+}
+
+#[test]
+fn merchants_are_created_replaced_and_read() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        assert_eq!(store.merchant(&id("m-1")).expect("read"), None);
+        let first = merchant("m-1", "First name");
+        store
+            .upsert_merchants(&[first.clone(), merchant("m-2", "Other")])
+            .expect("create");
+        assert_eq!(store.merchant(&id("m-1")).expect("read"), Some(first));
+        let renamed = merchant("m-1", "Second name");
+        store
+            .upsert_merchants(std::slice::from_ref(&renamed))
+            .expect("replace");
+        assert_eq!(store.merchant(&id("m-1")).expect("read"), Some(renamed));
+        // A batch naming one merchant twice keeps its last row.
+        let last = merchant("m-3", "Last");
+        store
+            .upsert_merchants(&[merchant("m-3", "Earlier"), last.clone()])
+            .expect("twice in one batch");
+        assert_eq!(store.merchant(&id("m-3")).expect("read"), Some(last));
+        if let DbUrl::Sqlite(path) = &db.url {
+            let conn = rusqlite::Connection::open(path).expect("open the file");
+            let (version, created_at, updated_at): (i64, i64, i64) = conn
+                .query_row(
+                    "SELECT version, created_at, updated_at FROM merchants WHERE id = 'm-1'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .expect("row");
+            assert_eq!(version, 2);
+            assert!(updated_at > created_at);
+        }
+    }
+}
+
+#[test]
+fn merchants_page_by_id() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        // Upper and lower case and digits, so byte order is what is tested.
+        let ids = ["b", "A", "a-2", "a_1", "Z9", "0"];
+        let batch: Vec<Merchant> = ids.iter().map(|i| merchant(i, "Shop")).collect();
+        store.upsert_merchants(&batch).expect("create");
+        let mut sorted = ids.map(str::to_owned).to_vec();
+        sorted.sort();
+        let mut seen = Vec::new();
+        let mut after: Option<MerchantId> = None;
+        loop {
+            let page = store.merchants(after.as_ref(), 4).expect("page");
+            assert!(page.len() <= 4);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            seen.extend(page.iter().map(|m| m.id.as_str().to_owned()));
+        }
+        assert_eq!(seen, sorted, "{}", db.url);
+        // A limit above the maximum is capped, not refused.
+        let all = store.merchants(None, QUERY_LIMIT_MAX + 1).expect("all");
+        assert_eq!(all.len(), ids.len());
+        assert!(store.merchants(None, 0).expect("none").is_empty());
+    }
+}
+
+#[test]
+fn many_merchants_commit_in_one_call() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let batch: Vec<Merchant> = (0..10_000)
+            .map(|i| merchant(&format!("m{i:05}"), "Shop"))
+            .collect();
+        store.upsert_merchants(&batch).expect("create");
+        let last = store.merchants(Some(&id("m09990")), 100).expect("tail");
+        assert_eq!(last.len(), 9);
+        assert_eq!(
+            store.merchant(&id("m09999")).expect("read"),
+            batch.last().cloned()
+        );
+    }
+}
