@@ -2,87 +2,15 @@
 //! fresh database per test, on every backend `TestDb::all()` offers.
 
 use chunlei_http::PartyId;
-use chunlei_http::auth::{Role, new_key};
-use chunlei_store::testing::TestDb;
-use chunlei_store::{QUERY_LIMIT_MAX, Store, StoreOptions};
+use chunlei_http::auth::Role;
+use chunlei_store::QUERY_LIMIT_MAX;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// A running server on its own database.
-struct App {
-    address: std::net::SocketAddr,
-    http: reqwest::Client,
-    store: Store,
-    backend: &'static str,
-    operator: String,
-}
-
-/// Runs `scenario` against a fresh server on a fresh database of every backend. The store's
-/// last handle and the database are dropped outside the runtime (see tests/api.rs for why).
-fn each_backend<F, Fut>(scenario: F)
-where
-    F: Fn(App) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for db in TestDb::all() {
-        let store = Store::open(&db.url, StoreOptions::default()).expect("open the test store");
-        let backend = if db.is_postgres() {
-            "postgres"
-        } else {
-            "sqlite"
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let app = App::start(store.clone(), backend).await;
-            scenario(app).await;
-        });
-        drop(runtime);
-        drop(store);
-        drop(db);
-    }
-}
+mod common;
+use common::{App, answer, code, each_backend, message};
 
 impl App {
-    async fn start(store: Store, backend: &'static str) -> App {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
-        let address = listener.local_addr().expect("bound address");
-        tokio::spawn(chunlei_http::serve_until(
-            store.clone(),
-            listener,
-            std::future::pending(),
-        ));
-        let mut app = App {
-            address,
-            http: reqwest::Client::new(),
-            store,
-            backend,
-            operator: String::new(),
-        };
-        app.operator = app.key(Role::Operator).await;
-        app
-    }
-
-    async fn key(&self, role: Role) -> String {
-        let (key, record) = new_key(&role);
-        let store = self.store.clone();
-        let stored = tokio::task::spawn_blocking(move || store.insert_api_key(&record));
-        stored.await.expect("key task").expect("store the key");
-        key
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
-    async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
-        answer(self.http.get(self.url(path)).bearer_auth(key)).await
-    }
-
     async fn put(&self, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
         answer(self.http.put(self.url(path)).bearer_auth(key).json(body)).await
     }
@@ -94,27 +22,6 @@ impl App {
             .await;
         assert_eq!(status, StatusCode::OK, "{}: {answer}", self.backend);
     }
-}
-
-async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("send the request");
-    let status = response.status();
-    let text = response.text().await.expect("read the body");
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"));
-    (status, body)
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not an error body: {body}"))
-}
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not an error body: {body}"))
 }
 
 fn party(id: &str) -> PartyId {

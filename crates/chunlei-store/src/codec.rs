@@ -9,6 +9,16 @@ use chunlei_ledger::{
 
 use crate::StoreError;
 
+/// The columns every account query selects (accounts `a` joined with their owner `o`), in the
+/// order both backends' row readers take them.
+pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.debits_pending, a.debits_posted, a.credits_pending, \
+    a.credits_posted, a.user_data_128, a.user_data_64, a.user_data_32, a.ledger, a.code, a.flags, \
+    a.timestamp, o.kind, o.owner_id";
+/// The columns every transfer query selects, in the order both backends' row readers take them.
+pub(crate) const TRANSFER_COLUMNS: &str = "t.id, t.debit_account_id, t.credit_account_id, t.amount, \
+    t.pending_id, t.user_data_128, t.user_data_64, t.user_data_32, t.timeout_s, t.ledger, t.code, \
+    t.flags, t.timestamp";
+
 pub(crate) fn id_bytes(id: u128) -> [u8; 16] {
     id.to_be_bytes()
 }

@@ -37,7 +37,9 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use crate::chunks;
-use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
+use crate::codec::{
+    self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
+};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
@@ -45,13 +47,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("postgres/schema.sql")),
     (2, include_str!("postgres/schema_2.sql")),
 ];
-
-const ACCOUNT_COLUMNS: &str = "a.id, a.debits_pending, a.debits_posted, a.credits_pending, \
-    a.credits_posted, a.user_data_128, a.user_data_64, a.user_data_32, a.ledger, a.code, a.flags, \
-    a.timestamp, o.kind, o.owner_id";
-const TRANSFER_COLUMNS: &str = "t.id, t.debit_account_id, t.credit_account_id, t.amount, \
-    t.pending_id, t.user_data_128, t.user_data_64, t.user_data_32, t.timeout_s, t.ledger, t.code, \
-    t.flags, t.timestamp";
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \
     credits_posted, user_data_128, user_data_64, user_data_32, ledger, code, flags, timestamp) \

@@ -12,7 +12,9 @@ use chunlei_ledger::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 
-use crate::codec::{self, account_in, id_bytes, id_from, opt_id};
+use crate::codec::{
+    self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
+};
 use crate::writer::{Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
@@ -20,13 +22,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sqlite/schema.sql")),
     (2, include_str!("sqlite/schema_2.sql")),
 ];
-
-const ACCOUNT_COLUMNS: &str = "a.id, a.debits_pending, a.debits_posted, a.credits_pending, \
-    a.credits_posted, a.user_data_128, a.user_data_64, a.user_data_32, a.ledger, a.code, a.flags, \
-    a.timestamp, o.kind, o.owner_id";
-const TRANSFER_COLUMNS: &str = "t.id, t.debit_account_id, t.credit_account_id, t.amount, \
-    t.pending_id, t.user_data_128, t.user_data_64, t.user_data_32, t.timeout_s, t.ledger, t.code, \
-    t.flags, t.timestamp";
 
 pub(crate) fn open(
     path: &Path,

@@ -10,9 +10,10 @@ use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
 use chunlei_settlement::{Merchant, MerchantId};
 use postgres::{Client, IsolationLevel, Row, Statement};
 
-use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use super::{account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
+use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 

@@ -8,9 +8,10 @@ use chunlei_settlement::{Merchant, MerchantId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::postings::{self, SharedPostings};
-use super::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_row, connect, transfer_row};
+use super::{account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
+use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
