@@ -8,6 +8,7 @@
 mod fees;
 mod merchant;
 mod order;
+mod program;
 
 pub use fees::{FeeQuote, FeeRule, FeeSchedule, NoRelief, Relief};
 pub use flows::{Ids, MerchantAccounts, PlatformAccounts, Split, SplitError};
@@ -17,6 +18,7 @@ pub use merchant::{
 };
 pub mod flows;
 pub use order::{LifecycleError, Order, OrderEvent, OrderStatus, Shipping};
+pub use program::{Eligibility, Ineligible, MerchantMetrics, Program, start_of};
 
 #[cfg(test)]
 mod tests;
