@@ -96,6 +96,8 @@ impl ApiError {
                 | StoreError::Sqlite(_)
                 | StoreError::Postgres(_)
                 | StoreError::WriterStopped
+                | StoreError::InUse(_)
+                | StoreError::WithoutWriter
                 | StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
         }

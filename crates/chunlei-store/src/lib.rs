@@ -41,6 +41,12 @@ pub enum StoreError {
     Postgres(#[from] ::postgres::Error),
     #[error("the write queue is full; retry later")]
     Overloaded,
+    #[error("{0}")]
+    InUse(String),
+    #[error(
+        "this store was opened without the ledger writer (for administration beside a running server)"
+    )]
+    WithoutWriter,
     #[error("the ledger writer has stopped")]
     WriterStopped,
     #[error("stored data is invalid: {0}")]
@@ -128,7 +134,8 @@ pub struct Store {
 
 struct Inner {
     url: DbUrl,
-    writer: writer::WriterHandle,
+    /// `None` for a store opened for administration only (see [`Store::open_without_writer`]).
+    writer: Option<writer::WriterHandle>,
     reads: Box<dyn ReadPool>,
 }
 
@@ -184,7 +191,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 url: url.clone(),
-                writer,
+                writer: Some(writer),
                 reads,
             }),
         })
@@ -194,7 +201,24 @@ impl Store {
     /// it works while a server is running on it (on SQLite too, whose writer holds a lock).
     /// The database must already exist: nothing is created or migrated.
     pub fn verify_at(url: &DbUrl) -> Result<Vec<Violation>, StoreError> {
-        match url {
+        Store::open_without_writer(url)?.verify()
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.inner.url
+    }
+
+    fn writer(&self) -> Result<&writer::WriterHandle, StoreError> {
+        self.inner.writer.as_ref().ok_or(StoreError::WithoutWriter)
+    }
+
+    /// Opens an existing, migrated database without starting the ledger writer: for commands
+    /// that only read or that write administrative tables (API keys, merchants) while a server
+    /// runs on the database. On SQLite, where the server holds the writer's lock, this is the
+    /// only way in. Ledger writes answer [`StoreError::WithoutWriter`]; listing an account's
+    /// transfers may miss the newest ones, which only the running writer knows.
+    pub fn open_without_writer(url: &DbUrl) -> Result<Store, StoreError> {
+        let reads: Box<dyn ReadPool> = match url {
             DbUrl::Sqlite(path) => {
                 if !path.exists() {
                     return Err(StoreError::BadUrl(format!(
@@ -202,14 +226,17 @@ impl Store {
                         path.display()
                     )));
                 }
-                sqlite::reads_only(path).verify()
+                Box::new(sqlite::reads_only(path))
             }
-            DbUrl::Postgres(conninfo) => postgres::reads_only(conninfo).verify(),
-        }
-    }
-
-    pub fn url(&self) -> &DbUrl {
-        &self.inner.url
+            DbUrl::Postgres(conninfo) => Box::new(postgres::reads_only(conninfo)),
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                url: url.clone(),
+                writer: None,
+                reads,
+            }),
+        })
     }
 
     /// Creates accounts in one durable commit, one result per event.
@@ -217,8 +244,7 @@ impl Store {
         &self,
         events: Vec<Account>,
     ) -> Result<Vec<CreateAccountResult>, StoreError> {
-        self.inner
-            .writer
+        self.writer()?
             .create_accounts(events)?
             .await
             .map_err(|_| StoreError::WriterStopped)?
@@ -229,8 +255,7 @@ impl Store {
         &self,
         events: Vec<Transfer>,
     ) -> Result<Vec<CreateTransferResult>, StoreError> {
-        self.inner
-            .writer
+        self.writer()?
             .create_transfers(events)?
             .await
             .map_err(|_| StoreError::WriterStopped)?
@@ -241,8 +266,7 @@ impl Store {
         &self,
         events: Vec<Account>,
     ) -> Result<Vec<CreateAccountResult>, StoreError> {
-        self.inner
-            .writer
+        self.writer()?
             .create_accounts(events)?
             .blocking_recv()
             .map_err(|_| StoreError::WriterStopped)?
@@ -253,8 +277,7 @@ impl Store {
         &self,
         events: Vec<Transfer>,
     ) -> Result<Vec<CreateTransferResult>, StoreError> {
-        self.inner
-            .writer
+        self.writer()?
             .create_transfers(events)?
             .blocking_recv()
             .map_err(|_| StoreError::WriterStopped)?

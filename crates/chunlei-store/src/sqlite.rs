@@ -40,7 +40,7 @@ pub(crate) fn open(
             ))
         })?;
     lock.try_lock().map_err(|_| {
-        StoreError::BadUrl(format!(
+        StoreError::InUse(format!(
             "{} is in use by another chunlei process (SQLite allows one writer; use PostgreSQL for several)",
             path.display()
         ))

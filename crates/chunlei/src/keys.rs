@@ -47,7 +47,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
 
 fn create(args: CreateArgs) -> anyhow::Result<ExitCode> {
     let role = role(&args)?;
-    let store = crate::open_store(&args.db)?;
+    let store = crate::open_store_for_admin(&args.db)?;
     let (key, record) = new_key(&role);
     store
         .insert_api_key(&record)

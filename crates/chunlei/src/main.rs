@@ -84,6 +84,19 @@ pub fn open_store(db: &str) -> anyhow::Result<chunlei_store::Store> {
     Ok(store)
 }
 
+/// Opens the store for an administrative command: with the writer when the database is free,
+/// and without it when a server holds it (SQLite lets one process write the ledger), so keys
+/// and merchants can be managed beside a running server.
+pub fn open_store_for_admin(db: &str) -> anyhow::Result<chunlei_store::Store> {
+    let url = chunlei_store::DbUrl::parse(db)?;
+    match chunlei_store::Store::open(&url, chunlei_store::StoreOptions::default()) {
+        Ok(store) => Ok(store),
+        Err(chunlei_store::StoreError::InUse(_)) => chunlei_store::Store::open_without_writer(&url)
+            .map_err(|e| anyhow::anyhow!("cannot open {url}: {e}")),
+        Err(e) => Err(anyhow::anyhow!("cannot open {url}: {e}")),
+    }
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHUNLEI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

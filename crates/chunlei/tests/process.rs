@@ -483,3 +483,30 @@ fn keys_create_checks_what_a_role_needs_and_prints_only_the_key() {
     ]);
     assert_ne!(key, again.trim(), "every key is new");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_can_be_created_while_a_server_runs_on_the_sqlite_file() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let first = operator_key(&url);
+    let server = Server::start(&url);
+    // The server holds the SQLite writer's lock; the command writes the key beside it.
+    let second = operator_key(&url);
+    assert_ne!(first, second);
+    let client = reqwest::Client::new();
+    for key in [&first, &second] {
+        let reply = post(
+            &client,
+            &server.base,
+            key,
+            "/api/v1/accounts",
+            &accounts_json(1..=1, &[]),
+        )
+        .await;
+        assert!(
+            results(&reply.expect("the key works"))
+                .iter()
+                .all(|r| r == "ok" || r == "exists")
+        );
+    }
+}
