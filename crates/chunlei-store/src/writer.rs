@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::StoreError;
 
 /// Events applied in one database transaction at most.
-pub const GROUP_EVENTS_MAX: usize = 4 * BATCH_EVENTS_MAX;
+pub const GROUP_EVENTS_MAX: usize = 8 * BATCH_EVENTS_MAX;
 /// Requests waiting for the writer at most, by default; beyond it callers get
 /// [`StoreError::Overloaded`].
 pub const QUEUE_REQUESTS_MAX: usize = 4_096;

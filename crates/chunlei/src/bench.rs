@@ -32,7 +32,7 @@ pub struct LedgerArgs {
     /// Every transfer credits one hot account (a platform fee account).
     #[arg(long)]
     hot_account: bool,
-    /// Concurrent clients; by default enough that about 65,536 transfers are in flight (two commit groups, so the writer always has the next group ready).
+    /// Concurrent clients; by default enough that about 131,072 transfers are in flight (two commit groups, so the writer always has the next group ready).
     #[arg(long)]
     clients: Option<usize>,
 }
@@ -44,7 +44,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Transfers in flight across all clients when `--clients` is not given.
-const IN_FLIGHT_TARGET: usize = 65_536;
+const IN_FLIGHT_TARGET: usize = 131_072;
 const CLIENTS_MAX: usize = 1_024;
 
 fn ledger(args: LedgerArgs) -> anyhow::Result<ExitCode> {
