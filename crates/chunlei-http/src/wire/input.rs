@@ -69,31 +69,28 @@ struct LookupIn {
 
 /// Parses a `POST /accounts` body: a JSON array of 1 to `BATCH_EVENTS_MAX` accounts.
 pub(crate) fn accounts_from_json(body: &[u8]) -> Result<Vec<Account>, ApiError> {
-    let events = split_batch(body, "accounts")?;
-    let mut accounts = Vec::with_capacity(events.len());
+    events_from_json(body, "accounts", account)
+}
+
+/// Parses a batch body: a JSON array of 1 to `BATCH_EVENTS_MAX` objects of `list`, each read
+/// as `In` and converted by `convert`; the first bad event refuses the whole batch.
+fn events_from_json<In: de::DeserializeOwned, Out>(
+    body: &[u8],
+    list: &'static str,
+    convert: fn(In, &Place) -> Result<Out, ApiError>,
+) -> Result<Vec<Out>, ApiError> {
+    let events = split_batch(body, list)?;
+    let mut parsed = Vec::with_capacity(events.len());
     for (index, raw) in events.into_iter().enumerate() {
-        let at = Place {
-            list: "accounts",
-            index,
-        };
-        let fields: AccountIn = event(raw, &at)?;
-        accounts.push(account(fields, &at)?);
+        let at = Place { list, index };
+        parsed.push(convert(event(raw, &at)?, &at)?);
     }
-    Ok(accounts)
+    Ok(parsed)
 }
 
 /// Parses a `POST /transfers` body: a JSON array of 1 to `BATCH_EVENTS_MAX` transfers.
 pub(crate) fn transfers_from_json(body: &[u8]) -> Result<Vec<Transfer>, ApiError> {
-    let events = split_batch(body, "transfers")?;
-    let mut transfers = Vec::with_capacity(events.len());
-    for (index, raw) in events.into_iter().enumerate() {
-        let at = Place {
-            list: "transfers",
-            index,
-        };
-        let fields: TransferIn = event(raw, &at)?;
-        transfers.push(transfer(fields, &at)?);
-    }
+    let transfers = events_from_json(body, "transfers", transfer)?;
     // Only a post or a void may leave the amount out (it then means the pending amount); any
     // other transfer of nothing is malformed, and the whole request is refused. Checked once
     // every event has parsed, so a malformed event is reported as such first.
