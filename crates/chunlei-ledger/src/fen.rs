@@ -49,6 +49,11 @@ impl Fen {
         self.0.checked_sub(other.0).map(Fen)
     }
 
+    /// `self + other`, or [`Fen::MAX`] when the sum would exceed it.
+    pub fn saturating_add(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_add(other.0).min(Fen::MAX.0))
+    }
+
     /// `self - other`, or zero when `other` is larger.
     pub fn saturating_sub(self, other: Fen) -> Fen {
         Fen(self.0.saturating_sub(other.0))

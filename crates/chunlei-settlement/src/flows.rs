@@ -33,6 +33,9 @@ pub mod code {
     /// Passes money through within one chain so that later legs can take "what is left";
     /// every chain leaves it at zero.
     pub const CLEARING: u16 = 7;
+    /// Payouts on their way to merchants' banks (an external mirror): pending until the bank
+    /// confirms.
+    pub const PAYOUTS: u16 = 8;
     /// What the merchant can pay out.
     pub const MERCHANT_AVAILABLE: u16 = 10;
     /// The rolling reserve held back from the merchant.
@@ -63,6 +66,8 @@ pub mod reason {
     pub const CAP_SET: u16 = 111;
     pub const CLAWBACK: u16 = 112;
     pub const RECEIVABLE_RECOVERED: u16 = 113;
+    pub const PAYOUT: u16 = 114;
+    pub const RESERVE_RELEASED: u16 = 115;
 }
 
 /// The platform's accounts in one ledger (currency).
@@ -76,6 +81,7 @@ pub struct PlatformAccounts {
     pub fee_revenue: u128,
     pub loan_withholding: u128,
     pub clearing: u128,
+    pub payouts: u128,
 }
 
 /// One merchant's accounts.
@@ -105,6 +111,7 @@ impl PlatformAccounts {
             self.account(self.fee_revenue, code::FEE_REVENUE, limited),
             self.account(self.loan_withholding, code::LOAN_WITHHOLDING, limited),
             self.account(self.clearing, code::CLEARING, AccountFlags::empty()),
+            self.account(self.payouts, code::PAYOUTS, AccountFlags::empty()),
         ]
     }
 
@@ -174,6 +181,9 @@ pub struct Split {
     pub reserve: Fen,
     /// What the merchant can pay out: gross − fee − withholding − reserve.
     pub net: Fen,
+    /// Whether the merchant may owe a receivable, which the net pays first. When the caller
+    /// knows it owes nothing, the net is paid in one leg instead of three.
+    pub owes: bool,
 }
 
 /// Why an order cannot be split.
@@ -207,6 +217,7 @@ impl Split {
             withholding,
             reserve,
             net,
+            owes: true,
         })
     }
 }
@@ -274,12 +285,14 @@ pub fn advance(
         p.advance_pool,
         split.net,
         reason::ADVANCE,
+        split.owes,
     ));
     chain(legs)
 }
 
 /// Pays `net` from `source` to the merchant, recovering what the merchant owes first: through
-/// the clearing account, the receivable takes as much as is owed and available the rest.
+/// the clearing account, the receivable takes as much as is owed and available the rest. When
+/// the merchant `owes` nothing, straight to available.
 fn pay_merchant(
     ids: &mut Ids,
     p: &PlatformAccounts,
@@ -287,7 +300,11 @@ fn pay_merchant(
     source: u128,
     net: Fen,
     code: u16,
+    owes: bool,
 ) -> Vec<Transfer> {
+    if !owes {
+        return vec![leg(ids, p, source, m.available, net, code)];
+    }
     let both = TransferFlags::BALANCING_DEBIT.union(TransferFlags::BALANCING_CREDIT);
     vec![
         leg(ids, p, source, p.clearing, net, code),
@@ -309,41 +326,122 @@ fn pay_merchant(
     ]
 }
 
-/// `order.refunded` after the order was advanced: escrow pays the buyer back, and the advance
-/// on the refunded amount is recovered for the pool — from the merchant's available balance,
-/// then its reserve, and whatever is left becomes a receivable, recovered first from later
-/// settlements. The refunded amount no longer counts against the merchant's exposure.
+/// `order.refunded` after the order was advanced and before it was confirmed: escrow pays
+/// the buyer back, and the advance on the refunded amount is recovered for the pool (see
+/// [`recover`]). The refunded amount no longer counts against the merchant's exposure.
 pub fn claw_back(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     refund: Fen,
 ) -> Vec<Transfer> {
+    let mut legs = vec![leg(
+        ids,
+        p,
+        p.escrow,
+        p.buyer_clearing,
+        refund,
+        reason::REFUND,
+    )];
+    legs.extend(recovery(
+        ids,
+        p,
+        m,
+        refund,
+        p.advance_pool,
+        reason::CLAWBACK,
+    ));
+    legs.push(leg(
+        ids,
+        p,
+        m.exposure_used,
+        m.exposure_headroom,
+        refund,
+        reason::EXPOSURE,
+    ));
+    chain(legs)
+}
+
+/// Takes `amount` from the merchant for `creditor`: from its available balance, then its
+/// reserve, and whatever is left becomes a receivable, recovered first from later
+/// settlements. Used for a refund after the merchant was paid (the creditor is the buyer).
+pub fn recover(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    amount: Fen,
+    creditor: u128,
+) -> Vec<Transfer> {
+    chain(recovery(ids, p, m, amount, creditor, reason::REFUND))
+}
+
+fn recovery(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    amount: Fen,
+    creditor: u128,
+    code: u16,
+) -> Vec<Transfer> {
     let both = TransferFlags::BALANCING_DEBIT.union(TransferFlags::BALANCING_CREDIT);
-    chain(vec![
-        leg(ids, p, p.escrow, p.buyer_clearing, refund, reason::REFUND),
-        leg(ids, p, p.clearing, p.advance_pool, refund, reason::CLAWBACK),
+    vec![
+        leg(ids, p, p.clearing, creditor, amount, code),
         flagged(
-            leg(ids, p, m.available, p.clearing, refund, reason::CLAWBACK),
+            leg(ids, p, m.available, p.clearing, amount, reason::CLAWBACK),
             both,
         ),
         flagged(
-            leg(ids, p, m.reserve, p.clearing, refund, reason::CLAWBACK),
+            leg(ids, p, m.reserve, p.clearing, amount, reason::CLAWBACK),
             both,
         ),
         flagged(
-            leg(ids, p, m.receivable, p.clearing, refund, reason::CLAWBACK),
+            leg(ids, p, m.receivable, p.clearing, amount, reason::CLAWBACK),
             TransferFlags::BALANCING_CREDIT,
         ),
-        leg(
-            ids,
-            p,
-            m.exposure_used,
-            m.exposure_headroom,
-            refund,
-            reason::EXPOSURE,
-        ),
-    ])
+    ]
+}
+
+/// Releases up to `held` from the merchant's reserve (less if clawbacks used it) to the
+/// merchant, paying what it owes first.
+pub fn release_reserve(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    held: Fen,
+) -> Vec<Transfer> {
+    let mut legs = pay_merchant(ids, p, m, m.reserve, held, reason::RESERVE_RELEASED, true);
+    if let Some(first) = legs.first_mut() {
+        first.flags = first.flags.union(TransferFlags::BALANCING_DEBIT);
+    }
+    chain(legs)
+}
+
+/// A payout of `amount` from the merchant's available balance to its bank: pending until the
+/// bank answers ([`finish_payout`]).
+pub fn payout(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    m: &MerchantAccounts,
+    amount: Fen,
+) -> Vec<Transfer> {
+    let t = leg(ids, p, m.available, p.payouts, amount, reason::PAYOUT);
+    vec![flagged(t, TransferFlags::PENDING)]
+}
+
+/// Posts (the bank paid) or voids (the bank refused; the money is available again) the
+/// pending payout `pending_id`. `flags` is `POST_PENDING_TRANSFER` or `VOID_PENDING_TRANSFER`.
+pub fn finish_payout(
+    ids: &mut Ids,
+    p: &PlatformAccounts,
+    pending_id: u128,
+    flags: TransferFlags,
+) -> Vec<Transfer> {
+    let mut t = Transfer::new(ids.next(), 0, 0, Fen::ZERO);
+    t.pending_id = pending_id;
+    t.ledger = p.ledger;
+    t.code = reason::PAYOUT;
+    t.flags = flags;
+    vec![t]
 }
 
 fn flagged(t: Transfer, flags: TransferFlags) -> Transfer {
@@ -416,6 +514,7 @@ pub fn settle(
         p.escrow,
         split.net,
         reason::SETTLEMENT,
+        split.owes,
     ));
     chain(legs)
 }

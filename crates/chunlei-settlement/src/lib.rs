@@ -5,6 +5,7 @@
 //! settlement service (a later step) keeps orders in the store, turns accepted events into
 //! ledger transfers, and asks this crate what is allowed and what is owed.
 
+pub mod book;
 mod fees;
 mod merchant;
 mod order;

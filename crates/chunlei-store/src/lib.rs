@@ -9,6 +9,7 @@ mod chunks;
 mod codec;
 mod merchants;
 mod postgres;
+mod settlement;
 mod sqlite;
 pub mod testing;
 mod url;
@@ -18,6 +19,9 @@ use std::sync::Arc;
 
 use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
+};
+use chunlei_settlement::book::{
+    Command, CommandResult, MerchantBook, Meta, OrderRecord, PayoutRecord, PayoutStatus, Settings,
 };
 use chunlei_settlement::{Merchant, MerchantId};
 
@@ -115,6 +119,8 @@ pub struct StoreOptions {
     /// Requests waiting for the writer at most (default [`QUEUE_REQUESTS_MAX`]); beyond it
     /// callers get [`StoreError::Overloaded`] at once instead of a queue without bound.
     pub queue_requests_max: usize,
+    /// The settlement programme, fee schedule and hooks the writer applies order events with.
+    pub settlement: Arc<Settings>,
 }
 
 impl Default for StoreOptions {
@@ -122,6 +128,7 @@ impl Default for StoreOptions {
         StoreOptions {
             read_pool_max: 16,
             queue_requests_max: QUEUE_REQUESTS_MAX,
+            settlement: Arc::new(Settings::standard()),
         }
     }
 }
@@ -165,6 +172,21 @@ pub(crate) trait ReadPool: Send + Sync {
     /// Writes every merchant or none, in one transaction; ids are distinct.
     fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+    /// Settlement rows by key.
+    fn settlement_rows(
+        &self,
+        table: &'static settlement::Table,
+        keys: &[String],
+    ) -> Result<Vec<Vec<settlement::Cell>>, StoreError>;
+    /// Settlement rows whose `column` is `value`, keys after `after`, in key order.
+    fn settlement_list(
+        &self,
+        table: &'static settlement::Table,
+        column: &'static str,
+        value: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Vec<settlement::Cell>>, StoreError>;
     fn merchants(
         &self,
         after: Option<&MerchantId>,
@@ -183,7 +205,11 @@ impl Store {
             DbUrl::Postgres(conninfo) => {
                 let (backend, reads) = postgres::open(conninfo, &options)?;
                 (
-                    writer::spawn(backend, options.queue_requests_max)?,
+                    writer::spawn(
+                        backend,
+                        options.queue_requests_max,
+                        options.settlement.clone(),
+                    )?,
                     Box::new(reads),
                 )
             }
@@ -283,6 +309,26 @@ impl Store {
             .map_err(|_| StoreError::WriterStopped)?
     }
 
+    /// Applies settlement commands (order events, payouts, the bank's answers) in one durable
+    /// commit, one result per command, in order.
+    pub async fn settle(&self, commands: Vec<Command>) -> Result<Vec<CommandResult>, StoreError> {
+        self.writer()?
+            .settle(commands)?
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::settle`] for callers outside an async runtime.
+    pub fn settle_blocking(
+        &self,
+        commands: Vec<Command>,
+    ) -> Result<Vec<CommandResult>, StoreError> {
+        self.writer()?
+            .settle(commands)?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
     /// Accounts by id, in the order found; unknown ids are left out.
     pub fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
         self.inner.reads.lookup_accounts(ids)
@@ -365,6 +411,98 @@ impl Store {
             .reads
             .merchants(after, limit.min(QUERY_LIMIT_MAX))
     }
+}
+
+/// The settlement book's records, as the last commit left them.
+impl Store {
+    /// An order by id.
+    pub fn order(&self, order_id: &str) -> Result<Option<OrderRecord>, StoreError> {
+        let rows = self
+            .inner
+            .reads
+            .settlement_rows(&settlement::ORDERS, &[order_id.to_owned()])?;
+        rows.first()
+            .map(|r| settlement::order_from(r).map(|(_, o)| o))
+            .transpose()
+    }
+
+    /// A merchant's orders in order of id, those after `after`, at most `limit` (capped at
+    /// [`QUERY_LIMIT_MAX`]).
+    pub fn merchant_orders(
+        &self,
+        merchant_id: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, OrderRecord)>, StoreError> {
+        let rows = self.inner.reads.settlement_list(
+            &settlement::ORDERS,
+            "merchant_id",
+            merchant_id,
+            after,
+            limit.min(QUERY_LIMIT_MAX),
+        )?;
+        rows.iter().map(|r| settlement::order_from(r)).collect()
+    }
+
+    /// A merchant's place in the settlement book: `None` before its first order.
+    pub fn settlement_merchant(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Option<MerchantBook>, StoreError> {
+        let rows = self
+            .inner
+            .reads
+            .settlement_rows(&settlement::MERCHANTS, &[merchant_id.to_owned()])?;
+        rows.first()
+            .map(|r| settlement::merchant_from(r).map(|(_, m)| m))
+            .transpose()
+    }
+
+    /// A payout by id.
+    pub fn payout(&self, payout_id: &str) -> Result<Option<PayoutRecord>, StoreError> {
+        let rows = self
+            .inner
+            .reads
+            .settlement_rows(&settlement::PAYOUTS, &[payout_id.to_owned()])?;
+        rows.first()
+            .map(|r| settlement::payout_from(r).map(|(_, p)| p))
+            .transpose()
+    }
+
+    /// Payouts with `status`, or of one merchant, in order of id after `after`.
+    pub fn payouts(
+        &self,
+        filter: PayoutFilter<'_>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, PayoutRecord)>, StoreError> {
+        let (column, value) = match filter {
+            PayoutFilter::Status(status) => ("status", status.as_str()),
+            PayoutFilter::Merchant(merchant_id) => ("merchant_id", merchant_id),
+        };
+        let rows = self.inner.reads.settlement_list(
+            &settlement::PAYOUTS,
+            column,
+            value,
+            after,
+            limit.min(QUERY_LIMIT_MAX),
+        )?;
+        rows.iter().map(|r| settlement::payout_from(r)).collect()
+    }
+
+    /// The programme's counters and totals (all zero before the first settlement).
+    pub fn settlement_meta(&self) -> Result<Meta, StoreError> {
+        let rows = self.inner.reads.settlement_rows(&settlement::META, &[])?;
+        rows.first()
+            .map_or(Ok(Meta::default()), |r| settlement::meta_from(r))
+    }
+}
+
+/// Which payouts to list.
+#[derive(Clone, Copy, Debug)]
+pub enum PayoutFilter<'a> {
+    Status(PayoutStatus),
+    Merchant(&'a str),
 }
 
 fn capped(filter: &AccountFilter) -> AccountFilter {

@@ -40,12 +40,15 @@ use crate::chunks;
 use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
+use crate::merchants::MERCHANT_COLUMNS;
+use crate::settlement::{BookRows, Cell, Kind, LoadRows, META, Table};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("postgres/schema.sql")),
     (2, include_str!("postgres/schema_2.sql")),
+    (3, include_str!("postgres/schema_3.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \
@@ -340,7 +343,141 @@ impl Load for PostgresTx<'_> {
     }
 }
 
+impl LoadRows for PostgresTx<'_> {
+    fn rows(
+        &mut self,
+        table: &'static Table,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let columns = table.column_list();
+        let rows = if table.name == META.name {
+            self.tx.query(
+                &format!("SELECT {columns} FROM {} WHERE singleton = 1", table.name),
+                &[],
+            )?
+        } else {
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.tx.query(
+                &format!(
+                    "SELECT {columns} FROM {} WHERE {} = ANY($1::text[])",
+                    table.name,
+                    table.key()
+                ),
+                &[&keys],
+            )?
+        };
+        rows.iter().map(|r| cells(table, r)).collect()
+    }
+
+    fn due_orders(&mut self, at: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.tx.query(
+            "SELECT order_id FROM settlement_orders WHERE due_at > 0 AND due_at <= $1 \
+             ORDER BY due_at LIMIT $2",
+            &[&codec::timestamp(at), &limit],
+        )?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    fn registry(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<chunlei_settlement::Merchant>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.tx.query(
+            &format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ANY($1::text[])"),
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| reads::merchant_row(r)?.into_merchant())
+            .collect()
+    }
+}
+
+/// Reads one settlement row by the table's column kinds.
+pub(crate) fn cells(table: &Table, r: &Row) -> Result<Vec<Cell>, StoreError> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| {
+            Ok(match kind {
+                Kind::Int | Kind::OptInt => r
+                    .try_get::<_, Option<i64>>(i)?
+                    .map_or(Cell::NullInt, Cell::Int),
+                Kind::Text | Kind::OptText => r
+                    .try_get::<_, Option<String>>(i)?
+                    .map_or(Cell::NullText, Cell::Text),
+            })
+        })
+        .collect()
+}
+
+/// Settlement rows per `INSERT … ON CONFLICT` statement.
+const BOOK_ROWS_PER_STATEMENT: usize = 256;
+
+/// Writes settlement rows, replacing those with the same key.
+fn upsert_rows(
+    tx: &mut Transaction<'_>,
+    table: &Table,
+    rows: &[Vec<Cell>],
+) -> Result<(), StoreError> {
+    let width = table.columns.len();
+    for chunk in rows.chunks(BOOK_ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> =
+                    (1..=width).map(|c| format!("${}", r * width + c)).collect();
+                format!("({})", cells.join(","))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+            table.name,
+            table.column_list(),
+            values.join(","),
+            table.key(),
+            table.updates()
+        );
+        let params: Vec<Box<dyn ToSql + Sync>> = chunk
+            .iter()
+            .flatten()
+            .map(|cell| -> Box<dyn ToSql + Sync> {
+                match cell {
+                    Cell::Int(v) => Box::new(*v),
+                    Cell::Text(v) => Box::new(v.clone()),
+                    Cell::NullInt => Box::new(None::<i64>),
+                    Cell::NullText => Box::new(None::<String>),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        tx.execute(&sql, &refs)?;
+    }
+    Ok(())
+}
+
 impl WriteTx for PostgresTx<'_> {
+    fn write_book(
+        &mut self,
+        book: &chunlei_settlement::book::Book,
+        changed: &chunlei_settlement::book::BookKeys,
+    ) -> Result<(), StoreError> {
+        let rows = BookRows::new(book, changed)?;
+        for (table, table_rows) in rows.tables() {
+            upsert_rows(&mut self.tx, table, &table_rows.inserts)?;
+            upsert_rows(&mut self.tx, table, &table_rows.updates)?;
+        }
+        if let Some(meta) = &rows.meta {
+            upsert_rows(&mut self.tx, &META, std::slice::from_ref(meta))?;
+        }
+        Ok(())
+    }
+
     fn lock_clock(&mut self) -> Result<u64, StoreError> {
         let row = self.tx.query_one(&self.statements.lock_clock, &[])?;
         Ok(codec::i64_to_u64(row.try_get(0)?))

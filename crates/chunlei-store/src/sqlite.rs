@@ -15,12 +15,15 @@ use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavio
 use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
-use crate::writer::{Load, WriterHandle};
+use crate::merchants::MERCHANT_COLUMNS;
+use crate::settlement::{BookRows, Cell, Kind, LoadRows, META, Table, TableRows};
+use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sqlite/schema.sql")),
     (2, include_str!("sqlite/schema_2.sql")),
+    (3, include_str!("sqlite/schema_3.sql")),
 ];
 
 pub(crate) fn open(
@@ -66,7 +69,12 @@ pub(crate) fn open(
     };
     let engine = Engine::open(path)?;
     Ok((
-        pipeline::spawn(engine, committer, options.queue_requests_max)?,
+        pipeline::spawn(
+            engine,
+            committer,
+            options.queue_requests_max,
+            options.settlement.clone(),
+        )?,
         reads,
     ))
 }
@@ -189,10 +197,17 @@ pub(crate) struct CommitRows {
     history: Vec<HistoryRow>,
     failed: Vec<(u128, CreateTransferResult)>,
     clock: u64,
+    book: BookRows,
 }
 
 impl CommitRows {
-    pub(crate) fn new(state: &State, changes: Changes) -> Result<CommitRows, StoreError> {
+    pub(crate) fn new(
+        state: &State,
+        changes: GroupChanges,
+        book: &chunlei_settlement::book::Book,
+    ) -> Result<CommitRows, StoreError> {
+        let book = BookRows::new(book, &changes.book)?;
+        let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
         let account = |id: &u128| account_in(state, *id).cloned();
         let transfer = |id: &u128| {
@@ -229,6 +244,7 @@ impl CommitRows {
             history: changes.history,
             failed: changes.transfers_failed,
             clock: state.clock,
+            book,
         })
     }
 
@@ -239,6 +255,7 @@ impl CommitRows {
             && self.pending.is_empty()
             && self.history.is_empty()
             && self.failed.is_empty()
+            && self.book.is_empty()
     }
 
     /// The ids whose stored records this commit changes: until it has committed, the engine
@@ -328,6 +345,7 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
     for a in &rows.created {
         owner.execute(params![id_bytes(a.id), a.owner.kind.as_str(), a.owner.id])?;
     }
+    let started = std::time::Instant::now();
     insert_rows(
         tx,
         TRANSFER_INSERT,
@@ -336,6 +354,11 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         &rows.transfers.iter().collect::<Vec<_>>(),
         bind_transfer,
     )?;
+    tracing::trace!(
+        rows = rows.transfers.len(),
+        us = started.elapsed().as_micros(),
+        "transfers written"
+    );
     let mut pending = tx.prepare_cached(
         "INSERT INTO pending_transfers (id, status, expires_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status",
@@ -370,7 +393,167 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
         [codec::timestamp(rows.clock)],
     )?;
+    for (table, table_rows) in rows.book.tables() {
+        write_table(tx, table, table_rows)?;
+    }
+    if let Some(meta) = &rows.book.meta {
+        let mut upsert = tx.prepare_cached(&format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            META.name,
+            META.column_list(),
+            vec!["?"; META.columns.len()].join(","),
+            META.key(),
+            META.updates()
+        ))?;
+        upsert.execute(rusqlite::params_from_iter(meta))?;
+    }
     Ok(())
+}
+
+impl rusqlite::ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Cell::Int(v) => ToSqlOutput::from(*v),
+            Cell::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Cell::NullInt | Cell::NullText => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+/// Writes one table's settlement rows: new ones with multi-row `INSERT`s, changed ones with an
+/// `UPDATE` of their mutable columns (so the indexes on the others are left alone).
+fn write_table(
+    tx: &rusqlite::Transaction<'_>,
+    table: &Table,
+    rows: &TableRows,
+) -> Result<(), StoreError> {
+    let columns = table.columns.len();
+    let head = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        table.name,
+        table.column_list()
+    );
+    let inserts: Vec<&Vec<Cell>> = rows.inserts.iter().collect();
+    insert_rows(tx, &head, "", columns, &inserts, |stmt, at, row| {
+        for (i, cell) in row.iter().enumerate() {
+            stmt.raw_bind_parameter(at + i + 1, cell)?;
+        }
+        Ok(())
+    })?;
+    if rows.updates.is_empty() {
+        return Ok(());
+    }
+    let sets: Vec<String> = table.columns[table.mutable_from..]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("{name} = ?{}", i + 2))
+        .collect();
+    let mut update = tx.prepare_cached(&format!(
+        "UPDATE {} SET {} WHERE {} = ?1",
+        table.name,
+        sets.join(", "),
+        table.key()
+    ))?;
+    for row in &rows.updates {
+        update.raw_bind_parameter(1, &row[0])?;
+        for (i, cell) in row[table.mutable_from..].iter().enumerate() {
+            update.raw_bind_parameter(i + 2, cell)?;
+        }
+        update.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// Reads one settlement row by the table's column kinds.
+pub(crate) fn cells(table: &Table, r: &Row<'_>) -> rusqlite::Result<Vec<Cell>> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| {
+            Ok(match kind {
+                Kind::Int | Kind::OptInt => {
+                    r.get::<_, Option<i64>>(i)?.map_or(Cell::NullInt, Cell::Int)
+                }
+                Kind::Text | Kind::OptText => r
+                    .get::<_, Option<String>>(i)?
+                    .map_or(Cell::NullText, Cell::Text),
+            })
+        })
+        .collect()
+}
+
+/// Settlement rows by key, on any connection.
+pub(crate) fn select_rows(
+    conn: &Connection,
+    table: &'static Table,
+    keys: &[String],
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let sql = if table.name == META.name {
+        format!(
+            "SELECT {} FROM {} WHERE singleton = 1",
+            table.column_list(),
+            table.name
+        )
+    } else {
+        format!(
+            "SELECT {} FROM {} WHERE {} = ?1",
+            table.column_list(),
+            table.name,
+            table.key()
+        )
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = Vec::with_capacity(keys.len());
+    if table.name == META.name {
+        if let Some(row) = stmt.query_row([], |r| cells(table, r)).optional()? {
+            out.push(row);
+        }
+        return Ok(out);
+    }
+    for key in keys {
+        if let Some(row) = stmt.query_row([key], |r| cells(table, r)).optional()? {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+impl LoadRows for Engine {
+    fn rows(
+        &mut self,
+        table: &'static Table,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        select_rows(&self.conn, table, keys)
+    }
+
+    fn due_orders(&mut self, at: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT order_id FROM settlement_orders WHERE due_at > 0 AND due_at <= ?1 \
+             ORDER BY due_at LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![codec::timestamp(at), limit], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn registry(
+        &mut self,
+        ids: &[String],
+    ) -> Result<Vec<chunlei_settlement::Merchant>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
+        ))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = stmt.query_row([id], reads::merchant_row).optional()? {
+                out.push(row.into_merchant()?);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The read side of the pipeline: loads what a group needs on its own connection. It sees

@@ -15,9 +15,11 @@ use chunlei_ledger::{
     Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, IdSet, State,
     Transfer, TransferFlags,
 };
+use chunlei_settlement::book::{Book, BookKeys, Command, CommandResult, Settings};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
+use crate::settlement::{LoadRows, load_book, load_meta};
 
 /// Events applied in one database transaction at most.
 pub const GROUP_EVENTS_MAX: usize = 8 * BATCH_EVENTS_MAX;
@@ -26,6 +28,9 @@ pub const GROUP_EVENTS_MAX: usize = 8 * BATCH_EVENTS_MAX;
 pub const QUEUE_REQUESTS_MAX: usize = 4_096;
 /// Expired pending transfers released per commit at most.
 const EXPIRE_PER_COMMIT_MAX: usize = 8_189;
+/// Orders whose scheduled work (automatic confirmation, reserve release) is done per commit
+/// at most.
+const DUE_ORDERS_PER_COMMIT_MAX: usize = 1_024;
 /// How often an idle writer wakes to expire pending transfers.
 const EXPIRY_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -34,6 +39,7 @@ type Reply<T> = oneshot::Sender<Result<Vec<T>, StoreError>>;
 pub(crate) enum Request {
     Accounts(Vec<Account>, Reply<CreateAccountResult>),
     Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
+    Settle(Vec<Command>, Reply<CommandResult>),
 }
 
 impl Request {
@@ -41,6 +47,7 @@ impl Request {
         match self {
             Request::Accounts(events, _) => events.len(),
             Request::Transfers(events, _) => events.len(),
+            Request::Settle(commands, _) => commands.len(),
         }
     }
 
@@ -49,12 +56,13 @@ impl Request {
         match self {
             Request::Accounts(_, reply) => drop(reply.send(Err(error))),
             Request::Transfers(_, reply) => drop(reply.send(Err(error))),
+            Request::Settle(_, reply) => drop(reply.send(Err(error))),
         }
     }
 }
 
 /// Reading the records a group needs into the engine's working set.
-pub(crate) trait Load {
+pub(crate) trait Load: LoadRows {
     /// Adds the stored accounts among `ids` to `state.accounts`.
     fn load_accounts(&mut self, ids: &[u128], state: &mut State) -> Result<(), StoreError>;
     /// Adds the stored transfers among `ids` to `state.transfers`, with their pending state,
@@ -70,6 +78,7 @@ pub(crate) trait WriteTx: Load {
     /// On PostgreSQL this also takes the lock that serialises writers of all processes.
     fn lock_clock(&mut self) -> Result<u64, StoreError>;
     fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError>;
+    fn write_book(&mut self, book: &Book, changed: &BookKeys) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -129,6 +138,16 @@ impl WriterHandle {
         Ok(receiver)
     }
 
+    pub(crate) fn settle(
+        &self,
+        commands: Vec<Command>,
+    ) -> Result<oneshot::Receiver<Result<Vec<CommandResult>, StoreError>>, StoreError> {
+        check_size(commands.len())?;
+        let (reply, receiver) = oneshot::channel();
+        self.send(Request::Settle(commands, reply))?;
+        Ok(receiver)
+    }
+
     fn send(&self, request: Request) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::WriterStopped)?;
         sender.try_send(request).map_err(|e| match e {
@@ -151,11 +170,12 @@ fn check_size(count: usize) -> Result<(), StoreError> {
 pub(crate) fn spawn(
     backend: impl WriteBackend,
     queue_max: usize,
+    settings: std::sync::Arc<Settings>,
 ) -> Result<WriterHandle, StoreError> {
     let (sender, receiver) = mpsc::sync_channel(queue_max.max(1));
     let thread = thread::Builder::new()
         .name("ledger-writer".into())
-        .spawn(move || run(backend, receiver))
+        .spawn(move || run(backend, receiver, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
     Ok(WriterHandle {
         sender: Some(sender),
@@ -198,16 +218,19 @@ pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
         match (request, outcome) {
             (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
             (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
+            (Request::Settle(_, tx), Outcome::Settle(r)) => drop(tx.send(Ok(r))),
             (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
         }
     }
 }
 
-fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
+fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>, settings: &Settings) {
     let mut state = State::new(0);
     let mut carry: Option<Request> = None;
     while let Some(group) = collect_group(&receiver, &mut carry) {
-        match commit_group(&mut backend, &mut state, &group) {
+        // Other processes may change settlement records between our transactions.
+        let mut book = Book::default();
+        match commit_group(&mut backend, &mut state, &mut book, settings, &group) {
             Ok(outcomes) => reply(group, outcomes),
             Err(error) => {
                 tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
@@ -229,14 +252,29 @@ fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>) {
 pub(crate) enum Outcome {
     Accounts(Vec<CreateAccountResult>),
     Transfers(Vec<CreateTransferResult>),
+    Settle(Vec<CommandResult>),
+}
+
+/// What one group changed: in the ledger and in the settlement book.
+pub(crate) struct GroupChanges {
+    pub ledger: Changes,
+    pub book: BookKeys,
+}
+
+impl GroupChanges {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ledger.is_empty() && self.book.is_empty()
+    }
 }
 
 fn commit_group(
     backend: &mut impl WriteBackend,
     state: &mut State,
+    book: &mut Book,
+    settings: &Settings,
     group: &[Request],
 ) -> Result<Vec<Outcome>, StoreError> {
-    let result = try_commit_group(backend, state, group);
+    let result = try_commit_group(backend, state, book, settings, group);
     if result.is_err() {
         // The in-memory state may hold changes that were never committed: forget all of it.
         *state = State::new(0);
@@ -247,13 +285,16 @@ fn commit_group(
 fn try_commit_group(
     backend: &mut impl WriteBackend,
     state: &mut State,
+    book: &mut Book,
+    settings: &Settings,
     group: &[Request],
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
-    let (outcomes, changes) = apply_group(tx.as_mut(), state, group)?;
+    let (outcomes, changes) = apply_group(tx.as_mut(), state, book, settings, group)?;
     if !changes.is_empty() {
-        tx.write(state, &changes)?;
+        tx.write(state, &changes.ledger)?;
+        tx.write_book(book, &changes.book)?;
         tx.commit()?;
     }
     Ok(outcomes)
@@ -264,14 +305,55 @@ fn try_commit_group(
 pub(crate) fn apply_group(
     loader: &mut dyn Load,
     state: &mut State,
+    book: &mut Book,
+    settings: &Settings,
     group: &[Request],
-) -> Result<(Vec<Outcome>, Changes), StoreError> {
+) -> Result<(Vec<Outcome>, GroupChanges), StoreError> {
     let now = now_ns();
+    let t0 = std::time::Instant::now();
     let due = loader.due_pending(now, EXPIRE_PER_COMMIT_MAX)?;
-    load_working_set(loader, state, group, &due)?;
+    // Scheduled work runs on event time (the latest event applied), not the wall clock, so a
+    // replay of past events confirms orders and releases reserves as the live run did.
+    load_meta(loader, book)?;
+    let event_clock = book.meta.as_ref().map_or(0, |m| m.event_clock);
+    let due_orders = if event_clock == 0 {
+        Vec::new()
+    } else {
+        loader.due_orders(event_clock, DUE_ORDERS_PER_COMMIT_MAX)?
+    };
+    let commands = || {
+        group
+            .iter()
+            .filter_map(|r| match r {
+                Request::Settle(commands, _) => Some(commands.iter()),
+                Request::Accounts(..) | Request::Transfers(..) => None,
+            })
+            .flatten()
+    };
+    let settles = commands().next().is_some() || !due_orders.is_empty();
+    let (book_accounts, book_transfers) = if settles {
+        let mut needs = book.needs(commands());
+        needs.orders.extend(
+            due_orders
+                .iter()
+                .filter(|o| !book.orders.contains_key(*o))
+                .cloned(),
+        );
+        load_book(loader, book, &needs)?;
+        book.ledger_needs(settings)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let t1 = std::time::Instant::now();
+    load_working_set(loader, state, group, &due, &book_accounts, &book_transfers)?;
+    let t2 = std::time::Instant::now();
     let expired = state.expire_pending(now, &due);
     if expired > 0 {
         tracing::info!(expired, "pending transfers expired");
+    }
+    if !due_orders.is_empty() {
+        let done = book.run_due(settings, state, now, event_clock, &due_orders);
+        tracing::debug!(done, "scheduled settlement work done");
     }
     let mut outcomes = Vec::with_capacity(group.len());
     for request in group {
@@ -280,9 +362,22 @@ pub(crate) fn apply_group(
             Request::Transfers(events, _) => {
                 Outcome::Transfers(state.create_transfers(now, events))
             }
+            Request::Settle(commands, _) => {
+                Outcome::Settle(book.apply(settings, state, now, commands))
+            }
         });
     }
-    Ok((outcomes, state.take_changes()))
+    let changes = GroupChanges {
+        ledger: state.take_changes(),
+        book: std::mem::take(&mut book.changed),
+    };
+    tracing::trace!(
+        book_us = t1.duration_since(t0).as_micros(),
+        ledger_load_us = t2.duration_since(t1).as_micros(),
+        apply_us = t2.elapsed().as_micros(),
+        "group applied"
+    );
+    Ok((outcomes, changes))
 }
 
 /// Loads every stored record the group and the due expiries can touch. Records already in
@@ -293,9 +388,11 @@ fn load_working_set(
     state: &mut State,
     group: &[Request],
     due: &[u128],
+    book_accounts: &[u128],
+    book_transfers: &[u128],
 ) -> Result<(), StoreError> {
-    let mut transfer_ids: IdSet = due.iter().copied().collect();
-    let mut account_ids = IdSet::default();
+    let mut transfer_ids: IdSet = due.iter().chain(book_transfers).copied().collect();
+    let mut account_ids: IdSet = book_accounts.iter().copied().collect();
     for request in group {
         match request {
             Request::Accounts(events, _) => account_ids.extend(events.iter().map(|a| a.id)),
@@ -309,6 +406,7 @@ fn load_working_set(
                     account_ids.insert(t.credit_account_id);
                 }
             }
+            Request::Settle(..) => {}
         }
     }
     let transfer_ids: Vec<u128> = transfer_ids

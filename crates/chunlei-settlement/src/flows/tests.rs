@@ -16,6 +16,7 @@ const P: PlatformAccounts = PlatformAccounts {
     fee_revenue: 5,
     loan_withholding: 6,
     clearing: 7,
+    payouts: 8,
 };
 const M: MerchantAccounts = MerchantAccounts {
     available: 10,

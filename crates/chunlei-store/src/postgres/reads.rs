@@ -15,6 +15,7 @@ use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
+use crate::settlement::{Cell, META, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -337,6 +338,55 @@ impl ReadPool for PostgresReads {
         })
     }
 
+    fn settlement_rows(
+        &self,
+        table: &'static Table,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let columns = table.column_list();
+        self.with(|conn| {
+            let rows = if table.name == META.name {
+                conn.client.query(
+                    &format!("SELECT {columns} FROM {} WHERE singleton = 1", table.name),
+                    &[],
+                )?
+            } else {
+                conn.client.query(
+                    &format!(
+                        "SELECT {columns} FROM {} WHERE {} = ANY($1::text[])",
+                        table.name,
+                        table.key()
+                    ),
+                    &[&keys],
+                )?
+            };
+            rows.iter().map(|r| super::cells(table, r)).collect()
+        })
+    }
+
+    fn settlement_list(
+        &self,
+        table: &'static Table,
+        column: &'static str,
+        value: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let key = table.key();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {column} = $1::text AND {key} > $2::text \
+             ORDER BY {key} LIMIT $3",
+            table.column_list(),
+            table.name
+        );
+        self.with(|conn| {
+            let rows = conn
+                .client
+                .query(&sql, &[&value, &after, &i64::from(limit)])?;
+            rows.iter().map(|r| super::cells(table, r)).collect()
+        })
+    }
+
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
         self.with(|conn| {
             let statement = conn.statement(&format!(
@@ -417,7 +467,7 @@ impl<'m> MerchantColumns<'m> {
     }
 }
 
-fn merchant_row(r: &Row) -> Result<MerchantRow, StoreError> {
+pub(crate) fn merchant_row(r: &Row) -> Result<MerchantRow, StoreError> {
     Ok(MerchantRow {
         id: r.try_get(0)?,
         name: r.try_get(1)?,

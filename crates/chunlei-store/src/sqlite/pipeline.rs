@@ -17,7 +17,10 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
+use std::sync::Arc;
+
 use chunlei_ledger::{IdSet, State};
+use chunlei_settlement::book::{Book, BookKeys, Settings};
 
 use super::{CommitRows, Committer, Engine};
 use crate::StoreError;
@@ -31,11 +34,12 @@ pub(crate) fn spawn(
     engine: Engine,
     committer: Committer,
     queue_max: usize,
+    settings: Arc<Settings>,
 ) -> Result<WriterHandle, StoreError> {
     let (sender, requests) = mpsc::sync_channel(queue_max.max(1));
     let thread = thread::Builder::new()
         .name("ledger-engine".into())
-        .spawn(move || run_engine(engine, committer, &requests))
+        .spawn(move || run_engine(engine, committer, &requests, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
     Ok(WriterHandle::new(sender, thread))
 }
@@ -47,7 +51,12 @@ struct Job {
     outcomes: Vec<Outcome>,
 }
 
-fn run_engine(engine: Engine, committer: Committer, requests: &Receiver<Request>) {
+fn run_engine(
+    engine: Engine,
+    committer: Committer,
+    requests: &Receiver<Request>,
+    settings: &Settings,
+) {
     let (jobs, job_receiver) = mpsc::sync_channel::<Job>(IN_FLIGHT_MAX - 1);
     let (ack_sender, acks) = mpsc::channel::<bool>();
     let writer = thread::Builder::new()
@@ -63,19 +72,31 @@ fn run_engine(engine: Engine, committer: Committer, requests: &Receiver<Request>
     let mut pipeline = Pipeline {
         engine,
         state: None,
+        book: Book::default(),
         epoch: 0,
         in_flight: VecDeque::new(),
         acks,
     };
     let mut carry = None;
     while let Some(group) = collect_group(requests, &mut carry) {
+        let waited = std::time::Instant::now();
         pipeline.settle();
-        match pipeline.prepare(&group) {
-            Ok((rows, outcomes)) => {
+        let started = std::time::Instant::now();
+        let prepared = pipeline.prepare(&group, settings);
+        tracing::trace!(
+            requests = group.len(),
+            waited_us = started.duration_since(waited).as_micros(),
+            prepare_us = started.elapsed().as_micros(),
+            "group prepared"
+        );
+        match prepared {
+            Ok((rows, outcomes, book_keys)) => {
                 if rows.is_empty() && group.is_empty() {
                     continue;
                 }
-                pipeline.in_flight.push_back(rows.changed_ids());
+                pipeline
+                    .in_flight
+                    .push_back((rows.changed_ids(), book_keys));
                 pipeline.engine.note_stored(rows.max_transfer_id());
                 let job = Job {
                     epoch: pipeline.epoch,
@@ -107,20 +128,34 @@ struct Pipeline {
     engine: Engine,
     /// `None` until built from what is committed (at start and after a failed commit).
     state: Option<State>,
+    /// The settlement records loaded or changed; like the ledger's working set, what groups
+    /// still with the committer changed is kept and never loaded over.
+    book: Book,
     epoch: u64,
-    /// For each group with the committer, oldest first, the ids whose records it changes.
-    in_flight: VecDeque<IdSet>,
+    /// For each group with the committer, oldest first, the ids (and settlement keys) whose
+    /// records it changes.
+    in_flight: VecDeque<(IdSet, BookKeys)>,
     acks: Receiver<bool>,
 }
 
 impl Pipeline {
-    fn prepare(&mut self, group: &[Request]) -> Result<(CommitRows, Vec<Outcome>), StoreError> {
+    fn prepare(
+        &mut self,
+        group: &[Request],
+        settings: &Settings,
+    ) -> Result<(CommitRows, Vec<Outcome>, BookKeys), StoreError> {
         let state = match &mut self.state {
             Some(state) => state,
             None => self.state.insert(self.engine.reset()?),
         };
-        let (outcomes, changes) = apply_group(&mut self.engine, state, group)?;
-        Ok((CommitRows::new(state, changes)?, outcomes))
+        // One read transaction for all the group's loads: one snapshot, and one lock taken
+        // instead of one per lookup.
+        self.engine.conn.execute_batch("BEGIN")?;
+        let applied = apply_group(&mut self.engine, state, &mut self.book, settings, group);
+        self.engine.conn.execute_batch("COMMIT")?;
+        let (outcomes, changes) = applied?;
+        let keys = changes.book.clone();
+        Ok((CommitRows::new(state, changes, &self.book)?, outcomes, keys))
     }
 
     /// Takes the committer's answers that have arrived, and waits for one while the pipeline
@@ -147,7 +182,18 @@ impl Pipeline {
         }
         // What the committed group changed is now in the database; keep only what groups still
         // under way changed, so the working set stays as small as the pipeline.
-        let keep: IdSet = self.in_flight.iter().flatten().copied().collect();
+        let keep: IdSet = self
+            .in_flight
+            .iter()
+            .flat_map(|(ids, _)| ids)
+            .copied()
+            .collect();
+        let mut keep_book = BookKeys::default();
+        for (_, keys) in &self.in_flight {
+            keep_book.extend(keys);
+        }
+        // The counters stay: this process is the only writer.
+        self.book.retain(&keep_book);
         if let Some(state) = &mut self.state {
             state.transfers.retain(|id, _| keep.contains(id));
             state.pending.retain(|id, _| keep.contains(id));
@@ -165,6 +211,7 @@ impl Pipeline {
             }
         }
         self.state = None;
+        self.book = Book::default();
     }
 }
 
@@ -176,7 +223,10 @@ fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<b
                 "an earlier commit failed; this group was not applied".into(),
             ))
         } else {
-            committer.commit(&job.rows)
+            let started = std::time::Instant::now();
+            let result = committer.commit(&job.rows);
+            tracing::trace!(commit_us = started.elapsed().as_micros(), "group committed");
+            result
         };
         let committed = result.is_ok();
         match result {

@@ -13,6 +13,7 @@ use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
+use crate::settlement::{Cell, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
 
 pub(crate) struct SqliteReads {
@@ -245,6 +246,34 @@ impl ReadPool for SqliteReads {
         })
     }
 
+    fn settlement_rows(
+        &self,
+        table: &'static Table,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        self.with(|conn| super::select_rows(conn, table, keys))
+    }
+
+    fn settlement_list(
+        &self,
+        table: &'static Table,
+        column: &'static str,
+        value: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        self.with(|conn| {
+            let key = table.key();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE {column} = ?1 AND {key} > ?2 ORDER BY {key} LIMIT ?3",
+                table.column_list(),
+                table.name
+            ))?;
+            let rows = stmt.query_map(params![value, after, limit], |r| super::cells(table, r))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
@@ -272,7 +301,7 @@ impl ReadPool for SqliteReads {
     }
 }
 
-fn merchant_row(r: &Row<'_>) -> rusqlite::Result<MerchantRow> {
+pub(crate) fn merchant_row(r: &Row<'_>) -> rusqlite::Result<MerchantRow> {
     Ok(MerchantRow {
         id: r.get(0)?,
         name: r.get(1)?,
