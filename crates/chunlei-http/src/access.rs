@@ -31,6 +31,19 @@ pub enum Action<'a> {
     ReadMerchant(&'a MerchantId),
     /// List the registry.
     ListMerchants,
+    /// Send order events (the marketplace's systems).
+    SendEvents,
+    /// Read an order: a merchant key reads only its own merchant's orders.
+    ReadOrder {
+        merchant_id: &'a str,
+        order_id: &'a str,
+    },
+    /// Read a merchant's settlement statement, or ask for its payout.
+    MerchantSettlement(&'a MerchantId),
+    /// List payout instructions and report the bank's answers.
+    ServicePayouts,
+    /// Read the programme's figures.
+    ReadProgram,
 }
 
 /// `Ok` when `principal` may perform `action`; otherwise the error to answer with.
@@ -40,11 +53,19 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         Action::CreateAccounts
         | Action::CreateTransfers
         | Action::WriteMerchant
-        | Action::ListMerchants => match role {
+        | Action::ListMerchants
+        | Action::SendEvents
+        | Action::ServicePayouts => match role {
             Role::Operator | Role::Integration => true,
             Role::Merchant(_) | Role::Bank(_) => false,
         },
-        Action::ReadMerchant(id) => match role {
+        Action::ReadProgram => matches!(role, Role::Operator),
+        Action::ReadOrder { merchant_id, .. } => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(own) => own.as_str() == *merchant_id,
+            Role::Bank(_) => false,
+        },
+        Action::ReadMerchant(id) | Action::MerchantSettlement(id) => match role {
             Role::Operator | Role::Integration => true,
             Role::Merchant(own) => own.as_str() == id.as_str(),
             Role::Bank(_) => false,
@@ -69,9 +90,13 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         Action::CreateAccounts
         | Action::CreateTransfers
         | Action::WriteMerchant
-        | Action::ListMerchants => ApiError::Forbidden,
+        | Action::ListMerchants
+        | Action::SendEvents
+        | Action::ServicePayouts
+        | Action::ReadProgram => ApiError::Forbidden,
         Action::ReadAccount(account) => account_not_found(account.id),
-        Action::ReadMerchant(id) => merchant_not_found(id),
+        Action::ReadMerchant(id) | Action::MerchantSettlement(id) => merchant_not_found(id),
+        Action::ReadOrder { order_id, .. } => order_not_found(order_id),
         Action::ReadTransfer { transfer, .. } => transfer_not_found(transfer.id),
     })
 }
@@ -95,6 +120,16 @@ pub(crate) fn account_not_found(id: u128) -> ApiError {
 /// The answer for a transfer that does not exist or may not be seen.
 pub(crate) fn transfer_not_found(id: u128) -> ApiError {
     ApiError::NotFound(format!("transfer {id} was not found"))
+}
+
+/// The answer for an order that does not exist or may not be seen.
+pub(crate) fn order_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("order {id} was not found"))
+}
+
+/// The answer for a payout that does not exist.
+pub(crate) fn payout_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("payout {id} was not found"))
 }
 
 /// The answer for a merchant that does not exist or may not be seen.

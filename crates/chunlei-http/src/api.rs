@@ -42,7 +42,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
 
 /// The `{id}` of a merchant route.
 #[derive(Debug)]
-pub(crate) struct MerchantIdPath(MerchantId);
+pub(crate) struct MerchantIdPath(pub(crate) MerchantId);
 
 impl<S: Send + Sync> FromRequestParts<S> for MerchantIdPath {
     type Rejection = ApiError;
@@ -288,7 +288,7 @@ async fn readable_transfers(
 }
 
 /// The decoded `name=value` pairs of the query string.
-fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
     Query::<Vec<(String, String)>>::try_from_uri(uri)
         .map(|Query(pairs)| pairs)
         .map_err(|r| {

@@ -15,6 +15,11 @@
 //! - `GET  /api/v1/accounts/{id}/transfers`, `GET /api/v1/accounts/{id}/balances`
 //! - `PUT  /api/v1/merchants/{id}`, `GET /api/v1/merchants/{id}`: the merchant registry
 //! - `GET  /api/v1/merchants?after=&limit=`: the registry in order of id
+//! - `POST /api/v1/events`: order events, one result per event
+//! - `GET  /api/v1/orders/{id}`, `GET /api/v1/merchants/{id}/statement?after=&limit=`
+//! - `POST /api/v1/merchants/{id}/payouts`, `GET /api/v1/payouts?status=&after=&limit=`,
+//!   `POST /api/v1/payouts/{id}/result`: payouts and the bank's answers
+//! - `GET  /api/v1/program`: the zero-account-period programme's figures
 
 pub mod access;
 mod api;
@@ -22,6 +27,7 @@ pub mod auth;
 mod body;
 mod error;
 mod party;
+mod settle;
 mod wire;
 
 use std::future::Future;
@@ -62,6 +68,19 @@ pub fn router(store: Store) -> Router {
             "/api/v1/merchants/{id}",
             put(api::put_merchant).get(api::get_merchant),
         )
+        .route("/api/v1/events", post(settle::post_events))
+        .route("/api/v1/orders/{id}", get(settle::get_order))
+        .route(
+            "/api/v1/merchants/{id}/statement",
+            get(settle::get_statement),
+        )
+        .route("/api/v1/merchants/{id}/payouts", post(settle::post_payout))
+        .route("/api/v1/payouts", get(settle::list_payouts))
+        .route(
+            "/api/v1/payouts/{id}/result",
+            post(settle::post_payout_result),
+        )
+        .route("/api/v1/program", get(settle::get_program))
         .fallback(api::route_not_found)
         // Applies to the routes above, so it must come after them.
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -9,6 +9,7 @@
 mod input;
 mod merchant;
 mod query;
+mod settle;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,11 @@ use serde::Serialize;
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
 pub(crate) use merchant::{MerchantOut, Merchants, merchant_from_json};
 pub(crate) use query::{account_filter, merchant_page};
+pub(crate) use settle::{
+    BalancesOut, EventResults, OrderOut, PayoutAnswer, PayoutOut, PayoutsOut, ProgramOut,
+    StatementOut, check_key, order_events_from_json, page, payout_from_json,
+    payout_result_from_json,
+};
 
 /// `{"results":[{"index":0,"result":"ok"},…]}`: one result per event, in order.
 #[derive(Debug, Serialize)]

@@ -19,6 +19,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use crate::{ApiError, PartyId};
+use chunlei_settlement::book::SYSTEM_ID_MIN;
 
 /// An account as a client submits it. Every field is raw JSON so that a bad value can be
 /// reported with the name of its field; [`account`] converts them. Absent fields are zero.
@@ -69,12 +70,35 @@ struct LookupIn {
 
 /// Parses a `POST /accounts` body: a JSON array of 1 to `BATCH_EVENTS_MAX` accounts.
 pub(crate) fn accounts_from_json(body: &[u8]) -> Result<Vec<Account>, ApiError> {
-    events_from_json(body, "accounts", account)
+    let accounts = events_from_json(body, "accounts", account)?;
+    for (index, a) in accounts.iter().enumerate() {
+        not_reserved(
+            a.id,
+            &Place {
+                list: "accounts",
+                index,
+            },
+            "id",
+        )?;
+    }
+    Ok(accounts)
+}
+
+/// Ids from [`SYSTEM_ID_MIN`] up belong to the settlement book's own accounts and transfers,
+/// which only it moves: a client may neither create such ids nor move money through them.
+fn not_reserved(id: u128, at: &Place, name: &str) -> Result<(), ApiError> {
+    if id >= SYSTEM_ID_MIN {
+        return Err(ApiError::InvalidField(format!(
+            "{} is in the range reserved for the settlement book (from {SYSTEM_ID_MIN})",
+            at.field(name)
+        )));
+    }
+    Ok(())
 }
 
 /// Parses a batch body: a JSON array of 1 to `BATCH_EVENTS_MAX` objects of `list`, each read
 /// as `In` and converted by `convert`; the first bad event refuses the whole batch.
-fn events_from_json<In: de::DeserializeOwned, Out>(
+pub(super) fn events_from_json<In: de::DeserializeOwned, Out>(
     body: &[u8],
     list: &'static str,
     convert: fn(In, &Place) -> Result<Out, ApiError>,
@@ -91,6 +115,16 @@ fn events_from_json<In: de::DeserializeOwned, Out>(
 /// Parses a `POST /transfers` body: a JSON array of 1 to `BATCH_EVENTS_MAX` transfers.
 pub(crate) fn transfers_from_json(body: &[u8]) -> Result<Vec<Transfer>, ApiError> {
     let transfers = events_from_json(body, "transfers", transfer)?;
+    for (index, t) in transfers.iter().enumerate() {
+        let at = Place {
+            list: "transfers",
+            index,
+        };
+        not_reserved(t.id, &at, "id")?;
+        not_reserved(t.debit_account_id, &at, "debit_account_id")?;
+        not_reserved(t.credit_account_id, &at, "credit_account_id")?;
+        not_reserved(t.pending_id, &at, "pending_id")?;
+    }
     // Only a post or a void may leave the amount out (it then means the pending amount); any
     // other transfer of nothing is malformed, and the whole request is refused. Checked once
     // every event has parsed, so a malformed event is reported as such first.
@@ -160,13 +194,13 @@ fn transfer(fields: TransferIn, at: &Place) -> Result<Transfer, ApiError> {
 }
 
 /// Where a value sits in the request, for messages: `transfers[3]` and its fields.
-struct Place {
-    list: &'static str,
-    index: usize,
+pub(super) struct Place {
+    pub(super) list: &'static str,
+    pub(super) index: usize,
 }
 
 impl Place {
-    fn field(&self, name: &str) -> String {
+    pub(super) fn field(&self, name: &str) -> String {
         format!("{}[{}].{name}", self.list, self.index)
     }
 }
@@ -338,7 +372,7 @@ fn integer<T: TryFrom<u64> + Default>(
 }
 
 /// An amount in fen: a JSON integer from 0 to `i64::MAX`, the largest the ledger stores.
-fn amount(value: Option<Value>, at: &Place) -> Result<Fen, ApiError> {
+pub(super) fn amount(value: Option<Value>, at: &Place) -> Result<Fen, ApiError> {
     let place = at.field("amount");
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(Fen::ZERO);

@@ -55,7 +55,7 @@ pub(crate) fn account_filter(
     Ok(filter)
 }
 
-fn limit(value: &str) -> Result<u32, ApiError> {
+pub(super) fn limit(value: &str) -> Result<u32, ApiError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::InvalidField(format!(
             "limit must be an integer from 1 to {QUERY_LIMIT_MAX}"

@@ -20,7 +20,8 @@ fn transfer_code(event: &str) -> (&'static str, String) {
 
 #[test]
 fn a_full_transfer_reads_every_field() {
-    let body = br#"[{"id":"340282366920938463463374607431768211455","debit_account_id":"1",
+    // The largest id a client may use: the ones above belong to the settlement book.
+    let body = br#"[{"id":"340277174624079928635746076935438991359","debit_account_id":"1",
         "credit_account_id":"2","amount":9223372036854775807,"pending_id":"3","ledger":4,
         "code":65535,"flags":["linked","pending"],"timeout_s":60,"user_data_128":"5",
         "user_data_64":"18446744073709551615","user_data_32":4294967295}]"#;
@@ -28,7 +29,7 @@ fn a_full_transfer_reads_every_field() {
     let t = &transfers[0];
     assert_eq!(
         (t.id, t.debit_account_id, t.credit_account_id, t.pending_id),
-        (u128::MAX, 1, 2, 3)
+        (chunlei_settlement::book::SYSTEM_ID_MIN - 1, 1, 2, 3)
     );
     assert_eq!(
         (t.amount.get(), t.ledger, t.code, t.timeout_s),
@@ -89,6 +90,37 @@ fn unknown_and_repeated_fields_are_named() {
     assert_eq!(code, "unknown_field");
     assert!(
         message.starts_with("accounts[0].owner: unknown field `x`"),
+        "{message}"
+    );
+}
+
+/// The settlement book's accounts and transfers are out of clients' reach: no id in its range
+/// may be created, debited, credited, posted or voided through the ledger API.
+#[test]
+fn ids_reserved_for_the_settlement_book_are_refused() {
+    let reserved = chunlei_settlement::book::SYSTEM_ID_MIN;
+    for field in ["id", "debit_account_id", "credit_account_id", "pending_id"] {
+        let (code, message) = transfer_code(&format!(r#"{{"{field}":"{reserved}"}}"#));
+        assert_eq!(code, "invalid_field", "{field}");
+        assert!(
+            message.starts_with(&format!("transfers[1].{field} is in the range reserved")),
+            "{message}"
+        );
+    }
+    let below = (reserved - 1).to_string();
+    let ok = transfers_from_json(
+        format!(
+            r#"[{{"id":"{below}","debit_account_id":"1","credit_account_id":"2","amount":1}}]"#
+        )
+        .as_bytes(),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let (code, message) = rejected(accounts_from_json(
+        format!(r#"[{{"id":"{reserved}","ledger":1,"code":1}}]"#).as_bytes(),
+    ));
+    assert_eq!(code, "invalid_field");
+    assert!(
+        message.starts_with("accounts[0].id is in the range reserved"),
         "{message}"
     );
 }
@@ -321,7 +353,8 @@ fn listing_parameters() {
 
 #[test]
 fn a_full_batch_of_the_longest_transfers_fits_the_body_limit() {
-    let max = u128::MAX;
+    // The longest ids a client may send (39 digits, like u128::MAX).
+    let max = chunlei_settlement::book::SYSTEM_ID_MIN - 1;
     let all_flags: Vec<&str> = TransferFlags::ALL.iter().map(|(_, name)| *name).collect();
     let longest = serde_json::json!({
         "id": max.to_string(), "debit_account_id": max.to_string(),
