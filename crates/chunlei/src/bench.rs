@@ -14,7 +14,11 @@ use rand::Rng;
 pub enum BenchCommand {
     /// Ledger throughput through the same writer path the server uses.
     Ledger(LedgerArgs),
+    /// Order events settled end to end (fees, advances, refunds), in-process or over HTTP.
+    Settle(settle::SettleArgs),
 }
+
+mod settle;
 
 #[derive(Debug, clap::Args)]
 pub struct LedgerArgs {
@@ -40,6 +44,7 @@ pub struct LedgerArgs {
 pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ledger(args) => ledger(args),
+        BenchCommand::Settle(args) => settle::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `chunlei`: the one binary of the relief platform.
 
 mod bench;
+mod credit;
 mod import;
 mod keys;
 mod serve;
@@ -42,6 +43,12 @@ enum Command {
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The credit scorecard: train and evaluate models.
+    #[command(subcommand)]
+    Model(credit::ModelCommand),
+    /// Loans: repayment schedules.
+    #[command(subcommand)]
+    Loan(credit::LoanCommand),
     /// Benchmarks; each ends with one `name=value` line.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -66,6 +73,8 @@ fn main() -> ExitCode {
         Command::Import(command) => import::run(command),
         Command::Ledger(LedgerCommand::Verify { db }) => verify::run(&db),
         Command::Bench(command) => bench::run(command),
+        Command::Model(command) => credit::model(command),
+        Command::Loan(command) => credit::loan(command),
     };
     match result {
         Ok(code) => code,
