@@ -130,6 +130,19 @@ fn bad_fields_are_named() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}: {answer}");
         assert!(message(&answer).starts_with("id: "), "{answer}");
 
+        // The same values as an array, which serde would read as the struct's fields in order.
+        let values: Vec<Value> = body()
+            .as_object()
+            .expect("an object")
+            .values()
+            .cloned()
+            .collect();
+        let (status, answer) = app
+            .put("/api/v1/merchants/m-1", &app.operator, &json!(values))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend}: {answer}");
+        assert_eq!(code(&answer), "invalid_body", "{backend}: {answer}");
+
         // Nothing of the refused requests was stored.
         let (status, _) = app.get("/api/v1/merchants/m-1", &app.operator).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");

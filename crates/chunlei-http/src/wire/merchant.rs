@@ -9,7 +9,7 @@ use chunlei_settlement::{Merchant, MerchantFields, MerchantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::input::data_error;
+use super::input::object;
 use crate::ApiError;
 
 /// A merchant as a client submits it. Every field is raw JSON so that a value of the wrong
@@ -35,7 +35,7 @@ struct MerchantIn {
 
 /// Parses a `PUT /merchants/{id}` body for the merchant `id`.
 pub(crate) fn merchant_from_json(id: &MerchantId, body: &[u8]) -> Result<Merchant, ApiError> {
-    let fields: MerchantIn = serde_json::from_slice(body).map_err(|e| data_error(e, "the body"))?;
+    let fields: MerchantIn = object(body)?;
     if let Some(given) = &fields.id
         && given.as_str() != Some(id.as_str())
     {

@@ -11,12 +11,10 @@ use chunlei_settlement::book::{
     PayoutResultIn, PayoutStatus,
 };
 use chunlei_settlement::{CivilDate, Merchant, MerchantId, OrderEvent, OrderStatus, Shipping};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
-use super::input::{Place, amount, data_error, events_from_json};
+use super::input::{Place, amount, events_from_json, object};
 use super::query::limit;
 use crate::ApiError;
 
@@ -496,20 +494,6 @@ impl ProgramOut {
             pool_cap: meta.pool_funded.get(),
         }
     }
-}
-
-/// Reads a body that must be one JSON object into `T`. serde would also read a struct from an
-/// array of its fields' values in order (`["p-1", null]` as `{"id":"p-1"}`), a shape no client
-/// is told about and that would move money all the same; events are held to objects likewise.
-fn object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let raw: Box<RawValue> =
-        serde_json::from_slice(body).map_err(|e| data_error(e, "the body"))?;
-    if !raw.get().starts_with('{') {
-        return Err(ApiError::InvalidBody(
-            "the body must be a JSON object".into(),
-        ));
-    }
-    serde_json::from_str(raw.get()).map_err(|e| data_error(e, "the body"))
 }
 
 #[derive(Deserialize)]
