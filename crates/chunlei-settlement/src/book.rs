@@ -20,10 +20,13 @@ use crate::{
 
 mod records;
 pub use records::{
-    Applied, BookKeys, Command, Effect, EventIn, EventRecord, KeyMap, KeySet, MerchantBook, Meta,
-    OrderRecord, PayoutIn, PayoutRecord, PayoutResultIn, PayoutStatus, Rejection, Settlement,
-    Totals,
+    ActivityDeltas, Applied, BookKeys, Command, DailyActivity, Effect, EventIn, EventRecord,
+    KeyMap, KeySet, MerchantBook, Meta, OrderRecord, PayoutIn, PayoutRecord, PayoutResultIn,
+    PayoutStatus, Rejection, Settlement, Totals,
 };
+
+/// Nanoseconds in a day.
+const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
 /// Characters an event, order or payout id has at most.
 pub const ID_CHARS_MAX: usize = 64;
@@ -160,6 +163,8 @@ pub struct Book {
     /// `None` until loaded; the platform is set up on the first command.
     pub meta: Option<Meta>,
     pub changed: BookKeys,
+    /// Activity this group added, for the store to add to its daily counters.
+    pub activity: ActivityDeltas,
 }
 
 /// What a group needs loaded before it can be applied.
@@ -453,6 +458,15 @@ impl<'a> Desk<'a> {
         Ok(book)
     }
 
+    /// The activity counters of `merchant_id` on the day of event time `at`, for this group.
+    fn activity(&mut self, merchant_id: &str, at: u64) -> &mut DailyActivity {
+        let day = i32::try_from(at / NANOS_PER_DAY).unwrap_or(i32::MAX);
+        self.book
+            .activity
+            .entry((merchant_id.to_owned(), day))
+            .or_default()
+    }
+
     fn save_merchant(&mut self, merchant_id: &str, book: MerchantBook) {
         self.book.merchants.insert(merchant_id.to_owned(), book);
         self.book.changed.merchants.insert(merchant_id.to_owned());
@@ -526,6 +540,9 @@ impl<'a> Desk<'a> {
                 self.run(&chain)
                     .map_err(|(_, r)| Rejection::LedgerRejected(r))?;
                 merchant.metrics.orders += 1;
+                let day = self.activity(&event.merchant_id, event.occurred_at);
+                day.orders += 1;
+                day.gross = day.gross.saturating_add(*amount);
                 let record = OrderRecord::new(next, event.occurred_at);
                 (record, Applied::new(Effect::Escrowed))
             }
@@ -546,6 +563,9 @@ impl<'a> Desk<'a> {
             }
             (OrderEvent::Refunded { amount }, Some(mut record)) => {
                 let applied = self.refund(&mut record, *amount, &accounts)?;
+                let day = self.activity(&event.merchant_id, event.occurred_at);
+                day.refunds += 1;
+                day.refunded = day.refunded.saturating_add(*amount);
                 if record.order.refunded.is_zero() {
                     merchant.metrics.refunded_orders += 1;
                 }
@@ -682,6 +702,9 @@ impl<'a> Desk<'a> {
             .filter(|t| t.credit_account_id == accounts.receivable)
             .map(|t| self.moved(t.id))
             .fold(Fen::ZERO, Fen::saturating_add);
+        let day = self.activity(&record.order.merchant_id, at);
+        day.settlements += 1;
+        day.settled_net = day.settled_net.saturating_add(split.net);
         record.settlement = Some(Settlement {
             advanced,
             at,

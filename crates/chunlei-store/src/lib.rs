@@ -21,7 +21,8 @@ use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
 };
 use chunlei_settlement::book::{
-    Command, CommandResult, MerchantBook, Meta, OrderRecord, PayoutRecord, PayoutStatus, Settings,
+    Command, CommandResult, DailyActivity, MerchantBook, Meta, OrderRecord, PayoutRecord,
+    PayoutStatus, Settings,
 };
 use chunlei_settlement::{Merchant, MerchantId};
 
@@ -172,6 +173,13 @@ pub(crate) trait ReadPool: Send + Sync {
     /// Writes every merchant or none, in one transaction; ids are distinct.
     fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+    /// A merchant's daily activity for days `from..=to`, oldest first.
+    fn merchant_daily(
+        &self,
+        merchant_id: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<(i32, DailyActivity)>, StoreError>;
     /// Settlement rows by key.
     fn settlement_rows(
         &self,
@@ -490,6 +498,18 @@ impl Store {
         rows.iter().map(|r| settlement::payout_from(r)).collect()
     }
 
+    /// A merchant's activity per day (UTC, event time) for days `from..=to` (days since
+    /// 1970-01-01), oldest first; days without activity are left out. At most 3,660 days.
+    pub fn merchant_daily(
+        &self,
+        merchant_id: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<(i32, DailyActivity)>, StoreError> {
+        let to = to.min(from.saturating_add(DAILY_DAYS_MAX - 1));
+        self.inner.reads.merchant_daily(merchant_id, from, to)
+    }
+
     /// The programme's counters and totals (all zero before the first settlement).
     pub fn settlement_meta(&self) -> Result<Meta, StoreError> {
         let rows = self.inner.reads.settlement_rows(&settlement::META, &[])?;
@@ -497,6 +517,9 @@ impl Store {
             .map_or(Ok(Meta::default()), |r| settlement::meta_from(r))
     }
 }
+
+/// Days one [`Store::merchant_daily`] call reads at most (ten years).
+pub const DAILY_DAYS_MAX: i32 = 3_660;
 
 /// Which payouts to list.
 #[derive(Clone, Copy, Debug)]

@@ -41,7 +41,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::merchants::MERCHANT_COLUMNS;
-use crate::settlement::{BookRows, Cell, Kind, LoadRows, META, Table};
+use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("postgres/schema.sql")),
     (2, include_str!("postgres/schema_2.sql")),
     (3, include_str!("postgres/schema_3.sql")),
+    (4, include_str!("postgres/schema_4.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \
@@ -426,7 +427,28 @@ fn upsert_rows(
     table: &Table,
     rows: &[Vec<Cell>],
 ) -> Result<(), StoreError> {
-    let width = table.columns.len();
+    let head = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        table.name,
+        table.column_list()
+    );
+    let tail = format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        table.key(),
+        table.updates()
+    );
+    insert_values(tx, &head, &tail, table.columns.len(), rows)
+}
+
+/// Runs `head (…),(…)… tail` over `rows` of `width` cells, in statements of at most
+/// [`BOOK_ROWS_PER_STATEMENT`] rows.
+fn insert_values(
+    tx: &mut Transaction<'_>,
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: &[Vec<Cell>],
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(BOOK_ROWS_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
@@ -435,14 +457,7 @@ fn upsert_rows(
                 format!("({})", cells.join(","))
             })
             .collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-            table.name,
-            table.column_list(),
-            values.join(","),
-            table.key(),
-            table.updates()
-        );
+        let sql = format!("{head}{}{tail}", values.join(","));
         let params: Vec<Box<dyn ToSql + Sync>> = chunk
             .iter()
             .flatten()
@@ -466,8 +481,9 @@ impl WriteTx for PostgresTx<'_> {
         &mut self,
         book: &chunlei_settlement::book::Book,
         changed: &chunlei_settlement::book::BookKeys,
+        activity: &chunlei_settlement::book::ActivityDeltas,
     ) -> Result<(), StoreError> {
-        let rows = BookRows::new(book, changed)?;
+        let rows = BookRows::new(book, changed, activity)?;
         for (table, table_rows) in rows.tables() {
             upsert_rows(&mut self.tx, table, &table_rows.inserts)?;
             upsert_rows(&mut self.tx, table, &table_rows.updates)?;
@@ -475,7 +491,13 @@ impl WriteTx for PostgresTx<'_> {
         if let Some(meta) = &rows.meta {
             upsert_rows(&mut self.tx, &META, std::slice::from_ref(meta))?;
         }
-        Ok(())
+        insert_values(
+            &mut self.tx,
+            &format!("INSERT INTO merchant_daily ({DAILY_COLUMNS}) VALUES "),
+            &format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}"),
+            8,
+            &rows.daily,
+        )
     }
 
     fn lock_clock(&mut self) -> Result<u64, StoreError> {

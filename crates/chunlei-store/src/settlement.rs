@@ -6,8 +6,8 @@
 
 use chunlei_ledger::Fen;
 use chunlei_settlement::book::{
-    Applied, Book, BookKeys, Effect, EventRecord, MerchantBook, Meta, OrderRecord, PayoutRecord,
-    PayoutStatus, Settlement, Totals,
+    ActivityDeltas, Applied, Book, BookKeys, DailyActivity, Effect, EventRecord, MerchantBook,
+    Meta, OrderRecord, PayoutRecord, PayoutStatus, Settlement, Totals,
 };
 use chunlei_settlement::{MerchantMetrics, Order, OrderStatus, Shipping};
 
@@ -171,6 +171,56 @@ pub(crate) struct TableRows {
     pub updates: Vec<Vec<Cell>>,
 }
 
+/// The daily activity table: rows are added to, never replaced.
+pub(crate) const DAILY_COLUMNS: &str =
+    "merchant_id, day, orders, gross, refunds, refunded, settlements, settled_net";
+/// What an upsert adds to an existing day.
+pub(crate) const DAILY_ADD: &str = "orders = merchant_daily.orders + excluded.orders, \
+    gross = merchant_daily.gross + excluded.gross, \
+    refunds = merchant_daily.refunds + excluded.refunds, \
+    refunded = merchant_daily.refunded + excluded.refunded, \
+    settlements = merchant_daily.settlements + excluded.settlements, \
+    settled_net = merchant_daily.settled_net + excluded.settled_net";
+
+/// One day's activity as cells, in the order of [`DAILY_COLUMNS`].
+pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<Cell> {
+    vec![
+        text(merchant_id),
+        Cell::Int(i64::from(day)),
+        int(a.orders),
+        fen(a.gross),
+        int(a.refunds),
+        fen(a.refunded),
+        int(a.settlements),
+        fen(a.settled_net),
+    ]
+}
+
+/// A day's activity from its counters (the columns after `merchant_id`).
+pub(crate) fn daily_from(values: [i64; 7]) -> Result<(i32, DailyActivity), StoreError> {
+    let [
+        day,
+        orders,
+        gross,
+        refunds,
+        refunded,
+        settlements,
+        settled_net,
+    ] = values;
+    let day = i32::try_from(day).map_err(|_| StoreError::Corrupt(format!("day {day}")))?;
+    Ok((
+        day,
+        DailyActivity {
+            orders: codec::i64_to_u64(orders),
+            gross: codec::fen(gross)?,
+            refunds: codec::i64_to_u64(refunds),
+            refunded: codec::fen(refunded)?,
+            settlements: codec::i64_to_u64(settlements),
+            settled_net: codec::fen(settled_net)?,
+        },
+    ))
+}
+
 /// The rows one commit writes for the settlement book.
 #[derive(Debug, Default)]
 pub(crate) struct BookRows {
@@ -180,11 +230,17 @@ pub(crate) struct BookRows {
     pub payouts: TableRows,
     /// Written with an upsert: the row exists from the first commit on.
     pub meta: Option<Vec<Cell>>,
+    /// Added to the stored days ([`DAILY_ADD`]).
+    pub daily: Vec<Vec<Cell>>,
 }
 
 impl BookRows {
     /// The rows of the records `changed` names, as the book now holds them.
-    pub(crate) fn new(book: &Book, changed: &BookKeys) -> Result<BookRows, StoreError> {
+    pub(crate) fn new(
+        book: &Book,
+        changed: &BookKeys,
+        activity: &ActivityDeltas,
+    ) -> Result<BookRows, StoreError> {
         let missing =
             |what: &str, key: &str| StoreError::Corrupt(format!("changed {what} {key} missing"));
         let created =
@@ -217,6 +273,10 @@ impl BookRows {
         if changed.meta {
             rows.meta = book.meta.as_ref().map(meta_row);
         }
+        rows.daily = activity
+            .iter()
+            .map(|((merchant_id, day), a)| daily_row(merchant_id, *day, a))
+            .collect();
         Ok(rows)
     }
 
@@ -225,6 +285,7 @@ impl BookRows {
             .iter()
             .all(|(_, t)| t.inserts.is_empty() && t.updates.is_empty())
             && self.meta.is_none()
+            && self.daily.is_empty()
     }
 
     /// Each table with its rows, in the order they are written (meta apart).

@@ -16,7 +16,9 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::merchants::MERCHANT_COLUMNS;
-use crate::settlement::{BookRows, Cell, Kind, LoadRows, META, Table, TableRows};
+use crate::settlement::{
+    BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows,
+};
 use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
@@ -24,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sqlite/schema.sql")),
     (2, include_str!("sqlite/schema_2.sql")),
     (3, include_str!("sqlite/schema_3.sql")),
+    (4, include_str!("sqlite/schema_4.sql")),
 ];
 
 pub(crate) fn open(
@@ -206,7 +209,7 @@ impl CommitRows {
         changes: GroupChanges,
         book: &chunlei_settlement::book::Book,
     ) -> Result<CommitRows, StoreError> {
-        let book = BookRows::new(book, &changes.book)?;
+        let book = BookRows::new(book, &changes.book, &changes.activity)?;
         let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
         let account = |id: &u128| account_in(state, *id).cloned();
@@ -396,6 +399,15 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
     for (table, table_rows) in rows.book.tables() {
         write_table(tx, table, table_rows)?;
     }
+    let head = format!("INSERT INTO merchant_daily ({DAILY_COLUMNS}) VALUES ");
+    let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
+    let daily: Vec<&Vec<Cell>> = rows.book.daily.iter().collect();
+    insert_rows(tx, &head, &tail, 8, &daily, |stmt, at, row| {
+        for (i, cell) in row.iter().enumerate() {
+            stmt.raw_bind_parameter(at + i + 1, cell)?;
+        }
+        Ok(())
+    })?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",

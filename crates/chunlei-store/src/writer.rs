@@ -15,7 +15,7 @@ use chunlei_ledger::{
     Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, IdSet, State,
     Transfer, TransferFlags,
 };
-use chunlei_settlement::book::{Book, BookKeys, Command, CommandResult, Settings};
+use chunlei_settlement::book::{ActivityDeltas, Book, BookKeys, Command, CommandResult, Settings};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
@@ -78,7 +78,12 @@ pub(crate) trait WriteTx: Load {
     /// On PostgreSQL this also takes the lock that serialises writers of all processes.
     fn lock_clock(&mut self) -> Result<u64, StoreError>;
     fn write(&mut self, state: &State, changes: &Changes) -> Result<(), StoreError>;
-    fn write_book(&mut self, book: &Book, changed: &BookKeys) -> Result<(), StoreError>;
+    fn write_book(
+        &mut self,
+        book: &Book,
+        changed: &BookKeys,
+        activity: &ActivityDeltas,
+    ) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -259,11 +264,12 @@ pub(crate) enum Outcome {
 pub(crate) struct GroupChanges {
     pub ledger: Changes,
     pub book: BookKeys,
+    pub activity: ActivityDeltas,
 }
 
 impl GroupChanges {
     pub(crate) fn is_empty(&self) -> bool {
-        self.ledger.is_empty() && self.book.is_empty()
+        self.ledger.is_empty() && self.book.is_empty() && self.activity.is_empty()
     }
 }
 
@@ -294,7 +300,7 @@ fn try_commit_group(
     let (outcomes, changes) = apply_group(tx.as_mut(), state, book, settings, group)?;
     if !changes.is_empty() {
         tx.write(state, &changes.ledger)?;
-        tx.write_book(book, &changes.book)?;
+        tx.write_book(book, &changes.book, &changes.activity)?;
         tx.commit()?;
     }
     Ok(outcomes)
@@ -370,6 +376,7 @@ pub(crate) fn apply_group(
     let changes = GroupChanges {
         ledger: state.take_changes(),
         book: std::mem::take(&mut book.changed),
+        activity: std::mem::take(&mut book.activity),
     };
     tracing::trace!(
         book_us = t1.duration_since(t0).as_micros(),

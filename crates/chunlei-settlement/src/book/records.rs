@@ -391,6 +391,38 @@ impl Totals {
     }
 }
 
+/// One merchant's activity on one day (UTC, event time), kept as counters added to as events
+/// arrive, so that loan features (sales over 30/90/365 days, refund rate, active days) never
+/// scan orders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DailyActivity {
+    /// Orders paid and their gross.
+    pub orders: u64,
+    pub gross: Fen,
+    /// Refund events and what they returned.
+    pub refunds: u64,
+    pub refunded: Fen,
+    /// Orders settled (advanced or on confirmation) and the net paid for them.
+    pub settlements: u64,
+    pub settled_net: Fen,
+}
+
+impl DailyActivity {
+    /// Adds `other`'s counters to these.
+    pub fn add(&mut self, other: &DailyActivity) {
+        self.orders += other.orders;
+        self.gross = self.gross.saturating_add(other.gross);
+        self.refunds += other.refunds;
+        self.refunded = self.refunded.saturating_add(other.refunded);
+        self.settlements += other.settlements;
+        self.settled_net = self.settled_net.saturating_add(other.settled_net);
+    }
+}
+
+/// Activity added by one group, by merchant and day (days since 1970-01-01).
+pub type ActivityDeltas =
+    std::collections::HashMap<(String, i32), DailyActivity, foldhash::fast::RandomState>;
+
 /// The book's counters and totals (one row).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Meta {

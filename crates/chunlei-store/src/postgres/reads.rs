@@ -17,6 +17,7 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
 const VERIFY_FETCH_ROWS_MAX: i32 = 8_189;
@@ -335,6 +336,31 @@ impl ReadPool for PostgresReads {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    fn merchant_daily(
+        &self,
+        merchant_id: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<(i32, DailyActivity)>, StoreError> {
+        self.with(|conn| {
+            let rows = conn.client.query(
+                "SELECT day, orders, gross, refunds, refunded, settlements, settled_net \
+                 FROM merchant_daily WHERE merchant_id = $1::text \
+                 AND day BETWEEN $2::bigint AND $3::bigint ORDER BY day",
+                &[&merchant_id, &i64::from(from), &i64::from(to)],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let mut values = [0i64; 7];
+                    for (i, v) in values.iter_mut().enumerate() {
+                        *v = r.try_get(i)?;
+                    }
+                    crate::settlement::daily_from(values)
+                })
+                .collect()
         })
     }
 

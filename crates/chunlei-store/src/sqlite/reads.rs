@@ -15,6 +15,7 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
     pub(super) path: PathBuf,
@@ -243,6 +244,29 @@ impl ReadPool for SqliteReads {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    fn merchant_daily(
+        &self,
+        merchant_id: &str,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<(i32, DailyActivity)>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT day, orders, gross, refunds, refunded, settlements, settled_net \
+                 FROM merchant_daily WHERE merchant_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+            )?;
+            let rows = stmt.query_map(params![merchant_id, from, to], |r| {
+                let mut values = [0i64; 7];
+                for (i, v) in values.iter_mut().enumerate() {
+                    *v = r.get(i)?;
+                }
+                Ok(values)
+            })?;
+            rows.map(|values| crate::settlement::daily_from(values?))
+                .collect()
         })
     }
 

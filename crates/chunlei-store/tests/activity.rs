@@ -1,0 +1,168 @@
+//! Each merchant's daily activity, kept by the ledger writer as events arrive (the source of
+//! loan features), on every backend.
+
+use chunlei_ledger::Fen;
+use chunlei_settlement::book::{Command, DailyActivity, EventIn};
+use chunlei_settlement::{Merchant, MerchantFields, OrderEvent, Shipping};
+use chunlei_store::testing::TestDb;
+use chunlei_store::{Store, StoreOptions};
+
+const DAY: u64 = 86_400 * 1_000_000_000;
+/// 2020-04-01T00:00:00Z in days and in nanoseconds.
+const APRIL_1: i32 = 18_353;
+
+fn at(day: i32, hour: u64) -> u64 {
+    u64::try_from(day).expect("after 1970") * DAY + hour * 3_600 * 1_000_000_000
+}
+
+fn fen(v: u64) -> Fen {
+    Fen::new(v).expect("amount")
+}
+
+fn merchant(id: &str) -> Merchant {
+    let fields = MerchantFields {
+        id,
+        name: "义乌小商品",
+        kind: "trader",
+        foreign_trade: "true",
+        region_code: "330782",
+        category: "toys",
+        joined_on: "2019-01-01",
+        cluster_id: "",
+        agriculture_base_id: "",
+        risk_tier: "A",
+        bank_code: "ICBC",
+        account_number: "6222000011112222",
+        holder_name: "义乌小商品",
+    };
+    Merchant::parse(&fields).expect("valid merchant")
+}
+
+fn event(id: &str, order: &str, merchant: &str, when: u64, event: OrderEvent) -> Command {
+    Command::Order(EventIn {
+        event_id: id.to_owned(),
+        order_id: order.to_owned(),
+        merchant_id: merchant.to_owned(),
+        occurred_at: when,
+        event,
+    })
+}
+
+fn paid(id: &str, order: &str, merchant: &str, when: u64, amount: u64) -> Command {
+    event(
+        id,
+        order,
+        merchant,
+        when,
+        OrderEvent::Paid {
+            merchant_id: merchant.to_owned(),
+            amount: fen(amount),
+            category: "toys".into(),
+            channel: "aliexpress".into(),
+        },
+    )
+}
+
+#[test]
+fn daily_activity_counts_applied_events_by_event_day() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        store
+            .upsert_merchants(&[merchant("m-1"), merchant("m-2")])
+            .expect("register");
+        let express = OrderEvent::Shipped {
+            shipping: Shipping::Express,
+        };
+        // Day 1: two orders of m-1 (one shipped and advanced at once), one of m-2. Day 2: m-1's
+        // second order shipped (advanced) and partly refunded; a refused event and an event
+        // sent again add nothing.
+        let results = store
+            .settle_blocking(vec![
+                paid("e1", "o1", "m-1", at(APRIL_1, 8), 10_000),
+                paid("e2", "o2", "m-1", at(APRIL_1, 9), 5_000),
+                paid("e3", "o3", "m-2", at(APRIL_1, 9), 7_000),
+                event("e4", "o1", "m-1", at(APRIL_1, 10), express.clone()),
+            ])
+            .expect("day 1");
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let results = store
+            .settle_blocking(vec![
+                event("e5", "o2", "m-1", at(APRIL_1 + 1, 8), express),
+                event(
+                    "e6",
+                    "o2",
+                    "m-1",
+                    at(APRIL_1 + 1, 9),
+                    OrderEvent::Refunded { amount: fen(1_000) },
+                ),
+                // Refused: more than was paid.
+                event(
+                    "e7",
+                    "o1",
+                    "m-1",
+                    at(APRIL_1 + 1, 9),
+                    OrderEvent::Refunded {
+                        amount: fen(10_001),
+                    },
+                ),
+                // Sent again: the same answer, counted once.
+                paid("e1", "o1", "m-1", at(APRIL_1, 8), 10_000),
+            ])
+            .expect("day 2");
+        assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+        assert!(results[2].is_err(), "{results:?}");
+        assert!(results[3].is_ok(), "{results:?}");
+
+        let days = store
+            .merchant_daily("m-1", APRIL_1 - 1, APRIL_1 + 30)
+            .expect("read");
+        // The standard programme charges 2 %: o1 advances 10,000 − 200 = 9,800 on day 1; o2
+        // advances its 5,000 − 100 = 4,900 on day 2, then 1,000 of it is refunded.
+        assert_eq!(
+            days,
+            vec![
+                (
+                    APRIL_1,
+                    DailyActivity {
+                        orders: 2,
+                        gross: fen(15_000),
+                        refunds: 0,
+                        refunded: Fen::ZERO,
+                        settlements: 1,
+                        settled_net: fen(9_800),
+                    }
+                ),
+                (
+                    APRIL_1 + 1,
+                    DailyActivity {
+                        orders: 0,
+                        gross: Fen::ZERO,
+                        refunds: 1,
+                        refunded: fen(1_000),
+                        settlements: 1,
+                        settled_net: fen(4_900),
+                    }
+                ),
+            ],
+            "{}",
+            db.url_string()
+        );
+        let other = store.merchant_daily("m-2", APRIL_1, APRIL_1).expect("read");
+        assert_eq!(other.len(), 1);
+        assert_eq!((other[0].1.orders, other[0].1.gross), (1, fen(7_000)));
+        // Outside the range, and for a merchant without activity: nothing.
+        assert!(
+            store
+                .merchant_daily("m-1", APRIL_1 + 2, APRIL_1 + 9)
+                .expect("read")
+                .is_empty()
+        );
+        assert!(
+            store
+                .merchant_daily("m-9", APRIL_1, APRIL_1 + 9)
+                .expect("read")
+                .is_empty()
+        );
+        drop(store);
+    }
+}
