@@ -21,10 +21,10 @@ use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
 };
 use chunlei_settlement::book::{
-    Command, CommandResult, DailyActivity, MerchantBook, Meta, OrderRecord, PayoutRecord,
+    Command, CommandResult, DailyActivity, MerchantBook, Meta, OrderRecord, PayoutIn, PayoutRecord,
     PayoutStatus, Settings,
 };
-use chunlei_settlement::{Merchant, MerchantId};
+use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
@@ -510,12 +510,54 @@ impl Store {
         self.inner.reads.merchant_daily(merchant_id, from, to)
     }
 
+    /// The daily payout schedule: asks for a payout of every registered merchant's available
+    /// balance, one per merchant and day, with the id `daily-<date>-<merchant>`, so a second run
+    /// the same day (or a run after a restart) pays nothing twice. Merchants with nothing
+    /// available are skipped by the book (`nothing_to_pay_out`).
+    pub fn daily_payouts_blocking(&self, date: CivilDate) -> Result<DailyPayouts, StoreError> {
+        let mut done = DailyPayouts::default();
+        let mut after: Option<MerchantId> = None;
+        loop {
+            let page = self.merchants(after.as_ref(), QUERY_LIMIT_MAX)?;
+            let Some(last) = page.last() else {
+                return Ok(done);
+            };
+            after = Some(last.id.clone());
+            done.merchants += page.len() as u64;
+            let commands: Vec<Command> = page
+                .iter()
+                .map(|m| {
+                    Command::Payout(PayoutIn {
+                        payout_id: format!("daily-{date}-{}", m.id.as_str()),
+                        merchant_id: m.id.as_str().to_owned(),
+                        amount: None,
+                    })
+                })
+                .collect();
+            for result in self.settle_blocking(commands)?.into_iter().flatten() {
+                done.payouts += 1;
+                done.amount += result.amount.map_or(0, chunlei_ledger::Fen::get);
+            }
+        }
+    }
+
     /// The programme's counters and totals (all zero before the first settlement).
     pub fn settlement_meta(&self) -> Result<Meta, StoreError> {
         let rows = self.inner.reads.settlement_rows(&settlement::META, &[])?;
         rows.first()
             .map_or(Ok(Meta::default()), |r| settlement::meta_from(r))
     }
+}
+
+/// What one run of [`Store::daily_payouts_blocking`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DailyPayouts {
+    /// Registered merchants asked.
+    pub merchants: u64,
+    /// Payouts requested (or found requested by an earlier run the same day).
+    pub payouts: u64,
+    /// Their total.
+    pub amount: u64,
 }
 
 /// Days one [`Store::merchant_daily`] call reads at most (ten years).

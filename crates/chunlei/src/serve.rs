@@ -11,6 +11,60 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port, printed once bound.
     #[arg(long, default_value = "127.0.0.1:8080", env = "CHUNLEI_LISTEN")]
     pub listen: String,
+    /// Pay out every merchant's available balance each day at this time (UTC, `HH:MM`); at
+    /// start, a day whose time has passed is run at once (a day is never paid out twice).
+    #[arg(long, value_name = "HH:MM", value_parser = minute_of_day)]
+    pub daily_payouts_at: Option<u32>,
+}
+
+/// `HH:MM` as minutes after midnight.
+fn minute_of_day(text: &str) -> Result<u32, String> {
+    let bad = || format!("{text:?} is not a time of day as HH:MM (00:00 to 23:59)");
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// Runs the daily payout schedule at `minute` past midnight UTC, for as long as the server
+/// runs.
+async fn daily_payouts(store: chunlei_store::Store, minute: u32) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (today, second) = (now / 86_400, now % 86_400);
+        let due = u64::from(minute) * 60;
+        let wait = if second >= due {
+            let date = i32::try_from(today)
+                .ok()
+                .and_then(chunlei_settlement::CivilDate::from_days);
+            if let Some(date) = date {
+                let store = store.clone();
+                match tokio::task::spawn_blocking(move || store.daily_payouts_blocking(date)).await
+                {
+                    Ok(Ok(done)) => tracing::info!(
+                        %date,
+                        merchants = done.merchants,
+                        payouts = done.payouts,
+                        amount_fen = done.amount,
+                        "daily payouts"
+                    ),
+                    Ok(Err(error)) => tracing::error!(%error, %date, "daily payouts failed"),
+                    Err(error) => tracing::error!(%error, %date, "daily payouts task failed"),
+                }
+            }
+            86_400 - second + due
+        } else {
+            due - second
+        };
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +84,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .local_addr()
             .context("cannot read the bound address")?;
         tracing::info!(db = %store.url(), "serving the API");
+        if let Some(minute) = args.daily_payouts_at {
+            tokio::spawn(daily_payouts(store.clone(), minute));
+        }
         // Printed rather than logged so that it appears whatever the log filter: scripts and
         // tests that pass `--listen 127.0.0.1:0` read the port from this line.
         eprintln!("listening on {address}");

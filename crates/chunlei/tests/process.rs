@@ -20,8 +20,13 @@ struct Server {
 
 impl Server {
     fn start(db: &str) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    fn start_with(db: &str, options: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(options)
             .env("CHUNLEI_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -508,5 +513,94 @@ async fn keys_can_be_created_while_a_server_runs_on_the_sqlite_file() {
                 .iter()
                 .all(|r| r == "ok" || r == "exists")
         );
+    }
+}
+
+/// The daily payout schedule runs when the server starts after the day's time, and a restart
+/// the same day pays nothing twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_server_runs_the_days_payouts_once() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let key = operator_key(&url);
+    // 00:00 UTC has always passed: every start runs today's payouts.
+    let schedule = ["--daily-payouts-at", "00:00"];
+    let client = reqwest::Client::new();
+    let pending = |base: String| {
+        let client = client.clone();
+        let key = key.clone();
+        async move {
+            let reply: Value = client
+                .get(format!("{base}/api/v1/payouts?status=pending"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("list payouts")
+                .json()
+                .await
+                .expect("json");
+            reply["payouts"]
+                .as_array()
+                .expect("payouts")
+                .iter()
+                .map(|p| {
+                    (
+                        p["id"].as_str().unwrap_or("").to_owned(),
+                        p["amount"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut server = Server::start_with(&url, &schedule);
+    let merchant = json!({
+        "name": "德化陶瓷", "kind": "factory", "foreign_trade": true, "region_code": "350526",
+        "category": "ceramics", "joined_on": "2019-01-01", "risk_tier": "A",
+        "bank_code": "BOC", "account_number": "6013820000000000", "holder_name": "德化陶瓷"
+    });
+    let status = client
+        .put(format!("{}/api/v1/merchants/m-1", server.base))
+        .bearer_auth(&key)
+        .json(&merchant)
+        .send()
+        .await
+        .expect("register")
+        .status();
+    assert!(status.is_success(), "{status}");
+    let events = json!([
+        {"id":"e1","type":"order.paid","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-01T08:00:00Z","amount":10000,"category":"ceramics","channel":"tmall"},
+        {"id":"e2","type":"order.shipped","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-02T08:00:00Z"}
+    ]);
+    let reply = post(&client, &server.base, &key, "/api/v1/events", &events)
+        .await
+        .expect("events");
+    assert_eq!(reply["results"][1]["effect"], "advanced", "{reply}");
+    // The run at start found nothing to pay.
+    assert!(pending(server.base.clone()).await.is_empty());
+    server.kill();
+
+    let today = {
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            / 86_400;
+        chunlei_settlement::CivilDate::from_days(i32::try_from(days).expect("days")).expect("date")
+    };
+    let expected = vec![(format!("daily-{today}-m-1"), json!(9_800))];
+    for _restart in 0..2 {
+        let server = Server::start_with(&url, &schedule);
+        let mut found = Vec::new();
+        for _ in 0..100 {
+            found = pending(server.base.clone()).await;
+            if !found.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(found, expected);
+        drop(server);
     }
 }
