@@ -454,7 +454,10 @@ impl<'a> Desk<'a> {
         };
         self.book.merchants.insert(merchant_id.to_owned(), book);
         self.book.changed.merchants.insert(merchant_id.to_owned());
-        self.book.changed.created.insert(format!("m:{merchant_id}"));
+        self.book
+            .changed
+            .new_merchants
+            .insert(merchant_id.to_owned());
         Ok(book)
     }
 
@@ -475,11 +478,18 @@ impl<'a> Desk<'a> {
     /// Does an order's scheduled work due at event time `at`: its automatic confirmation,
     /// then its reserve release. Returns how many were done.
     fn due_work(&mut self, order_id: &str, at: u64) -> usize {
-        let mut done = 0;
-        let Some(record) = self.book.orders.get(order_id).cloned() else {
+        let due = |at_: u64| at_ != 0 && at_ <= at;
+        let Some(record) = self
+            .book
+            .orders
+            .get(order_id)
+            .filter(|r| due(r.auto_confirm_at) || due(r.reserve_release_at))
+            .cloned()
+        else {
             return 0;
         };
-        if record.auto_confirm_at != 0 && record.auto_confirm_at <= at {
+        let mut done = 0;
+        if due(record.auto_confirm_at) {
             let event = EventIn {
                 event_id: format!("auto-confirm:{order_id}"),
                 order_id: order_id.to_owned(),
@@ -494,10 +504,7 @@ impl<'a> Desk<'a> {
         let Some(record) = self.book.orders.get(order_id).cloned() else {
             return done;
         };
-        if record.reserve_release_at != 0
-            && record.reserve_release_at <= at
-            && self.release_reserve(order_id, &record)
-        {
+        if due(record.reserve_release_at) && self.release_reserve(order_id, &record) {
             done += 1;
         }
         done
@@ -586,10 +593,7 @@ impl<'a> Desk<'a> {
         };
         self.save_merchant(&event.merchant_id, merchant);
         if matches!(event.event, OrderEvent::Paid { .. }) {
-            self.book
-                .changed
-                .created
-                .insert(format!("o:{}", event.order_id));
+            self.book.changed.new_orders.insert(event.order_id.clone());
         }
         self.book.orders.insert(event.order_id.clone(), record);
         self.book.changed.orders.insert(event.order_id.clone());
@@ -884,8 +888,8 @@ impl<'a> Desk<'a> {
         self.book.changed.payouts.insert(payout.payout_id.clone());
         self.book
             .changed
-            .created
-            .insert(format!("p:{}", payout.payout_id));
+            .new_payouts
+            .insert(payout.payout_id.clone());
         Ok(applied)
     }
 

@@ -243,12 +243,11 @@ impl BookRows {
     ) -> Result<BookRows, StoreError> {
         let missing =
             |what: &str, key: &str| StoreError::Corrupt(format!("changed {what} {key} missing"));
-        let created =
-            |prefix: &str, key: &str| changed.created.contains(&format!("{prefix}:{key}"));
         let mut rows = BookRows::default();
         for key in &changed.orders {
             let record = book.orders.get(key).ok_or_else(|| missing("order", key))?;
-            rows.orders.push(created("o", key), order_row(key, record));
+            rows.orders
+                .push(changed.new_orders.contains(key), order_row(key, record));
         }
         for key in &changed.events {
             let record = book.events.get(key).ok_or_else(|| missing("event", key))?;
@@ -259,8 +258,10 @@ impl BookRows {
                 .merchants
                 .get(key)
                 .ok_or_else(|| missing("merchant", key))?;
-            rows.merchants
-                .push(created("m", key), merchant_row(key, record));
+            rows.merchants.push(
+                changed.new_merchants.contains(key),
+                merchant_row(key, record),
+            );
         }
         for key in &changed.payouts {
             let record = book
@@ -268,7 +269,7 @@ impl BookRows {
                 .get(key)
                 .ok_or_else(|| missing("payout", key))?;
             rows.payouts
-                .push(created("p", key), payout_row(key, record));
+                .push(changed.new_payouts.contains(key), payout_row(key, record));
         }
         if changed.meta {
             rows.meta = book.meta.as_ref().map(meta_row);

@@ -33,39 +33,74 @@ impl EventIn {
     /// A digest of everything the event says, to tell a re-sent event from a different one
     /// under the same id (64-bit FNV-1a over a canonical text; stable across versions).
     pub fn fingerprint(&self) -> u64 {
-        let detail = match &self.event {
+        let mut h = Fnv1a::new();
+        h.text(&self.order_id);
+        h.text("|");
+        h.text(&self.merchant_id);
+        h.text("|");
+        h.number(self.occurred_at);
+        h.text("|");
+        match &self.event {
             OrderEvent::Paid {
                 amount,
                 category,
                 channel,
                 ..
-            } => format!("paid|{}|{category}|{channel}", amount.get()),
-            OrderEvent::Shipped { shipping } => format!(
-                "shipped|{}",
-                match shipping {
-                    Shipping::Express => "express",
-                    Shipping::Surface => "surface",
-                }
-            ),
-            OrderEvent::Confirmed => "confirmed".to_owned(),
-            OrderEvent::Refunded { amount } => format!("refunded|{}", amount.get()),
-            OrderEvent::Cancelled => "cancelled".to_owned(),
-        };
-        let text = format!(
-            "{}|{}|{}|{detail}",
-            self.order_id, self.merchant_id, self.occurred_at
-        );
-        fnv1a(text.as_bytes())
+            } => {
+                h.text("paid|");
+                h.number(amount.get());
+                h.text("|");
+                h.text(category);
+                h.text("|");
+                h.text(channel);
+            }
+            OrderEvent::Shipped { shipping } => h.text(match shipping {
+                Shipping::Express => "shipped|express",
+                Shipping::Surface => "shipped|surface",
+            }),
+            OrderEvent::Confirmed => h.text("confirmed"),
+            OrderEvent::Refunded { amount } => {
+                h.text("refunded|");
+                h.number(amount.get());
+            }
+            OrderEvent::Cancelled => h.text("cancelled"),
+        }
+        h.0
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// 64-bit FNV-1a over the canonical text `order|merchant|occurred_at|kind|details…`, fed piece
+/// by piece (numbers in decimal) so that no text is built.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
     }
-    hash
+
+    fn text(&mut self, text: &str) {
+        for byte in text.bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn number(&mut self, mut value: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        for byte in &digits[at..] {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 /// A payout request: all of the available balance when `amount` is `None`.
@@ -446,7 +481,9 @@ pub struct BookKeys {
     pub meta: bool,
     /// Of the orders, merchants and payouts changed, those created by this group: the store
     /// inserts them, and updates the others.
-    pub created: KeySet,
+    pub new_orders: KeySet,
+    pub new_merchants: KeySet,
+    pub new_payouts: KeySet,
 }
 
 impl BookKeys {
@@ -464,6 +501,12 @@ impl BookKeys {
         self.merchants.extend(other.merchants.iter().cloned());
         self.payouts.extend(other.payouts.iter().cloned());
         self.meta |= other.meta;
-        self.created.extend(other.created.iter().cloned());
+        self.new_orders.extend(other.new_orders.iter().cloned());
+        self.new_merchants
+            .extend(other.new_merchants.iter().cloned());
+        self.new_payouts.extend(other.new_payouts.iter().cloned());
     }
 }
+
+#[cfg(test)]
+mod tests;
