@@ -785,11 +785,18 @@ impl<'a> Desk<'a> {
                 &self.platform,
                 accounts,
                 amount,
+                record.reserve_held(),
                 self.platform.buyer_clearing,
             );
             (chain, Effect::RecoveredFromMerchant)
         } else if advanced {
-            let chain = flows::claw_back(&mut self.ids(), &self.platform, accounts, amount);
+            let chain = flows::claw_back(
+                &mut self.ids(),
+                &self.platform,
+                accounts,
+                amount,
+                record.reserve_held(),
+            );
             (chain, Effect::ClawedBack)
         } else {
             let chain = flows::refund_from_escrow(&mut self.ids(), &self.platform, amount);
@@ -797,6 +804,12 @@ impl<'a> Desk<'a> {
         };
         self.run(&chain)
             .map_err(|(_, r)| Rejection::LedgerRejected(r))?;
+        let from_reserve = chain
+            .iter()
+            .filter(|t| t.debit_account_id == accounts.reserve)
+            .map(|t| self.moved(t.id))
+            .fold(Fen::ZERO, Fen::saturating_add);
+        record.reserve_used = record.reserve_used.saturating_add(from_reserve);
         if effect != Effect::Refunded {
             let booked = chain
                 .iter()
@@ -818,7 +831,7 @@ impl<'a> Desk<'a> {
         let Some(merchant) = self.book.merchants.get(&record.order.merchant_id).copied() else {
             return false;
         };
-        let held = record.settlement.as_ref().map_or(Fen::ZERO, |s| s.reserve);
+        let held = record.reserve_held();
         let accounts = merchant_accounts(merchant.seq);
         let chain = flows::release_reserve(&mut self.ids(), &self.platform, &accounts, held);
         if self.run(&chain).is_err() {

@@ -328,12 +328,14 @@ fn pay_merchant(
 
 /// `order.refunded` after the order was advanced and before it was confirmed: escrow pays
 /// the buyer back, and the advance on the refunded amount is recovered for the pool (see
-/// [`recover`]). The refunded amount no longer counts against the merchant's exposure.
+/// [`recover`]; at most `reserve_held` from the reserve). The refunded amount no longer
+/// counts against the merchant's exposure.
 pub fn claw_back(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     refund: Fen,
+    reserve_held: Fen,
 ) -> Vec<Transfer> {
     let mut legs = vec![leg(
         ids,
@@ -348,6 +350,7 @@ pub fn claw_back(
         p,
         m,
         refund,
+        reserve_held,
         p.advance_pool,
         reason::CLAWBACK,
     ));
@@ -362,17 +365,28 @@ pub fn claw_back(
     chain(legs)
 }
 
-/// Takes `amount` from the merchant for `creditor`: from its available balance, then its
-/// reserve, and whatever is left becomes a receivable, recovered first from later
-/// settlements. Used for a refund after the merchant was paid (the creditor is the buyer).
+/// Takes `amount` from the merchant for `creditor`: from its available balance, then from
+/// its reserve up to `reserve_held` (what is still held for the refunded order: another
+/// order's hold is not the merchant's to give), and whatever is left becomes a receivable,
+/// recovered first from later settlements. Used for a refund after the merchant was paid
+/// (the creditor is the buyer).
 pub fn recover(
     ids: &mut Ids,
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     amount: Fen,
+    reserve_held: Fen,
     creditor: u128,
 ) -> Vec<Transfer> {
-    chain(recovery(ids, p, m, amount, creditor, reason::REFUND))
+    chain(recovery(
+        ids,
+        p,
+        m,
+        amount,
+        reserve_held,
+        creditor,
+        reason::REFUND,
+    ))
 }
 
 fn recovery(
@@ -380,6 +394,7 @@ fn recovery(
     p: &PlatformAccounts,
     m: &MerchantAccounts,
     amount: Fen,
+    reserve_held: Fen,
     creditor: u128,
     code: u16,
 ) -> Vec<Transfer> {
@@ -391,7 +406,14 @@ fn recovery(
             both,
         ),
         flagged(
-            leg(ids, p, m.reserve, p.clearing, amount, reason::CLAWBACK),
+            leg(
+                ids,
+                p,
+                m.reserve,
+                p.clearing,
+                amount.min(reserve_held),
+                reason::CLAWBACK,
+            ),
             both,
         ),
         flagged(

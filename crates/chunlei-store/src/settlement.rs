@@ -96,6 +96,7 @@ pub(crate) const ORDERS: Table = Table {
         ("not_advanced", OptText),
         ("reserve_release_at", Int),
         ("reserve_released", Int),
+        ("reserve_used", Int),
         ("due_at", Int),
     ],
 };
@@ -396,6 +397,7 @@ fn order_row(key: &str, r: &OrderRecord) -> Vec<Cell> {
         opt_text(r.not_advanced.as_deref()),
         int(r.reserve_release_at),
         fen(r.reserve_released),
+        fen(r.reserve_used),
         int(r.due_at()),
     ]
 }
@@ -527,6 +529,7 @@ pub(crate) fn order_from(cells: &[Cell]) -> Result<(String, OrderRecord), StoreE
         not_advanced: c.opt_text()?,
         reserve_release_at: c.u64()?,
         reserve_released: c.fen()?,
+        reserve_used: c.fen()?,
     };
     Ok((key, record))
 }

@@ -1108,6 +1108,77 @@ fn the_reserve_is_held_and_released_after_its_days() {
     );
 }
 
+/// A refund takes back only the reserve held for its own order: another order's hold is not
+/// released early under the refunded order's name. o1 is advanced (8,820 net, 980 held until
+/// 05-02 08:00) and its 8,820 paid out; its full refund on 04-03 takes 980 from the reserve
+/// (o1's own hold) and books 9,020. o2 (shipped 04-04) pays 8,820 of that (200 left) and holds
+/// 980 until 05-04 08:00. When the clock passes 05-02 08:00, o1 has nothing left to release:
+/// the reserve keeps o2's 980; at 05-04 08:00 o2's release pays the 200 owed and 780 to
+/// available.
+#[test]
+fn a_refund_takes_back_only_its_own_orders_reserve() {
+    scenario(
+        || {
+            let mut s = base();
+            s.program.reserve_bps = 1_000;
+            s.program.reserve_days = 30;
+            s
+        },
+        "
+        merchant m1 C 2019-01-01
+        merchant m2 C 2019-01-01
+        paid e1 o1 m1 10000 apparel taobao 2020-04-01T08:00:00Z
+        shipped e2 o1 m1 express 2020-04-02T08:00:00Z
+        payout p1 m1
+        payout_result p1 ok
+        refunded e3 o1 m1 10000 2020-04-03T08:00:00Z
+        paid e4 o2 m1 10000 apparel taobao 2020-04-03T08:00:00Z
+        shipped e5 o2 m1 express 2020-04-04T08:00:00Z
+        paid e6 x1 m2 100 apparel taobao 2020-05-02T08:00:00Z
+        tick
+        balances
+        paid e7 x2 m2 100 apparel taobao 2020-05-04T08:00:00Z
+        tick
+        ",
+        expect![[r#"
+            merchant m1 C 2019-01-01
+            merchant m2 C 2019-01-01
+            paid e1 o1 m1 10000 apparel taobao 2020-04-01T08:00:00Z => ok escrowed
+            shipped e2 o1 m1 express 2020-04-02T08:00:00Z => ok advanced
+            payout p1 m1 => ok payout_pending 8820
+            payout_result p1 ok => ok payout_paid 8820
+            refunded e3 o1 m1 10000 2020-04-03T08:00:00Z => ok clawed_back
+            paid e4 o2 m1 10000 apparel taobao 2020-04-03T08:00:00Z => ok escrowed
+            shipped e5 o2 m1 express 2020-04-04T08:00:00Z => ok advanced
+            paid e6 x1 m2 100 apparel taobao 2020-05-02T08:00:00Z => ok escrowed
+            tick
+            balances
+              merchants
+                m1: available 0 (pending payout 0), reserve 980, receivable 200, paid out 8820, exposure 10000 (headroom 490000 of cap 500000)
+                m2: available 0 (pending payout 0), reserve 0, receivable 0, paid out 0, exposure 0 (headroom 500000 of cap 500000)
+              platform
+                escrow 10100, advance pool 990000 (funded 1000000), fee revenue 400, loan withholding 0, clearing 0, payouts 8820 (pending 0), from buyers 10100
+            paid e7 x2 m2 100 apparel taobao 2020-05-04T08:00:00Z => ok escrowed
+            tick
+            merchants
+              m1: available 780 (pending payout 0), reserve 0, receivable 0, paid out 8820, exposure 10000 (headroom 490000 of cap 500000)
+              m2: available 0 (pending payout 0), reserve 0, receivable 0, paid out 0, exposure 0 (headroom 500000 of cap 500000)
+            platform
+              escrow 10200, advance pool 990000 (funded 1000000), fee revenue 400, loan withholding 0, clearing 0, payouts 8820 (pending 0), from buyers 10200
+            orders
+              o1 m1 refunded: paid 10000 refunded 10000 | advanced gross 10000 fee 200 relief 0 withholding 0 reserve 980 net 8820 recovered 0 reserve released 0
+              o2 m1 shipped: paid 10000 refunded 0 | advanced gross 10000 fee 200 relief 0 withholding 0 reserve 980 net 8820 recovered 8820 reserve released 980
+              x1 m2 paid: paid 100 refunded 0
+              x2 m2 paid: paid 100 refunded 0
+            payouts
+              p1 m1 paid 8820
+            totals
+              advanced 2 gross 20000, released 10000 (outstanding 10000), confirmed 0, saved 0s
+              fees 400 of standard 400, withheld 0, clawed back 10000, receivable booked 9020 recovered 9020 (unrecovered 0), paid out 8820
+        "#]],
+    );
+}
+
 /// A reserve released while the merchant owes pays the receivable first. o1: advanced 8,820
 /// with 980 reserved until 05-02 08:00; once an unrelated order (x1 of m2) moves the event
 /// clock there, the next commit releases it (9,800 available), which is paid out. The full

@@ -290,6 +290,8 @@ pub struct OrderRecord {
     /// When its reserve is released; 0 when nothing is due.
     pub reserve_release_at: u64,
     pub reserve_released: Fen,
+    /// Of the reserve held for this order, what refunds of it took back before its release.
+    pub reserve_used: Fen,
 }
 
 impl OrderRecord {
@@ -304,7 +306,18 @@ impl OrderRecord {
             not_advanced: None,
             reserve_release_at: 0,
             reserve_released: Fen::ZERO,
+            reserve_used: Fen::ZERO,
         }
+    }
+
+    /// What is still held in the reserve for this order: held at settlement, less what refunds
+    /// took and what was released.
+    pub fn reserve_held(&self) -> Fen {
+        self.settlement
+            .as_ref()
+            .map_or(Fen::ZERO, |s| s.reserve)
+            .saturating_sub(self.reserve_used)
+            .saturating_sub(self.reserve_released)
     }
 
     /// The earliest scheduled work on this order (event time, ns); 0 when none.

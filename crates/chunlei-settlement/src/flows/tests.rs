@@ -214,11 +214,11 @@ fn a_refund_after_the_advance_is_clawed_back_from_available_then_reserve_then_a_
         // Available 8,550 and reserve 950 cover 9,500 of a 10,000 refund; 500 is owed.
         .run(
             "refunded in full",
-            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross),
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross, s.reserve),
         )
         .run(
             "refunded again",
-            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross),
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, s.gross, s.reserve),
         )
         // The next order's advance pays the 500 owed first, then the merchant.
         .run(
@@ -263,7 +263,7 @@ fn a_partial_refund_after_the_advance_leaves_the_rest_to_confirmation() {
         .run("shipped", flows::advance(&mut Ids::new(1_100), &P, &M, &s))
         .run(
             "refunded 4,000",
-            flows::claw_back(&mut Ids::new(1_200), &P, &M, fen(4_000)),
+            flows::claw_back(&mut Ids::new(1_200), &P, &M, fen(4_000), s.reserve),
         )
         .run(
             "confirmed",

@@ -28,6 +28,8 @@ CREATE TABLE settlement_orders (
     not_advanced TEXT,
     reserve_release_at BIGINT NOT NULL,
     reserve_released BIGINT NOT NULL,
+    -- Of the reserve held for the order, what its refunds took back.
+    reserve_used BIGINT NOT NULL,
     -- The earliest scheduled work (automatic confirmation, reserve release); 0 for none.
     due_at BIGINT NOT NULL
 );

@@ -28,6 +28,8 @@ CREATE TABLE settlement_orders (
     not_advanced TEXT,
     reserve_release_at INTEGER NOT NULL,
     reserve_released INTEGER NOT NULL,
+    -- Of the reserve held for the order, what its refunds took back.
+    reserve_used INTEGER NOT NULL,
     -- The earliest scheduled work (automatic confirmation, reserve release); 0 for none.
     due_at INTEGER NOT NULL
 ) WITHOUT ROWID;
