@@ -1,6 +1,10 @@
-//! Repayment schedules of amortising loans, to the fen, as Apache Fineract's cumulative
-//! ("classic", `LoanScheduleType.CUMULATIVE`) schedule generator works them out for a
-//! declining-balance loan with no grace periods, charges or interest recalculation.
+//! Lending: repayment schedules of amortising loans, to the fen, as Apache Fineract's
+//! cumulative ("classic", `LoanScheduleType.CUMULATIVE`) schedule generator works them out for a
+//! declining-balance loan with no grace periods, charges or interest recalculation; the
+//! servicing of a loan after disbursement ([`servicing`]: daily accrual, allocation of
+//! payments, arrears ageing, penalty, collection from settlements, relief, write-off); and
+//! the "310" decision ([`decision`]: features, knock-outs, grades, offer sizing, the bank
+//! consortium's policies, best price, bilingual decline reasons).
 //!
 //! The crate is pure like the ledger: no IO, no clock, no database. [`schedule`] takes
 //! [`Terms`] and returns a [`Schedule`]; [`schedule_cli`] parses the text arguments of
@@ -93,16 +97,19 @@
 //!   of 2022–2024) a cumulative loan divided actual days by 365 in 2024 too, which is
 //!   [`DayCount::Actual365`]; newer Fineract can count 366 days in leap years
 //!   (`daysInYearCustomStrategy`, FINERACT-2197), which this crate does not.
-//! - Grace periods, charges, down payments, interest recalculation, multiple disbursements,
-//!   holidays and broken first periods are not modelled: the first repayment is due one period
-//!   after disbursement and every period is whole.
+//! - Grace periods, charges, down payments, interest recalculation, multiple disbursements
+//!   and broken first periods are not modelled in schedules: the first repayment is due one
+//!   period after disbursement and every period is whole. (Repayment holidays and interest-free
+//!   periods are relief measures on a running loan: [`servicing`].)
 
 mod cli;
 mod date;
+pub mod decision;
 mod error;
 mod exact;
 mod rate;
 mod schedule;
+pub mod servicing;
 
 pub use cli::{ScheduleArgs, schedule_cli};
 pub use date::{CivilDate, DateError, YEAR_MAX, YEAR_MIN};
