@@ -300,7 +300,9 @@ impl Committer {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let started = std::time::Instant::now();
         write_rows(&tx, rows)?;
+        let written = started.elapsed();
         let trim = {
             // Held only while the lists change, not while rows are written: readers take it.
             let mut postings = postings::lock(&self.postings);
@@ -313,7 +315,14 @@ impl Committer {
                 .map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
             postings.append(&tx, entries, rows.clock)?
         };
+        let listed = started.elapsed();
         tx.commit()?;
+        tracing::trace!(
+            rows_us = written.as_micros(),
+            postings_us = (listed - written).as_micros(),
+            commit_us = (started.elapsed() - listed).as_micros(),
+            "group written"
+        );
         let mut postings = postings::lock(&self.postings);
         postings.trim(trim);
         postings.mark_fresh();
@@ -397,17 +406,31 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         [codec::timestamp(rows.clock)],
     )?;
     for (table, table_rows) in rows.book.tables() {
+        let started = std::time::Instant::now();
         write_table(tx, table, table_rows)?;
+        tracing::trace!(
+            table = table.name,
+            inserts = table_rows.inserts.len(),
+            updates = table_rows.updates.len(),
+            us = started.elapsed().as_micros(),
+            "settlement rows written"
+        );
     }
     let head = format!("INSERT INTO merchant_daily ({DAILY_COLUMNS}) VALUES ");
     let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
     let daily: Vec<&Vec<Cell>> = rows.book.daily.iter().collect();
+    let started = std::time::Instant::now();
     insert_rows(tx, &head, &tail, 8, &daily, |stmt, at, row| {
         for (i, cell) in row.iter().enumerate() {
             stmt.raw_bind_parameter(at + i + 1, cell)?;
         }
         Ok(())
     })?;
+    tracing::trace!(
+        rows = daily.len(),
+        us = started.elapsed().as_micros(),
+        "daily activity written"
+    );
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
