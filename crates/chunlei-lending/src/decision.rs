@@ -90,6 +90,7 @@
 
 use chunlei_ledger::Fen;
 
+mod activity;
 mod bank;
 mod decide;
 mod features;
@@ -99,6 +100,7 @@ mod reason;
 mod sizing;
 mod terms;
 
+pub use activity::{DayActivity, MerchantFacts, features_from_activity};
 pub use bank::{
     BANK_ID_LEN_MAX, BANKS_MAX, BankAnswer, BankDecline, BankId, BankPolicy, BankUsage, Consortium,
     ConsortiumError, INDUSTRIES_MAX, Offer, OfferedProduct, PRODUCTS_MAX, Product, RATE_BPS_MAX,
