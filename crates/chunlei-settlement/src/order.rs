@@ -9,6 +9,22 @@ pub enum Shipping {
     Surface,
 }
 
+impl Shipping {
+    pub const ALL: [Shipping; 2] = [Shipping::Express, Shipping::Surface];
+
+    /// The stable name, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Shipping::Express => "express",
+            Shipping::Surface => "surface",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Shipping> {
+        Shipping::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
     /// The buyer paid; the money is in escrow.
@@ -20,6 +36,31 @@ pub enum OrderStatus {
     Cancelled,
     /// Everything paid was refunded.
     Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Confirmed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+
+    /// The stable name, as stored and sent.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
 }
 
 /// What an order event says happened, with amounts in fen.

@@ -331,43 +331,12 @@ fn opt_fen(v: Option<Fen>) -> Cell {
     v.map_or(Cell::NullInt, fen)
 }
 
-fn status_str(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Confirmed => "confirmed",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Refunded => "refunded",
-    }
-}
-
 fn status_parse(text: &str) -> Result<OrderStatus, StoreError> {
-    [
-        OrderStatus::Paid,
-        OrderStatus::Shipped,
-        OrderStatus::Confirmed,
-        OrderStatus::Cancelled,
-        OrderStatus::Refunded,
-    ]
-    .into_iter()
-    .find(|s| status_str(*s) == text)
-    .ok_or_else(|| StoreError::Corrupt(format!("order status {text}")))
-}
-
-/// The stable name of a shipping method.
-pub fn shipping_str(shipping: Shipping) -> &'static str {
-    match shipping {
-        Shipping::Express => "express",
-        Shipping::Surface => "surface",
-    }
+    OrderStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("order status {text}")))
 }
 
 fn shipping_parse(text: &str) -> Result<Shipping, StoreError> {
-    match text {
-        "express" => Ok(Shipping::Express),
-        "surface" => Ok(Shipping::Surface),
-        other => Err(StoreError::Corrupt(format!("shipping {other}"))),
-    }
+    Shipping::parse(text).ok_or_else(|| StoreError::Corrupt(format!("shipping {text}")))
 }
 
 fn order_row(key: &str, r: &OrderRecord) -> Vec<Cell> {
@@ -379,8 +348,8 @@ fn order_row(key: &str, r: &OrderRecord) -> Vec<Cell> {
         text(&r.order.channel),
         fen(r.order.paid),
         fen(r.order.refunded),
-        text(status_str(r.order.status)),
-        opt_text(r.order.shipping.map(shipping_str)),
+        text(r.order.status.as_str()),
+        opt_text(r.order.shipping.map(Shipping::as_str)),
         int(r.paid_at),
         int(r.shipped_at),
         int(r.confirmed_at),

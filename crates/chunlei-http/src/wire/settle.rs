@@ -10,7 +10,7 @@ use chunlei_settlement::book::{
     Applied, Command, CommandResult, EventIn, Meta, OrderRecord, PayoutIn, PayoutRecord,
     PayoutResultIn, PayoutStatus,
 };
-use chunlei_settlement::{CivilDate, Merchant, MerchantId, OrderEvent, OrderStatus, Shipping};
+use chunlei_settlement::{CivilDate, Merchant, MerchantId, OrderEvent, Shipping};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -86,17 +86,17 @@ fn event(fields: EventWire, at: &Place) -> Result<EventIn, ApiError> {
             absent("amount", &fields.amount)?;
             absent("category", &fields.category)?;
             absent("channel", &fields.channel)?;
-            let shipping = match fields.shipping {
-                None | Some(Value::Null) => Shipping::Express,
-                Some(Value::String(s)) if s == "express" => Shipping::Express,
-                Some(Value::String(s)) if s == "surface" => Shipping::Surface,
-                Some(_) => {
-                    return Err(ApiError::InvalidField(format!(
-                        "{} must be \"express\" or \"surface\"",
-                        at.field("shipping")
-                    )));
-                }
-            };
+            let shipping = match &fields.shipping {
+                None | Some(Value::Null) => Some(Shipping::Express),
+                Some(Value::String(s)) => Shipping::parse(s),
+                Some(_) => None,
+            }
+            .ok_or_else(|| {
+                ApiError::InvalidField(format!(
+                    "{} must be \"express\" or \"surface\"",
+                    at.field("shipping")
+                ))
+            })?;
             OrderEvent::Shipped { shipping }
         }
         "order.confirmed" | "order.cancelled" => {
@@ -332,16 +332,6 @@ impl EventResults {
     }
 }
 
-fn status_str(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Confirmed => "confirmed",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Refunded => "refunded",
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub(crate) struct SettlementOut {
     advanced: bool,
@@ -414,11 +404,8 @@ impl OrderOut {
             merchant_id: r.order.merchant_id.clone(),
             category: r.order.category.clone(),
             channel: r.order.channel.clone(),
-            status: status_str(r.order.status),
-            shipping: r.order.shipping.map(|s| match s {
-                Shipping::Express => "express",
-                Shipping::Surface => "surface",
-            }),
+            status: r.order.status.as_str(),
+            shipping: r.order.shipping.map(Shipping::as_str),
             paid: r.order.paid.get(),
             refunded: r.order.refunded.get(),
             paid_at: format_time(r.paid_at),

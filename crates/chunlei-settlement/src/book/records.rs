@@ -7,7 +7,7 @@ pub type KeySet = std::collections::HashSet<String, foldhash::fast::RandomState>
 
 use chunlei_ledger::{CreateTransferResult, Fen};
 
-use crate::{LifecycleError, MerchantMetrics, Order, OrderEvent, Shipping};
+use crate::{LifecycleError, MerchantMetrics, Order, OrderEvent};
 
 /// A command to the settlement book.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,10 +54,10 @@ impl EventIn {
                 h.text("|");
                 h.text(channel);
             }
-            OrderEvent::Shipped { shipping } => h.text(match shipping {
-                Shipping::Express => "shipped|express",
-                Shipping::Surface => "shipped|surface",
-            }),
+            OrderEvent::Shipped { shipping } => {
+                h.text("shipped|");
+                h.text(shipping.as_str());
+            }
             OrderEvent::Confirmed => h.text("confirmed"),
             OrderEvent::Refunded { amount } => {
                 h.text("refunded|");

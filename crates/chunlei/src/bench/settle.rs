@@ -359,10 +359,7 @@ fn events_json(events: &[EventIn]) -> String {
             OrderEvent::Shipped { shipping } => write!(
                 body,
                 r#""type":"order.shipped","shipping":"{}"}}"#,
-                match shipping {
-                    Shipping::Express => "express",
-                    Shipping::Surface => "surface",
-                }
+                shipping.as_str()
             ),
             OrderEvent::Confirmed => write!(body, r#""type":"order.confirmed"}}"#),
             OrderEvent::Refunded { amount } => write!(
