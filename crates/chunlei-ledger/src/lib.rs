@@ -6,12 +6,14 @@
 //! split is what lets the engine be tested as data and the store be swapped.
 
 mod codes;
+mod date;
 mod engine;
 mod fen;
 mod types;
 mod verify;
 
 pub use codes::{CreateAccountResult, CreateTransferResult};
+pub use date::{CivilDate, DateError, YEAR_MAX, YEAR_MIN};
 pub use engine::{Changes, HistoryRow, IdMap, IdSet, State};
 pub use fen::Fen;
 pub use types::{

@@ -4,9 +4,9 @@
 use chunlei_ledger::Fen;
 
 use crate::ScheduleError;
-use crate::date::CivilDate;
 use crate::rate::AnnualRate;
 use crate::schedule::{DayCount, Method, PERIODS_MAX, PRINCIPAL_FEN_MAX, Terms, schedule};
+use chunlei_ledger::CivilDate;
 
 /// The arguments of `chunlei loan schedule`, as typed. Each is parsed here, so the binary
 /// passes its strings through and every message about them comes from this crate.

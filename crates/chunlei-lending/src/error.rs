@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use crate::date::DateError;
 use crate::rate::RATE_DECIMALS_MAX;
 use crate::schedule::{EMI_MULTIPLE_FEN_MAX, PERIODS_MAX, PRINCIPAL_FEN_MAX, Period};
+use chunlei_ledger::DateError;
 
 /// Why no schedule was made. The variants named after an argument come from parsing the
 /// command line's text ([`crate::schedule_cli`]); the others from terms built in code.

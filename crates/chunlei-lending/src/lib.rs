@@ -103,7 +103,6 @@
 //!   periods are relief measures on a running loan: [`servicing`].)
 
 mod cli;
-mod date;
 pub mod decision;
 mod error;
 mod exact;
@@ -111,8 +110,8 @@ mod rate;
 mod schedule;
 pub mod servicing;
 
+pub use chunlei_ledger::{CivilDate, DateError, YEAR_MAX, YEAR_MIN};
 pub use cli::{ScheduleArgs, schedule_cli};
-pub use date::{CivilDate, DateError, YEAR_MAX, YEAR_MIN};
 pub use error::ScheduleError;
 pub use rate::{AnnualRate, MICRO_PERCENT_PER_PERCENT, RATE_DECIMALS_MAX, RATE_MICRO_PERCENT_MAX};
 pub use schedule::{

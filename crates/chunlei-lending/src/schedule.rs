@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use chunlei_ledger::Fen;
 
 use crate::ScheduleError;
-use crate::date::CivilDate;
 use crate::exact::{Natural, div_round_half_even, div_round_half_even_natural};
 use crate::rate::AnnualRate;
+use chunlei_ledger::CivilDate;
 
 /// The largest principal a schedule is made for: 100,000,000,000.00 yuan.
 pub const PRINCIPAL_FEN_MAX: u64 = 10_000_000_000_000;

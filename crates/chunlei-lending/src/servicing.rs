@@ -127,10 +127,10 @@ pub use terms::{
 
 use chunlei_ledger::Fen;
 
-use crate::date::CivilDate;
 use crate::schedule::{PERIODS_MAX, PRINCIPAL_FEN_MAX, Schedule, Terms};
 use crate::{ScheduleError, schedule};
 use accrual::Share;
+use chunlei_ledger::CivilDate;
 
 /// A loan account after disbursement. See the module documentation for the rules.
 #[derive(Clone, Debug, PartialEq, Eq)]

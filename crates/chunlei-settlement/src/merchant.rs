@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+pub use chunlei_ledger::CivilDate;
+
 /// The attributes of a merchant as text, the way a CSV row or a JSON body carries them.
 /// An empty `cluster_id` or `agriculture_base_id` means the merchant has none.
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,7 +68,9 @@ impl Merchant {
             foreign_trade: flag(fields.foreign_trade).map_err(at("foreign_trade"))?,
             region_code: RegionCode::parse(fields.region_code).map_err(at("region_code"))?,
             category: token(fields.category).map_err(at("category"))?,
-            joined_on: CivilDate::parse(fields.joined_on).map_err(at("joined_on"))?,
+            joined_on: CivilDate::parse(fields.joined_on)
+                .map_err(|e| e.to_string())
+                .map_err(at("joined_on"))?,
             cluster_id: optional_token(fields.cluster_id).map_err(at("cluster_id"))?,
             agriculture_base_id: optional_token(fields.agriculture_base_id)
                 .map_err(at("agriculture_base_id"))?,
@@ -214,127 +218,6 @@ impl RegionCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// A calendar date without a time zone, held as days since 1970-01-01 (negative before).
-/// Parsed from and shown as `YYYY-MM-DD`, years 1900 to 9999.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CivilDate(i32);
-
-const YEAR_MIN: i32 = 1900;
-const YEAR_MAX: i32 = 9999;
-
-impl CivilDate {
-    pub fn parse(text: &str) -> Result<CivilDate, String> {
-        let shape = || format!("must be a date as YYYY-MM-DD, got {text:?}");
-        let bytes = text.as_bytes();
-        let digits_at =
-            |range: std::ops::Range<usize>| bytes[range.clone()].iter().all(u8::is_ascii_digit);
-        if bytes.len() != 10
-            || bytes[4] != b'-'
-            || bytes[7] != b'-'
-            || !digits_at(0..4)
-            || !digits_at(5..7)
-            || !digits_at(8..10)
-        {
-            return Err(shape());
-        }
-        let number =
-            |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| shape());
-        let year = i32::try_from(number(0..4)?).map_err(|_| shape())?;
-        let month = number(5..7)?;
-        let day = number(8..10)?;
-        CivilDate::from_ymd(year, month, day).ok_or_else(|| {
-            format!("{text} is not a date from {YEAR_MIN}-01-01 to {YEAR_MAX}-12-31")
-        })
-    }
-
-    /// The date, if it exists and its year is from 1900 to 9999.
-    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<CivilDate> {
-        if !(YEAR_MIN..=YEAR_MAX).contains(&year)
-            || !(1..=12).contains(&month)
-            || day == 0
-            || day > days_in_month(year, month)
-        {
-            return None;
-        }
-        Some(CivilDate(days_from_civil(year, month, day)))
-    }
-
-    /// The date `days` after 1970-01-01, if its year is from 1900 to 9999.
-    pub fn from_days(days: i32) -> Option<CivilDate> {
-        let (year, _, _) = civil_from_days(days);
-        (YEAR_MIN..=YEAR_MAX)
-            .contains(&year)
-            .then_some(CivilDate(days))
-    }
-
-    pub fn days_since_epoch(self) -> i32 {
-        self.0
-    }
-
-    pub fn ymd(self) -> (i32, u32, u32) {
-        civil_from_days(self.0)
-    }
-}
-
-impl fmt::Display for CivilDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, month, day) = self.ymd();
-        write!(f, "{year:04}-{month:02}-{day:02}")
-    }
-}
-
-fn is_leap(year: i32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// The two conversions below are Howard Hinnant's `days_from_civil` and `civil_from_days`
-// (public domain): years are counted from March, so the leap day ends a year, and eras of
-// 400 years (146,097 days) repeat exactly. Callers keep years within 1900..=9999, so no
-// intermediate value comes near overflowing an `i32`.
-
-fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month = i32::try_from(month).unwrap_or(1);
-    let day = i32::try_from(day).unwrap_or(1);
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn civil_from_days(days: i32) -> (i32, u32, u32) {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let narrow = |value: i64| u32::try_from(value).unwrap_or(0);
-    (
-        i32::try_from(year).unwrap_or(i32::MAX),
-        narrow(month),
-        narrow(day),
-    )
 }
 
 /// Where a merchant's payouts go.

@@ -9,9 +9,9 @@ use chunlei_ledger::Fen;
 
 use super::grade::Grade;
 use super::terms::TermSet;
-use crate::date::CivilDate;
 use crate::rate::AnnualRate;
 use crate::schedule::{DayCount, Method, Terms};
+use chunlei_ledger::CivilDate;
 
 mod answer;
 mod check;

@@ -1,10 +1,10 @@
 //! The days passing: regular interest on the principal not yet due, penalty interest on overdue
 //! principal, instalments falling due and revenue-based periods ending with a shortfall.
 
-use crate::date::CivilDate;
 use crate::exact::div_round_half_even;
 use crate::rate::AnnualRate;
 use crate::schedule::{DayCount, InterestPeriod, Period, Terms};
+use chunlei_ledger::CivilDate;
 
 use super::{
     Component, FellDue, Instalment, InstalmentState, Loan, Parts, Product, Progress,

@@ -3,7 +3,7 @@
 
 use chunlei_ledger::Fen;
 
-use crate::date::CivilDate;
+use chunlei_ledger::CivilDate;
 
 use super::accrual::close_interest;
 use super::{

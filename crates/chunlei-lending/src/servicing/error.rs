@@ -4,8 +4,8 @@
 use std::fmt;
 
 use crate::ScheduleError;
-use crate::date::CivilDate;
 use crate::schedule::{PERIODS_MAX, PRINCIPAL_FEN_MAX};
+use chunlei_ledger::CivilDate;
 
 use super::terms::{
     FEE_FEN_MAX, RELIEF_DAYS_MAX, RELIEF_MEASURES_MAX, REVENUE_PERIODS_MAX, WITHHOLDING_BPS_MAX,

@@ -2,8 +2,8 @@
 
 use chunlei_ledger::Fen;
 
-use crate::date::CivilDate;
 use crate::schedule::Period;
+use chunlei_ledger::CivilDate;
 
 use super::accrual::{close_interest, period_share};
 use super::{

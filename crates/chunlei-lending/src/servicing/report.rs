@@ -5,7 +5,7 @@ use std::fmt;
 
 use chunlei_ledger::Fen;
 
-use crate::date::CivilDate;
+use chunlei_ledger::CivilDate;
 
 use super::{Component, Instalment, Loan, Parts, Product, fen};
 

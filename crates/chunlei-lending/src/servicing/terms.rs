@@ -5,9 +5,9 @@ use std::fmt;
 
 use chunlei_ledger::Fen;
 
-use crate::date::CivilDate;
 use crate::rate::AnnualRate;
 use crate::schedule::PRINCIPAL_FEN_MAX;
+use chunlei_ledger::CivilDate;
 
 use super::ServicingError;
 

@@ -1,5 +1,6 @@
 //! `CivilDate`: a calendar date stored as days since 1970-01-01 and converted by hand, with the
-//! day and month arithmetic a repayment schedule needs.
+//! day and month arithmetic a repayment schedule needs. One type for every crate: a merchant's
+//! joining day, a loan's due dates, a payout's day.
 
 use std::fmt;
 use std::ops::Range;
