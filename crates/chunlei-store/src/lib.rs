@@ -7,6 +7,7 @@
 
 mod chunks;
 mod codec;
+mod decisions;
 mod merchants;
 mod postgres;
 mod settlement;
@@ -26,6 +27,7 @@ use chunlei_settlement::book::{
 };
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
+pub use decisions::LoanDecisionRecord;
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 
@@ -546,6 +548,49 @@ impl Store {
         let rows = self.inner.reads.settlement_rows(&settlement::META, &[])?;
         rows.first()
             .map_or(Ok(Meta::default()), |r| settlement::meta_from(r))
+    }
+}
+
+/// Loan decisions: stored through the writer, in the commit of its group, so a decision is
+/// durable before anyone hears it; read from the read connections.
+impl Store {
+    /// Stores `decisions` in one durable commit. A decision whose application id is stored
+    /// already is not written: the stored one stays, and [`Store::loan_decision`] returns it.
+    pub async fn record_decisions(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+    ) -> Result<(), StoreError> {
+        self.writer()?
+            .decisions(decisions)?
+            .await
+            .map_err(|_| StoreError::WriterStopped)??;
+        Ok(())
+    }
+
+    /// [`Store::record_decisions`] for callers outside an async runtime.
+    pub fn record_decisions_blocking(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+    ) -> Result<(), StoreError> {
+        self.writer()?
+            .decisions(decisions)?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)??;
+        Ok(())
+    }
+
+    /// The decision stored for an application.
+    pub fn loan_decision(
+        &self,
+        application_id: &str,
+    ) -> Result<Option<LoanDecisionRecord>, StoreError> {
+        let rows = self
+            .inner
+            .reads
+            .settlement_rows(&decisions::DECISIONS, &[application_id.to_owned()])?;
+        rows.first()
+            .map(|r| decisions::decision_from(r))
+            .transpose()
     }
 }
 

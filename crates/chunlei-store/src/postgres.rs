@@ -40,6 +40,7 @@ use crate::chunks;
 use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
+use crate::decisions::DECISIONS;
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
 use crate::writer::{Load, WriteBackend, WriteTx};
@@ -50,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("postgres/schema_2.sql")),
     (3, include_str!("postgres/schema_3.sql")),
     (4, include_str!("postgres/schema_4.sql")),
+    (5, include_str!("postgres/schema_5.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \
@@ -498,6 +500,16 @@ impl WriteTx for PostgresTx<'_> {
             8,
             &rows.daily,
         )
+    }
+
+    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+        let head = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            DECISIONS.name,
+            DECISIONS.column_list()
+        );
+        let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
+        insert_values(&mut self.tx, &head, &tail, DECISIONS.columns.len(), rows)
     }
 
     fn lock_clock(&mut self) -> Result<u64, StoreError> {

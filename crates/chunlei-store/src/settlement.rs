@@ -372,14 +372,14 @@ fn order_row(key: &str, r: &OrderRecord) -> Vec<Cell> {
 }
 
 /// Reads cells in order, converting each; errors name the table and column.
-struct Cells<'a> {
+pub(crate) struct Cells<'a> {
     table: &'static Table,
     cells: &'a [Cell],
     at: usize,
 }
 
 impl<'a> Cells<'a> {
-    fn new(table: &'static Table, cells: &'a [Cell]) -> Cells<'a> {
+    pub(crate) fn new(table: &'static Table, cells: &'a [Cell]) -> Cells<'a> {
         Cells {
             table,
             cells,
@@ -398,7 +398,7 @@ impl<'a> Cells<'a> {
         Ok(cell)
     }
 
-    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
         match self.next()? {
             Cell::Int(v) => Ok(Some(*v)),
             Cell::NullInt | Cell::NullText => Ok(None),
@@ -406,23 +406,23 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn int(&mut self) -> Result<i64, StoreError> {
+    pub(crate) fn int(&mut self) -> Result<i64, StoreError> {
         self.opt_int()?.ok_or_else(|| self.bad("NULL"))
     }
 
-    fn u64(&mut self) -> Result<u64, StoreError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, StoreError> {
         Ok(codec::i64_to_u64(self.int()?))
     }
 
-    fn fen(&mut self) -> Result<Fen, StoreError> {
+    pub(crate) fn fen(&mut self) -> Result<Fen, StoreError> {
         codec::fen(self.int()?)
     }
 
-    fn opt_fen(&mut self) -> Result<Option<Fen>, StoreError> {
+    pub(crate) fn opt_fen(&mut self) -> Result<Option<Fen>, StoreError> {
         self.opt_int()?.map(codec::fen).transpose()
     }
 
-    fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
         match self.next()? {
             Cell::Text(v) => Ok(Some(v.clone())),
             Cell::NullInt | Cell::NullText => Ok(None),
@@ -430,7 +430,7 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn text(&mut self) -> Result<String, StoreError> {
+    pub(crate) fn text(&mut self) -> Result<String, StoreError> {
         self.opt_text()?.ok_or_else(|| self.bad("NULL"))
     }
 }

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavio
 use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
+use crate::decisions::DECISIONS;
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows,
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("sqlite/schema_2.sql")),
     (3, include_str!("sqlite/schema_3.sql")),
     (4, include_str!("sqlite/schema_4.sql")),
+    (5, include_str!("sqlite/schema_5.sql")),
 ];
 
 pub(crate) fn open(
@@ -201,6 +203,8 @@ pub(crate) struct CommitRows {
     failed: Vec<(u128, CreateTransferResult)>,
     clock: u64,
     book: BookRows,
+    /// Loan decision rows, inserted unless their application id is stored.
+    decisions: Vec<Vec<Cell>>,
 }
 
 impl CommitRows {
@@ -210,6 +214,7 @@ impl CommitRows {
         book: &chunlei_settlement::book::Book,
     ) -> Result<CommitRows, StoreError> {
         let book = BookRows::new(book, &changes.book, &changes.activity)?;
+        let decisions = changes.decisions;
         let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
         let account = |id: &u128| account_in(state, *id).cloned();
@@ -248,6 +253,7 @@ impl CommitRows {
             failed: changes.transfers_failed,
             clock: state.clock,
             book,
+            decisions,
         })
     }
 
@@ -259,6 +265,7 @@ impl CommitRows {
             && self.history.is_empty()
             && self.failed.is_empty()
             && self.book.is_empty()
+            && self.decisions.is_empty()
     }
 
     /// The ids whose stored records this commit changes: until it has committed, the engine
@@ -431,6 +438,7 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         us = started.elapsed().as_micros(),
         "daily activity written"
     );
+    write_decisions(tx, &rows.decisions)?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
@@ -443,6 +451,30 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         upsert.execute(rusqlite::params_from_iter(meta))?;
     }
     Ok(())
+}
+
+/// Inserts loan decisions; one whose application id is stored already stays as it is.
+fn write_decisions(tx: &rusqlite::Transaction<'_>, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+    let head = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        DECISIONS.name,
+        DECISIONS.column_list()
+    );
+    let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
+    let rows: Vec<&Vec<Cell>> = rows.iter().collect();
+    insert_rows(
+        tx,
+        &head,
+        &tail,
+        DECISIONS.columns.len(),
+        &rows,
+        |stmt, at, row| {
+            for (i, cell) in row.iter().enumerate() {
+                stmt.raw_bind_parameter(at + i + 1, cell)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 impl rusqlite::ToSql for Cell {

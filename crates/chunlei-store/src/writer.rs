@@ -19,7 +19,8 @@ use chunlei_settlement::book::{ActivityDeltas, Book, BookKeys, Command, CommandR
 use tokio::sync::oneshot;
 
 use crate::StoreError;
-use crate::settlement::{LoadRows, load_book, load_meta};
+use crate::decisions::{LoanDecisionRecord, decision_row};
+use crate::settlement::{Cell, LoadRows, load_book, load_meta};
 
 /// Events applied in one database transaction at most.
 pub const GROUP_EVENTS_MAX: usize = 8 * BATCH_EVENTS_MAX;
@@ -40,6 +41,9 @@ pub(crate) enum Request {
     Accounts(Vec<Account>, Reply<CreateAccountResult>),
     Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
     Settle(Vec<Command>, Reply<CommandResult>),
+    /// Loan decisions to store, each unless its application id is stored already; the reply
+    /// (one `()` per decision) only says the group committed.
+    Decisions(Vec<LoanDecisionRecord>, Reply<()>),
 }
 
 impl Request {
@@ -48,6 +52,7 @@ impl Request {
             Request::Accounts(events, _) => events.len(),
             Request::Transfers(events, _) => events.len(),
             Request::Settle(commands, _) => commands.len(),
+            Request::Decisions(decisions, _) => decisions.len(),
         }
     }
 
@@ -57,6 +62,7 @@ impl Request {
             Request::Accounts(_, reply) => drop(reply.send(Err(error))),
             Request::Transfers(_, reply) => drop(reply.send(Err(error))),
             Request::Settle(_, reply) => drop(reply.send(Err(error))),
+            Request::Decisions(_, reply) => drop(reply.send(Err(error))),
         }
     }
 }
@@ -84,6 +90,9 @@ pub(crate) trait WriteTx: Load {
         changed: &BookKeys,
         activity: &ActivityDeltas,
     ) -> Result<(), StoreError>;
+    /// Inserts decision rows ([`crate::decisions::DECISIONS`]), leaving any whose application
+    /// id is stored already as it is.
+    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -150,6 +159,16 @@ impl WriterHandle {
         check_size(commands.len())?;
         let (reply, receiver) = oneshot::channel();
         self.send(Request::Settle(commands, reply))?;
+        Ok(receiver)
+    }
+
+    pub(crate) fn decisions(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+    ) -> Result<oneshot::Receiver<Result<Vec<()>, StoreError>>, StoreError> {
+        check_size(decisions.len())?;
+        let (reply, receiver) = oneshot::channel();
+        self.send(Request::Decisions(decisions, reply))?;
         Ok(receiver)
     }
 
@@ -224,6 +243,7 @@ pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
             (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
             (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
             (Request::Settle(_, tx), Outcome::Settle(r)) => drop(tx.send(Ok(r))),
+            (Request::Decisions(_, tx), Outcome::Decisions(r)) => drop(tx.send(Ok(r))),
             (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
         }
     }
@@ -258,6 +278,7 @@ pub(crate) enum Outcome {
     Accounts(Vec<CreateAccountResult>),
     Transfers(Vec<CreateTransferResult>),
     Settle(Vec<CommandResult>),
+    Decisions(Vec<()>),
 }
 
 /// What one group changed: in the ledger and in the settlement book.
@@ -265,11 +286,16 @@ pub(crate) struct GroupChanges {
     pub ledger: Changes,
     pub book: BookKeys,
     pub activity: ActivityDeltas,
+    /// Loan decision rows ([`crate::decisions::DECISIONS`]), in arrival order.
+    pub decisions: Vec<Vec<Cell>>,
 }
 
 impl GroupChanges {
     pub(crate) fn is_empty(&self) -> bool {
-        self.ledger.is_empty() && self.book.is_empty() && self.activity.is_empty()
+        self.ledger.is_empty()
+            && self.book.is_empty()
+            && self.activity.is_empty()
+            && self.decisions.is_empty()
     }
 }
 
@@ -301,6 +327,7 @@ fn try_commit_group(
     if !changes.is_empty() {
         tx.write(state, &changes.ledger)?;
         tx.write_book(book, &changes.book, &changes.activity)?;
+        tx.write_decisions(&changes.decisions)?;
         tx.commit()?;
     }
     Ok(outcomes)
@@ -332,7 +359,7 @@ pub(crate) fn apply_group(
             .iter()
             .filter_map(|r| match r {
                 Request::Settle(commands, _) => Some(commands.iter()),
-                Request::Accounts(..) | Request::Transfers(..) => None,
+                Request::Accounts(..) | Request::Transfers(..) | Request::Decisions(..) => None,
             })
             .flatten()
     };
@@ -362,6 +389,7 @@ pub(crate) fn apply_group(
         tracing::debug!(done, "scheduled settlement work done");
     }
     let mut outcomes = Vec::with_capacity(group.len());
+    let mut decisions = Vec::new();
     for request in group {
         outcomes.push(match request {
             Request::Accounts(events, _) => Outcome::Accounts(state.create_accounts(now, events)),
@@ -371,12 +399,17 @@ pub(crate) fn apply_group(
             Request::Settle(commands, _) => {
                 Outcome::Settle(book.apply(settings, state, now, commands))
             }
+            Request::Decisions(records, _) => {
+                decisions.extend(records.iter().map(decision_row));
+                Outcome::Decisions(vec![(); records.len()])
+            }
         });
     }
     let changes = GroupChanges {
         ledger: state.take_changes(),
         book: std::mem::take(&mut book.changed),
         activity: std::mem::take(&mut book.activity),
+        decisions,
     };
     tracing::trace!(
         book_us = t1.duration_since(t0).as_micros(),
@@ -413,7 +446,7 @@ fn load_working_set(
                     account_ids.insert(t.credit_account_id);
                 }
             }
-            Request::Settle(..) => {}
+            Request::Settle(..) | Request::Decisions(..) => {}
         }
     }
     let transfer_ids: Vec<u128> = transfer_ids

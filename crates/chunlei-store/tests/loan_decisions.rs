@@ -1,0 +1,52 @@
+//! Loan decisions on every backend: stored through the writer, durable across a reopen, and
+//! stored once per application id.
+
+use chunlei_store::testing::TestDb;
+use chunlei_store::{LoanDecisionRecord, Store, StoreOptions};
+
+fn decision(application_id: &str, requested: u64) -> LoanDecisionRecord {
+    LoanDecisionRecord {
+        application_id: application_id.to_owned(),
+        merchant_id: "m-1".to_owned(),
+        requested,
+        term_months: 6,
+        decided_at: 1_795_000_000_000_000_000,
+        model_version: "sc-test".to_owned(),
+        score: 655,
+        grade: "B".to_owned(),
+        policy_version: "policy-1".to_owned(),
+        outcome: "approved".to_owned(),
+        bank_id: Some("icbc".to_owned()),
+        features: "sales_30d_fen=100\nregion_code=440305\n".to_owned(),
+        offer: Some("bank_id=icbc\namount_fen=100000\n".to_owned()),
+        reasons: String::new(),
+        answers: "icbc=offered\n".to_owned(),
+    }
+}
+
+#[test]
+fn a_decision_is_stored_once_and_survives_a_reopen() {
+    for db in TestDb::all() {
+        let first = decision("app-1", 100_000);
+        {
+            let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+            assert_eq!(store.loan_decision("app-1").expect("read"), None);
+            store
+                .record_decisions_blocking(vec![first.clone()])
+                .expect("store");
+            // The same id again, with other content, in the same group as a new one: the
+            // first stays, the new one is stored.
+            store
+                .record_decisions_blocking(vec![decision("app-1", 999), decision("app-2", 5)])
+                .expect("store again");
+            assert_eq!(
+                store.loan_decision("app-1").expect("read"),
+                Some(first.clone())
+            );
+        }
+        let store = Store::open(&db.url, StoreOptions::default()).expect("reopen");
+        assert_eq!(store.loan_decision("app-1").expect("read"), Some(first));
+        let declined = store.loan_decision("app-2").expect("read").expect("stored");
+        assert_eq!(declined.requested, 5);
+    }
+}
