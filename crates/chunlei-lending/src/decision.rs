@@ -91,6 +91,7 @@
 use chunlei_ledger::Fen;
 
 mod activity;
+pub mod audit;
 mod bank;
 mod decide;
 mod features;

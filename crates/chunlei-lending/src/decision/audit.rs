@@ -1,0 +1,159 @@
+//! The audit text of a [`Decision`](super::Decision): what a stored decision keeps of its
+//! features, its chosen offer, its reasons and every bank's answer, as `key=value` lines.
+//!
+//! Plain text on purpose: an auditor reads it with any tool, and no storage format is tied to
+//! the crate's types. Keys are fixed ASCII names; a value has `\` written as `\\` and a line
+//! break as `\n`, so every entry is one line. [`parse_lines`] reads any of them back.
+
+use std::fmt::Write as _;
+
+use super::bank::{BankAnswer, Offer, OfferedProduct};
+use super::features::Features;
+use super::reason::DeclineReason;
+
+/// The features, one scorecard column a line (`sales_30d_fen=…`), in column order.
+pub fn features_text(features: &Features) -> String {
+    lines(features.record().iter())
+}
+
+/// The offer: bank, product and its price, amount and parts, in fen and basis points.
+pub fn offer_text(offer: &Offer) -> String {
+    let mut entries: Vec<(&str, String)> = vec![
+        ("bank_id", offer.bank_id.to_string()),
+        ("product_index", offer.product_index.to_string()),
+    ];
+    match offer.product {
+        OfferedProduct::Amortising {
+            method,
+            day_count,
+            annual_rate_bps,
+            terms,
+        } => {
+            let terms: Vec<String> = terms.iter().map(|m| m.to_string()).collect();
+            entries.extend([
+                ("product", "amortising".to_owned()),
+                ("method", method.as_str().to_owned()),
+                ("day_count", day_count.as_str().to_owned()),
+                ("annual_rate_bps", annual_rate_bps.to_string()),
+                ("terms_months", terms.join(",")),
+            ]);
+        }
+        OfferedProduct::RevenueBased {
+            fee,
+            fee_bps,
+            withholding_bps,
+            expected_days,
+        } => entries.extend([
+            ("product", "revenue_based".to_owned()),
+            ("fee_fen", fee.get().to_string()),
+            ("fee_bps", fee_bps.to_string()),
+            ("withholding_bps", withholding_bps.to_string()),
+            ("expected_days", expected_days.to_string()),
+        ]),
+    }
+    entries.extend([
+        ("amount_fen", offer.amount.get().to_string()),
+        ("bank_part_fen", offer.bank_part.get().to_string()),
+        ("platform_part_fen", offer.platform_part.get().to_string()),
+        ("price_bps", offer.price_bps.to_string()),
+    ]);
+    lines(entries.iter().map(|(k, v)| (*k, v.as_str())))
+}
+
+/// The reasons, four lines each, numbered from 1: `reason.1.source`, `.code`, `.zh`, `.en`.
+pub fn reasons_text(reasons: &[DeclineReason]) -> String {
+    let mut text = String::new();
+    for (at, reason) in reasons.iter().enumerate() {
+        let n = at + 1;
+        for (field, value) in [
+            ("source", reason.source.as_str()),
+            ("code", reason.code.as_str()),
+            ("zh", reason.zh.as_str()),
+            ("en", reason.en.as_str()),
+        ] {
+            line(&mut text, &format!("reason.{n}.{field}"), value);
+        }
+    }
+    text
+}
+
+/// Every bank's answer, one line each in bank id order: `bank_id=offered` or the code of its
+/// decline (`bank_id=score_below_cutoff`).
+pub fn answers_text(answers: &[BankAnswer]) -> String {
+    let mut text = String::new();
+    for answer in answers {
+        let value = match answer {
+            BankAnswer::Offered(_) => "offered",
+            BankAnswer::Declined { reason, .. } => reason.as_str(),
+        };
+        line(&mut text, answer.bank_id().as_str(), value);
+    }
+    text
+}
+
+/// The entries of audit text, in order; a line without `=` is skipped.
+pub fn parse_lines(text: &str) -> Vec<(&str, String)> {
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key, unescape(value)))
+        .collect()
+}
+
+fn lines<'k, 'v>(entries: impl Iterator<Item = (&'k str, &'v str)>) -> String {
+    let mut text = String::new();
+    for (key, value) in entries {
+        line(&mut text, key, value);
+    }
+    text
+}
+
+fn line(text: &mut String, key: &str, value: &str) {
+    let escaped = value.replace('\\', "\\\\").replace('\n', "\\n");
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "{key}={escaped}");
+}
+
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reason::ReasonSource;
+    use super::*;
+
+    #[test]
+    fn reasons_read_back_with_line_breaks_and_backslashes() {
+        let reasons = vec![DeclineReason {
+            source: ReasonSource::Platform,
+            code: "sales_too_low".to_owned(),
+            zh: "经营流水不足\n第二行".to_owned(),
+            en: r"a\b".to_owned(),
+        }];
+        let text = reasons_text(&reasons);
+        assert_eq!(text.lines().count(), 4);
+        let entries = parse_lines(&text);
+        assert_eq!(
+            entries,
+            vec![
+                ("reason.1.source", "platform".to_owned()),
+                ("reason.1.code", "sales_too_low".to_owned()),
+                ("reason.1.zh", "经营流水不足\n第二行".to_owned()),
+                ("reason.1.en", r"a\b".to_owned()),
+            ]
+        );
+    }
+}
