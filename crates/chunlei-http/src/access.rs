@@ -44,6 +44,15 @@ pub enum Action<'a> {
     ServicePayouts,
     /// Read the programme's figures.
     ReadProgram,
+    /// Apply for a loan for a merchant: the merchant itself, or the platform's systems.
+    ApplyForLoan(&'a MerchantId),
+    /// Read a stored loan decision: a merchant reads its own; a bank only one whose chosen
+    /// offer is its own (`bank_id` is the chosen offer's bank, `None` when declined).
+    ReadLoanDecision {
+        application_id: &'a str,
+        merchant_id: &'a str,
+        bank_id: Option<&'a str>,
+    },
 }
 
 /// `Ok` when `principal` may perform `action`; otherwise the error to answer with.
@@ -70,6 +79,20 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
             Role::Merchant(own) => own.as_str() == id.as_str(),
             Role::Bank(_) => false,
         },
+        Action::ApplyForLoan(id) => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(own) => own.as_str() == id.as_str(),
+            Role::Bank(_) => false,
+        },
+        Action::ReadLoanDecision {
+            merchant_id,
+            bank_id,
+            ..
+        } => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(own) => own.as_str() == *merchant_id,
+            Role::Bank(own) => *bank_id == Some(own.as_str()),
+        },
         Action::ReadAccount(account) => owns(role, &account.owner),
         Action::ReadTransfer {
             debit_owner,
@@ -93,7 +116,9 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::ListMerchants
         | Action::SendEvents
         | Action::ServicePayouts
-        | Action::ReadProgram => ApiError::Forbidden,
+        | Action::ReadProgram
+        | Action::ApplyForLoan(_) => ApiError::Forbidden,
+        Action::ReadLoanDecision { application_id, .. } => decision_not_found(application_id),
         Action::ReadAccount(account) => account_not_found(account.id),
         Action::ReadMerchant(id) | Action::MerchantSettlement(id) => merchant_not_found(id),
         Action::ReadOrder { order_id, .. } => order_not_found(order_id),
@@ -130,6 +155,11 @@ pub(crate) fn order_not_found(id: &str) -> ApiError {
 /// The answer for a payout that does not exist.
 pub(crate) fn payout_not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("payout {id} was not found"))
+}
+
+/// The answer for a loan decision that does not exist or may not be seen.
+pub(crate) fn decision_not_found(application_id: &str) -> ApiError {
+    ApiError::NotFound(format!("loan application {application_id} was not found"))
 }
 
 /// The answer for a merchant that does not exist or may not be seen.

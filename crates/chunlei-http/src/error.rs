@@ -57,6 +57,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("this route does not accept this method")]
     MethodNotAllowed,
+    /// A loan application was sent to a server without a lending configuration.
+    #[error("this server decides no loans: it runs without --lending and --scorecard")]
+    LendingNotConfigured,
+    /// The application id is taken by an application with other content.
+    #[error("application {0} was sent before with a different merchant, amount or term")]
+    ApplicationIdConflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A failure of the server itself; the string is logged, never sent.
@@ -87,6 +93,10 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::LendingNotConfigured => {
+                (StatusCode::SERVICE_UNAVAILABLE, "lending_not_configured")
+            }
+            ApiError::ApplicationIdConflict(_) => (StatusCode::CONFLICT, "application_id_conflict"),
             ApiError::Store(error) => match error {
                 StoreError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 StoreError::BatchTooLarge { .. } => {

@@ -20,17 +20,22 @@
 //! - `POST /api/v1/merchants/{id}/payouts`, `GET /api/v1/payouts?status=&after=&limit=`,
 //!   `POST /api/v1/payouts/{id}/result`: payouts and the bank's answers
 //! - `GET  /api/v1/program`: the zero-account-period programme's figures
+//! - `POST /api/v1/loan-applications`: decide a loan application at once (503
+//!   `lending_not_configured` unless the server runs with a lending configuration and a
+//!   scorecard); `GET /api/v1/loan-applications/{id}`: the stored decision
 
 pub mod access;
 mod api;
 pub mod auth;
 mod body;
 mod error;
+mod loans;
 mod party;
 mod settle;
 mod wire;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -40,16 +45,20 @@ use tokio::net::TcpListener;
 
 pub use body::BODY_BYTES_MAX;
 pub use error::ApiError;
+pub use loans::Lending;
 pub use party::PartyId;
+pub use wire::{LendingConfigError, lending_from_json};
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    /// `None` when the server runs without a lending configuration: loan routes answer 503.
+    pub lending: Option<Arc<Lending>>,
 }
 
 /// The whole application: every route, its limits and its fallbacks.
-pub fn router(store: Store) -> Router {
+pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/accounts", post(api::create_accounts))
@@ -81,27 +90,37 @@ pub fn router(store: Store) -> Router {
             post(settle::post_payout_result),
         )
         .route("/api/v1/program", get(settle::get_program))
+        .route("/api/v1/loan-applications", post(loans::post_application))
+        .route(
+            "/api/v1/loan-applications/{id}",
+            get(loans::get_application),
+        )
         .fallback(api::route_not_found)
         // Applies to the routes above, so it must come after them.
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(AppState { store })
+        .with_state(AppState { store, lending })
 }
 
 /// Serves the application on `listener` until SIGINT or SIGTERM, then finishes the requests
 /// in flight and returns.
-pub async fn serve(store: Store, listener: TcpListener) -> std::io::Result<()> {
-    serve_until(store, listener, shutdown_signal()).await
+pub async fn serve(
+    store: Store,
+    lending: Option<Arc<Lending>>,
+    listener: TcpListener,
+) -> std::io::Result<()> {
+    serve_until(store, lending, listener, shutdown_signal()).await
 }
 
 /// [`serve`] until `shutdown` completes.
 pub async fn serve_until(
     store: Store,
+    lending: Option<Arc<Lending>>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let handle = store.clone();
-    let served = axum::serve(listener, router(store))
+    let served = axum::serve(listener, router(store, lending))
         .with_graceful_shutdown(shutdown)
         .await;
     // A store on PostgreSQL holds synchronous clients whose drop blocks on a runtime of their

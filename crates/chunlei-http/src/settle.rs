@@ -23,7 +23,7 @@ use crate::{ApiError, AppState, blocking};
 
 /// The `{id}` of an order or payout route.
 #[derive(Debug)]
-pub(crate) struct KeyPath(String);
+pub(crate) struct KeyPath(pub(crate) String);
 
 impl<S: Send + Sync> FromRequestParts<S> for KeyPath {
     type Rejection = ApiError;

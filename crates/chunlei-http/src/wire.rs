@@ -7,6 +7,8 @@
 //! travel as integers, like amounts.
 
 mod input;
+mod lending;
+mod loans;
 mod merchant;
 mod query;
 mod settle;
@@ -17,6 +19,8 @@ use chunlei_ledger::{Account, HistoryRow, Owner, OwnerKind, Transfer};
 use serde::Serialize;
 
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
+pub use lending::{LendingConfigError, lending_from_json};
+pub(crate) use loans::{ApplicationIn, DecisionOut, application_from_json};
 pub(crate) use merchant::{MerchantOut, Merchants, merchant_from_json};
 pub(crate) use query::{account_filter, merchant_page};
 pub(crate) use settle::{

@@ -15,6 +15,37 @@ pub struct ServeArgs {
     /// start, a day whose time has passed is run at once (a day is never paid out twice).
     #[arg(long, value_name = "HH:MM", value_parser = minute_of_day)]
     pub daily_payouts_at: Option<u32>,
+    /// Decide loan applications with this lending configuration (JSON: the decision policy
+    /// and the banks; see docs/lending.example.json). Needs --scorecard.
+    #[arg(long, value_name = "FILE", requires = "scorecard")]
+    pub lending: Option<std::path::PathBuf>,
+    /// The scorecard model (from `chunlei model train`) that scores loan applications. Needs
+    /// --lending.
+    #[arg(long, value_name = "FILE", requires = "lending")]
+    pub scorecard: Option<std::path::PathBuf>,
+}
+
+/// The lending configuration and scorecard, when both are given.
+pub fn load_lending(
+    lending: Option<&std::path::Path>,
+    scorecard: Option<&std::path::Path>,
+) -> anyhow::Result<Option<std::sync::Arc<chunlei_http::Lending>>> {
+    let (Some(lending), Some(scorecard)) = (lending, scorecard) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(lending).with_context(|| {
+        format!(
+            "cannot read the lending configuration {}",
+            lending.display()
+        )
+    })?;
+    let (policy, consortium) = chunlei_http::lending_from_json(&bytes)
+        .with_context(|| format!("invalid lending configuration {}", lending.display()))?;
+    let card = chunlei_scorecard::load_model(scorecard)
+        .with_context(|| format!("cannot load the scorecard {}", scorecard.display()))?;
+    Ok(Some(std::sync::Arc::new(chunlei_http::Lending::new(
+        policy, consortium, card,
+    ))))
 }
 
 /// `HH:MM` as minutes after midnight.
@@ -68,6 +99,7 @@ async fn daily_payouts(store: chunlei_store::Store, minute: u32) {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let lending = load_lending(args.lending.as_deref(), args.scorecard.as_deref())?;
     let store = crate::open_store(&args.db)?;
     // Dropped after the runtime, so that the store's last handle is released on this thread:
     // synchronous database clients may not be dropped on an async thread.
@@ -90,7 +122,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // Printed rather than logged so that it appears whatever the log filter: scripts and
         // tests that pass `--listen 127.0.0.1:0` read the port from this line.
         eprintln!("listening on {address}");
-        chunlei_http::serve(store, listener)
+        chunlei_http::serve(store, lending, listener)
             .await
             .context("the server failed")?;
         tracing::info!("stopped");

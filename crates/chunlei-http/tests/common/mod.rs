@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
+use chunlei_http::Lending;
 use chunlei_http::auth::{Role, new_key};
 use chunlei_store::testing::TestDb;
 use chunlei_store::{Store, StoreOptions};
@@ -31,6 +34,15 @@ where
     F: Fn(App) -> Fut,
     Fut: Future<Output = ()>,
 {
+    each_backend_lending(None, scenario);
+}
+
+/// [`each_backend`] with a server that decides loans with `lending` (none when `None`).
+pub fn each_backend_lending<F, Fut>(lending: Option<Arc<Lending>>, scenario: F)
+where
+    F: Fn(App) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for db in TestDb::all() {
         let store = Store::open(&db.url, StoreOptions::default()).expect("open the test store");
         let backend = if db.is_postgres() {
@@ -43,7 +55,7 @@ where
             .build()
             .expect("a runtime");
         runtime.block_on(async {
-            let app = App::start(store.clone(), backend).await;
+            let app = App::start(store.clone(), backend, lending.clone()).await;
             scenario(app).await;
         });
         drop(runtime);
@@ -53,7 +65,7 @@ where
 }
 
 impl App {
-    pub async fn start(store: Store, backend: &'static str) -> App {
+    pub async fn start(store: Store, backend: &'static str, lending: Option<Arc<Lending>>) -> App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -61,6 +73,7 @@ impl App {
         // Runs until the runtime is dropped.
         tokio::spawn(chunlei_http::serve_until(
             store.clone(),
+            lending,
             listener,
             std::future::pending(),
         ));

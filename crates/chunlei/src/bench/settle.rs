@@ -398,7 +398,7 @@ async fn start_server(store: &Store) -> anyhow::Result<(String, String)> {
     let server = store.clone();
     tokio::spawn(async move {
         if let Err(error) =
-            chunlei_http::serve_until(server, listener, std::future::pending()).await
+            chunlei_http::serve_until(server, None, listener, std::future::pending()).await
         {
             tracing::error!(%error, "benchmark server failed");
         }

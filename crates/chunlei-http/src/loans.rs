@@ -1,0 +1,229 @@
+//! The loan routes: a merchant's application decided in the request that sends it, and the
+//! stored decision read back.
+//!
+//! A decision reads the merchant's registry entry and at most a year of its daily activity
+//! (`Store::merchant_daily`), never its orders; scores the features with the loaded
+//! scorecard; asks every bank of the consortium ([`Policy::decide`]); and stores the decision
+//! with everything it was made from through the ledger writer (`Store::record_decisions`), so
+//! it is durable before the answer. The application id is the idempotency key: the same
+//! application again answers the stored decision, different content under the same id
+//! `application_id_conflict`.
+
+use axum::Json;
+use axum::extract::State;
+use chunlei_ledger::Fen;
+use chunlei_lending::decision::audit::{answers_text, features_text, offer_text, reasons_text};
+use chunlei_lending::decision::{
+    Application, BankUsage, Consortium, DECLINE_REASONS_MAX, DayActivity, Decision, MerchantFacts,
+    ModelScore, Outcome, Policy, features_from_activity,
+};
+use chunlei_scorecard::Scorecard;
+use chunlei_store::{LoanDecisionRecord, Store, StoreError};
+
+use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
+use crate::auth::Principal;
+use crate::body::JsonBody;
+use crate::settle::KeyPath;
+use crate::wire::{ApplicationIn, DecisionOut, application_from_json};
+use crate::{ApiError, AppState, blocking};
+
+/// Nanoseconds in a day.
+const DAY_NS: u64 = 86_400 * 1_000_000_000;
+/// The days of activity a decision reads: the last 365, today included.
+const FEATURE_DAYS: i32 = 365;
+
+/// What the server decides loans with: the platform's policy, the banks and the scorecard,
+/// loaded once at start (`chunlei serve --lending FILE --scorecard FILE`).
+#[derive(Debug)]
+pub struct Lending {
+    pub policy: Policy,
+    pub consortium: Consortium,
+    pub scorecard: Scorecard,
+    /// Each bank's usage, in consortium order. Zero for now: no loan is disbursed yet, so no
+    /// bank has used any of its quotas. Once loans exist this is counted from them.
+    usage: Vec<BankUsage>,
+}
+
+impl Lending {
+    pub fn new(policy: Policy, consortium: Consortium, scorecard: Scorecard) -> Lending {
+        let usage = consortium
+            .banks()
+            .iter()
+            .map(|bank| BankUsage {
+                bank_id: bank.bank_id,
+                daily_used: Fen::ZERO,
+                total_used: Fen::ZERO,
+                region_used: Fen::ZERO,
+                industry_used: Fen::ZERO,
+            })
+            .collect();
+        Lending {
+            policy,
+            consortium,
+            scorecard,
+            usage,
+        }
+    }
+}
+
+/// `POST /api/v1/loan-applications`: decides an application and answers the decision.
+pub(crate) async fn post_application(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(body): JsonBody,
+) -> Result<Json<DecisionOut>, ApiError> {
+    let lending = state
+        .lending
+        .clone()
+        .ok_or(ApiError::LendingNotConfigured)?;
+    let application = application_from_json(&body)?;
+    authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
+    let store = state.store.clone();
+    let id = application.id.clone();
+    if let Some(stored) = blocking(move || store.loan_decision(&id)).await? {
+        return same_or_conflict(&application, &stored);
+    }
+    let store = state.store.clone();
+    let wanted = application.clone();
+    let record = blocking(move || decide(&store, &lending, &wanted))
+        .await?
+        .ok_or_else(|| merchant_not_found(&application.merchant_id))?;
+    state.store.record_decisions(vec![record]).await?;
+    // Read back: when the same id was decided concurrently, the first stored stays.
+    let store = state.store.clone();
+    let id = application.id.clone();
+    let stored = blocking(move || store.loan_decision(&id))
+        .await?
+        .ok_or_else(|| ApiError::Internal("a stored decision was not found".into()))?;
+    same_or_conflict(&application, &stored)
+}
+
+/// `GET /api/v1/loan-applications/{id}`: the stored decision.
+pub(crate) async fn get_application(
+    State(state): State<AppState>,
+    principal: Principal,
+    KeyPath(id): KeyPath,
+) -> Result<Json<DecisionOut>, ApiError> {
+    let store = state.store.clone();
+    let wanted = id.clone();
+    let stored = blocking(move || store.loan_decision(&wanted))
+        .await?
+        .ok_or_else(|| decision_not_found(&id))?;
+    authorize(
+        &principal,
+        &Action::ReadLoanDecision {
+            application_id: &id,
+            merchant_id: &stored.merchant_id,
+            bank_id: stored.bank_id.as_deref(),
+        },
+    )?;
+    Ok(Json(DecisionOut::new(&stored)))
+}
+
+fn same_or_conflict(
+    application: &ApplicationIn,
+    stored: &LoanDecisionRecord,
+) -> Result<Json<DecisionOut>, ApiError> {
+    if application.is_same_as(stored) {
+        Ok(Json(DecisionOut::new(stored)))
+    } else {
+        Err(ApiError::ApplicationIdConflict(application.id.clone()))
+    }
+}
+
+/// Decides `application` from the store's figures; `None` when the merchant is not in the
+/// registry.
+fn decide(
+    store: &Store,
+    lending: &Lending,
+    application: &ApplicationIn,
+) -> Result<Option<LoanDecisionRecord>, StoreError> {
+    let Some(merchant) = store.merchant(&application.merchant_id)? else {
+        return Ok(None);
+    };
+    let now = now_ns();
+    let today = i32::try_from(now / DAY_NS).unwrap_or(i32::MAX);
+    let merchant_id = application.merchant_id.as_str();
+    let days: Vec<DayActivity> = store
+        .merchant_daily(merchant_id, today - (FEATURE_DAYS - 1), today)?
+        .into_iter()
+        .map(|(day, a)| DayActivity {
+            day,
+            orders: a.orders,
+            gross: a.gross,
+            refunded: a.refunded,
+            settlements: a.settlements,
+        })
+        .collect();
+    let facts = MerchantFacts {
+        joined_day: merchant.joined_on.days_since_epoch(),
+        region_code: merchant.region_code.as_str().to_owned(),
+        industry: merchant.category.clone(),
+        // No loan is serviced yet: no debt, no arrears, no fraud flag in the registry.
+        existing_debt: Fen::ZERO,
+        days_past_due: 0,
+        worst_days_past_due_12m: 0,
+        fraud_flag: false,
+    };
+    let features = features_from_activity(today, &days, facts);
+    let record = features.record();
+    let card = &lending.scorecard;
+    let scored = card
+        .score(&record)
+        .and_then(|scored| Ok((scored, card.reasons(&record, DECLINE_REASONS_MAX)?)));
+    let (scored, reasons) = scored
+        .map_err(|e| StoreError::Corrupt(format!("the scorecard cannot score features: {e}")))?;
+    let decision = lending.policy.decide(
+        Application {
+            application_id: application.id.clone(),
+            merchant_id: merchant_id.to_owned(),
+            requested: application.amount,
+            term_months: Some(application.term_months),
+            applied_at: now,
+        },
+        features,
+        ModelScore {
+            model_version: card.model_version.clone(),
+            score: scored.score,
+        },
+        reasons,
+        &lending.consortium,
+        &lending.usage,
+    );
+    Ok(Some(to_record(&decision, application.term_months, now)))
+}
+
+/// The decision flattened for the store, its details as audit text.
+fn to_record(decision: &Decision, term_months: u16, decided_at: u64) -> LoanDecisionRecord {
+    let (outcome, bank_id, offer) = match &decision.outcome {
+        Outcome::Approved(offer) => (
+            "approved",
+            Some(offer.bank_id.to_string()),
+            Some(offer_text(offer)),
+        ),
+        Outcome::Declined { .. } => ("declined", None, None),
+    };
+    LoanDecisionRecord {
+        application_id: decision.application.application_id.clone(),
+        merchant_id: decision.application.merchant_id.clone(),
+        requested: decision.application.requested.get(),
+        term_months,
+        decided_at,
+        model_version: decision.model_version.clone(),
+        score: decision.score,
+        grade: decision.grade.as_str().to_owned(),
+        policy_version: decision.policy_version.clone(),
+        outcome: outcome.to_owned(),
+        bank_id,
+        features: features_text(&decision.features),
+        offer,
+        reasons: reasons_text(decision.reasons()),
+        answers: answers_text(&decision.answers),
+    }
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,213 @@
+//! Loan applications on the wire: the body of `POST /api/v1/loan-applications` and the
+//! decision in answers, read from the stored record (so a re-sent application and a later
+//! `GET` answer exactly what the first answer said).
+
+use chunlei_ledger::Fen;
+use chunlei_lending::decision::TERM_MONTHS_MAX;
+use chunlei_lending::decision::audit::parse_lines;
+use chunlei_settlement::MerchantId;
+use chunlei_store::LoanDecisionRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::check_key;
+use super::input::object;
+use crate::ApiError;
+
+/// A loan application as the client sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApplicationIn {
+    pub id: String,
+    pub merchant_id: MerchantId,
+    pub amount: Fen,
+    pub term_months: u16,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApplication {
+    id: Option<Value>,
+    merchant_id: Option<Value>,
+    amount: Option<Value>,
+    term_months: Option<Value>,
+}
+
+/// Parses `{"id", "merchant_id", "amount" (fen), "term_months"}`; every field is required.
+pub(crate) fn application_from_json(body: &[u8]) -> Result<ApplicationIn, ApiError> {
+    let raw: RawApplication = object(body)?;
+    let text = |value: &Option<Value>, name: &str| match value {
+        Some(Value::String(text)) => Ok(text.clone()),
+        None | Some(Value::Null) => Err(ApiError::InvalidField(format!("{name}: is required"))),
+        Some(_) => Err(ApiError::InvalidField(format!("{name}: must be a string"))),
+    };
+    let id = text(&raw.id, "id")?;
+    check_key(&id).map_err(|reason| ApiError::InvalidField(format!("id: {reason}")))?;
+    let merchant_id = MerchantId::parse(&text(&raw.merchant_id, "merchant_id")?)
+        .map_err(|reason| ApiError::InvalidField(format!("merchant_id: {reason}")))?;
+    let amount = match &raw.amount {
+        None | Some(Value::Null) => {
+            return Err(ApiError::InvalidField("amount: is required".into()));
+        }
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(0) => return Err(ApiError::AmountZero("amount: must be above zero".into())),
+            Some(fen) => Fen::new(fen).ok_or_else(|| {
+                ApiError::AmountOutOfRange(format!("amount: {fen} is above {}", Fen::MAX.get()))
+            })?,
+            None => {
+                return Err(ApiError::InvalidField(
+                    "amount: must be a whole number of fen".into(),
+                ));
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::InvalidField(
+                "amount: must be a whole number of fen".into(),
+            ));
+        }
+    };
+    let term_months = raw
+        .term_months
+        .as_ref()
+        .and_then(Value::as_u64)
+        .and_then(|m| u16::try_from(m).ok())
+        .filter(|m| (1..=TERM_MONTHS_MAX).contains(m))
+        .ok_or_else(|| {
+            ApiError::InvalidField(format!(
+                "term_months: must be a whole number of months from 1 to {TERM_MONTHS_MAX}"
+            ))
+        })?;
+    Ok(ApplicationIn {
+        id,
+        merchant_id,
+        amount,
+        term_months,
+    })
+}
+
+impl ApplicationIn {
+    /// True when `stored` was decided on this same application: same merchant, amount and
+    /// term. Anything else under the same id is a conflict.
+    pub(crate) fn is_same_as(&self, stored: &LoanDecisionRecord) -> bool {
+        stored.merchant_id == self.merchant_id.as_str()
+            && stored.requested == self.amount.get()
+            && stored.term_months == self.term_months
+    }
+}
+
+/// A decision as answered.
+#[derive(Debug, Serialize)]
+pub(crate) struct DecisionOut {
+    id: String,
+    merchant_id: String,
+    amount: u64,
+    term_months: u16,
+    /// `approved` or `declined`.
+    status: String,
+    decided_at: u64,
+    model_version: String,
+    score: i64,
+    grade: String,
+    policy_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offer: Option<OfferOut>,
+    /// Empty when approved; one to four when declined.
+    reasons: Vec<ReasonOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct OfferOut {
+    bank_id: String,
+    amount: u64,
+    /// The price offers are compared by: the annual rate of an amortising loan, the
+    /// equivalent annual rate of a revenue-based advance.
+    rate_bps: u64,
+    term_months: u16,
+    /// `amortising` or `revenue_based`.
+    product: String,
+    /// The full offer as stored for audit: bank, product and its terms, amounts and parts.
+    detail: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReasonOut {
+    code: String,
+    zh: String,
+    en: String,
+}
+
+impl DecisionOut {
+    pub(crate) fn new(r: &LoanDecisionRecord) -> DecisionOut {
+        DecisionOut {
+            id: r.application_id.clone(),
+            merchant_id: r.merchant_id.clone(),
+            amount: r.requested,
+            term_months: r.term_months,
+            status: r.outcome.clone(),
+            decided_at: r.decided_at,
+            model_version: r.model_version.clone(),
+            score: r.score,
+            grade: r.grade.clone(),
+            policy_version: r.policy_version.clone(),
+            offer: r
+                .offer
+                .as_deref()
+                .map(|text| offer_out(text, r.term_months)),
+            reasons: reasons_out(&r.reasons),
+        }
+    }
+}
+
+fn offer_out(text: &str, term_months: u16) -> OfferOut {
+    let entries = parse_lines(text);
+    let find = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let number = |key: &str| find(key).parse::<u64>().unwrap_or(0);
+    let detail = entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect();
+    OfferOut {
+        bank_id: find("bank_id"),
+        amount: number("amount_fen"),
+        rate_bps: number("price_bps"),
+        term_months,
+        product: find("product"),
+        detail,
+    }
+}
+
+/// `reason.<n>.<field>` lines back into reasons, in order.
+fn reasons_out(text: &str) -> Vec<ReasonOut> {
+    let mut reasons: Vec<ReasonOut> = Vec::new();
+    for (key, value) in parse_lines(text) {
+        let Some((n, field)) = key
+            .strip_prefix("reason.")
+            .and_then(|rest| rest.split_once('.'))
+        else {
+            continue;
+        };
+        let Ok(n) = n.parse::<usize>() else { continue };
+        while reasons.len() < n {
+            reasons.push(ReasonOut {
+                code: String::new(),
+                zh: String::new(),
+                en: String::new(),
+            });
+        }
+        let Some(reason) = n.checked_sub(1).and_then(|at| reasons.get_mut(at)) else {
+            continue;
+        };
+        match field {
+            "code" => reason.code = value,
+            "zh" => reason.zh = value,
+            "en" => reason.en = value,
+            _ => {}
+        }
+    }
+    reasons
+}

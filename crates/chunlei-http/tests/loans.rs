@@ -1,0 +1,452 @@
+//! Loan applications end to end on every backend: decided in the request, stored durably with
+//! what they were made from, idempotent by application id, and shown only to whom they
+//! concern.
+//!
+//! The server runs with `docs/lending.example.json` (so the example stays valid), changed in
+//! two ways: grade cut-offs low enough that the tiny scorecard trained here grades every
+//! merchant A (the knock-outs, the sizing and the banks decide), and the nationwide bank
+//! restricted to Zhejiang so that each bank lends to its own merchants.
+
+use std::sync::Arc;
+
+use chunlei_http::Lending;
+use chunlei_http::PartyId;
+use chunlei_http::auth::Role;
+use chunlei_ledger::Fen;
+use chunlei_settlement::OrderEvent;
+use chunlei_settlement::book::{Command, EventIn};
+use chunlei_store::testing::TestDb;
+use chunlei_store::{Store, StoreOptions};
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+
+mod common;
+use common::{App, answer, code, each_backend, each_backend_lending};
+
+const DAY_NS: u64 = 86_400 * 1_000_000_000;
+/// The days of sales the established merchants have, one order a day.
+const SALES_DAYS: u64 = 120;
+/// What each of those orders paid: ¥10,000.
+const DAILY_SALES_FEN: u64 = 1_000_000;
+
+/// A scorecard trained on a small fixed table: sales of the last 30 days separate good from
+/// bad, with some exceptions so that the regression has a finite fit.
+fn scorecard() -> chunlei_scorecard::Scorecard {
+    let mut csv = String::from("sales_30d_fen,active_days_90d,bad\n");
+    for i in 0..600_u64 {
+        let step = i % 30;
+        let bad = (step < 10 && i % 3 != 0) || (step >= 10 && i % 11 == 0);
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            (step + 1) * 1_000_000,
+            5 + (i * 7) % 86,
+            u8::from(bad)
+        ));
+    }
+    let table = chunlei_scorecard::csv::Table::parse(csv.as_bytes()).expect("a table");
+    let mut options = chunlei_scorecard::TrainOptions::new("2026-11-26");
+    options.model_version = Some("sc-test-1".to_owned());
+    chunlei_scorecard::train(&table, "bad", "1", &options).expect("a scorecard")
+}
+
+fn lending() -> Arc<Lending> {
+    let example = include_str!("../../../docs/lending.example.json");
+    let mut config: Value = serde_json::from_str(example).expect("the example is JSON");
+    config["policy"]["grades"] =
+        json!({"a_min": -1000, "b_min": -1001, "c_min": -1002, "d_min": -1003});
+    for bank in config["banks"].as_array_mut().expect("banks") {
+        bank["score_cutoff"] = json!(-1000);
+    }
+    config["banks"][0]["regions"] = json!(["33"]);
+    let bytes = serde_json::to_vec(&config).expect("JSON");
+    let (policy, consortium) = chunlei_http::lending_from_json(&bytes).expect("a valid config");
+    Arc::new(Lending::new(policy, consortium, scorecard()))
+}
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let example = include_bytes!("../../../docs/lending.example.json");
+    let (policy, consortium) = chunlei_http::lending_from_json(example).expect("valid");
+    assert_eq!(policy.version, "policy-2026-11");
+    assert_eq!(consortium.banks().len(), 2);
+}
+
+#[test]
+fn configuration_errors_name_the_field() {
+    let example = include_str!("../../../docs/lending.example.json");
+    let config: Value = serde_json::from_str(example).expect("JSON");
+    // (JSON pointer, new value, the start of the error)
+    let cases = [
+        (
+            "/policy/sizing/cap_fen",
+            json!(-1),
+            "policy.sizing.cap_fen: must be a whole number, zero or more",
+        ),
+        (
+            "/banks/1/products/1/kind",
+            json!("lease"),
+            "banks[1].products[1].kind: must be amortising or revenue_based",
+        ),
+        (
+            "/policy/grades/b_min",
+            json!(800),
+            "policy.grades: the cut-offs must fall strictly",
+        ),
+        ("/banks/1/bank_id", json!("icbc"), "banks: "),
+    ];
+    for (pointer, value, expected) in cases {
+        let mut changed = config.clone();
+        *changed.pointer_mut(pointer).expect("the field exists") = value;
+        let error = chunlei_http::lending_from_json(&serde_json::to_vec(&changed).expect("JSON"))
+            .expect_err("refused");
+        assert!(error.to_string().starts_with(expected), "{error}");
+    }
+    let mut unknown = config.clone();
+    unknown["policy"]["knockouts"]["tenure_min"] = json!(1);
+    let error = chunlei_http::lending_from_json(&serde_json::to_vec(&unknown).expect("JSON"))
+        .expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "policy.knockouts.tenure_min: is not a known field"
+    );
+}
+
+impl App {
+    async fn post_json(&self, key: &str, body: &Value) -> (StatusCode, Value) {
+        let url = self.url("/api/v1/loan-applications");
+        answer(self.http.post(url).bearer_auth(key).json(body)).await
+    }
+
+    async fn apply(&self, key: &str, id: &str, merchant: &str, amount: u64) -> (StatusCode, Value) {
+        let body = json!({"id": id, "merchant_id": merchant, "amount": amount, "term_months": 6});
+        self.post_json(key, &body).await
+    }
+
+    /// Registers a merchant in `region` that joined on `joined_on`.
+    async fn register(&self, id: &str, region: &str, joined_on: &str) {
+        let body = json!({
+            "name": "测试商户", "kind": "factory", "foreign_trade": false,
+            "region_code": region, "category": "apparel", "joined_on": joined_on,
+            "risk_tier": "B", "bank_code": "ICBC", "account_number": "6222000011112222",
+            "holder_name": "测试商户"
+        });
+        let request = self
+            .http
+            .put(self.url(&format!("/api/v1/merchants/{id}")))
+            .bearer_auth(&self.operator)
+            .json(&body);
+        let (status, body) = answer(request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// One paid order a day for the last [`SALES_DAYS`] days, through the settlement path.
+    async fn sales(&self, merchant: &str) {
+        let store = self.store.clone();
+        let merchant = merchant.to_owned();
+        let results = tokio::task::spawn_blocking(move || {
+            let now = now_ns();
+            let commands = (1..=SALES_DAYS)
+                .map(|age| {
+                    Command::Order(EventIn {
+                        event_id: format!("{merchant}-paid-{age}"),
+                        order_id: format!("{merchant}-order-{age}"),
+                        merchant_id: merchant.clone(),
+                        occurred_at: now - age * DAY_NS,
+                        event: OrderEvent::Paid {
+                            merchant_id: merchant.clone(),
+                            amount: Fen::new(DAILY_SALES_FEN).expect("amount"),
+                            category: "apparel".into(),
+                            channel: "taobao".into(),
+                        },
+                    })
+                })
+                .collect();
+            store.settle_blocking(commands)
+        });
+        let results = results.await.expect("task").expect("settled");
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+    }
+
+    /// Two established merchants, one in Zhejiang (icbc lends) and one in Guangdong (webank
+    /// lends), and one that joined ten days ago with no sales.
+    async fn merchants(&self) {
+        self.register("m-zj", "330302", "2024-01-01").await;
+        self.register("m-gd", "440305", "2024-01-01").await;
+        self.register("m-new", "330302", &days_ago(10)).await;
+        self.sales("m-zj").await;
+        self.sales("m-gd").await;
+    }
+}
+
+fn now_ns() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos();
+    u64::try_from(now).expect("fits")
+}
+
+/// The date `days` days before today (UTC), `YYYY-MM-DD`.
+fn days_ago(days: u64) -> String {
+    let today = i32::try_from(now_ns() / DAY_NS).expect("fits");
+    let day = today - i32::try_from(days).expect("fits");
+    chunlei_ledger::CivilDate::from_days(day)
+        .expect("a date")
+        .to_string()
+}
+
+#[test]
+fn approved_and_declined_decisions() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let (status, body) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", app.backend);
+        assert_eq!(body["status"], "approved", "{body}");
+        assert_eq!(body["offer"]["bank_id"], "icbc");
+        assert_eq!(body["offer"]["amount"], 5_000_000);
+        assert_eq!(body["offer"]["rate_bps"], 600);
+        assert_eq!(body["offer"]["term_months"], 6);
+        assert_eq!(body["offer"]["product"], "amortising");
+        assert_eq!(body["model_version"], "sc-test-1");
+        assert_eq!(body["policy_version"], "policy-2026-11");
+        assert_eq!(body["grade"], "A");
+        assert_eq!(body["reasons"], json!([]));
+
+        let (status, body) = app.apply(&app.operator, "app-2", "m-new", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "declined", "{body}");
+        assert!(body.get("offer").is_none(), "{body}");
+        let reasons = body["reasons"].as_array().expect("reasons");
+        assert!((1..=4).contains(&reasons.len()), "{body}");
+        let codes: Vec<&str> = reasons
+            .iter()
+            .map(|r| r["code"].as_str().expect("code"))
+            .collect();
+        assert_eq!(codes, ["too_new", "no_sales", "inactive"]);
+        for reason in reasons {
+            assert!(!reason["zh"].as_str().expect("zh").is_empty(), "{reason}");
+            assert!(!reason["en"].as_str().expect("en").is_empty(), "{reason}");
+        }
+
+        // A request above what the sales support is sized down, never above the request.
+        let (_, body) = app.apply(&app.operator, "app-3", "m-gd", 90_000_000).await;
+        assert_eq!(body["status"], "approved", "{body}");
+        assert_eq!(body["offer"]["bank_id"], "webank");
+        assert_eq!(
+            body["offer"]["amount"], 10_000_000,
+            "webank's limit per borrower"
+        );
+
+        let (status, body) = app
+            .apply(&app.operator, "app-4", "m-unknown", 5_000_000)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    });
+}
+
+#[test]
+fn an_application_id_is_decided_once() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let (status, first) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let (status, again) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again, first, "the stored decision, decided_at included");
+        let (status, body) = app.apply(&app.operator, "app-1", "m-zj", 6_000_000).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(code(&body), "application_id_conflict");
+        let (status, body) = app.apply(&app.operator, "app-1", "m-gd", 5_000_000).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        let (status, read) = app
+            .get("/api/v1/loan-applications/app-1", &app.operator)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(read, first);
+    });
+}
+
+#[test]
+fn decisions_are_durable() {
+    for db in TestDb::all() {
+        let lending = lending();
+        let first = {
+            let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let first = runtime.block_on(async {
+                let app = App::start(store.clone(), "either", Some(lending.clone())).await;
+                app.merchants().await;
+                let (status, body) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                body
+            });
+            drop(runtime);
+            first
+        };
+        let store = Store::open(&db.url, StoreOptions::default()).expect("reopen");
+        let stored = store.loan_decision("app-1").expect("read").expect("stored");
+        assert_eq!(stored.outcome, "approved");
+        assert_eq!(stored.bank_id.as_deref(), Some("icbc"));
+        assert_eq!(
+            stored.decided_at,
+            first["decided_at"].as_u64().expect("decided_at")
+        );
+        assert!(
+            stored.features.contains("sales_30d_fen="),
+            "{}",
+            stored.features
+        );
+        assert!(
+            stored.answers.contains("icbc=offered"),
+            "{}",
+            stored.answers
+        );
+        assert!(
+            stored.answers.contains("webank=region_not_served"),
+            "{}",
+            stored.answers
+        );
+        drop(store);
+        drop(db);
+    }
+}
+
+#[test]
+fn who_sees_which_decision() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let party = |id: &str| PartyId::parse(id).expect("party id");
+        let zj = app.key(Role::Merchant(party("m-zj"))).await;
+        let gd = app.key(Role::Merchant(party("m-gd"))).await;
+        let icbc = app.key(Role::Bank(party("icbc"))).await;
+        let webank = app.key(Role::Bank(party("webank"))).await;
+
+        // A merchant applies for itself only; a bank never applies.
+        let (status, body) = app.apply(&zj, "app-zj", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app.apply(&zj, "app-x", "m-gd", 5_000_000).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        let (status, _) = app.apply(&icbc, "app-y", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = app.apply(&app.operator, "app-gd", "m-gd", 5_000_000).await;
+        assert_eq!(body["offer"]["bank_id"], "webank", "{status} {body}");
+        let (_, body) = app
+            .apply(&app.operator, "app-new", "m-new", 5_000_000)
+            .await;
+        assert_eq!(body["status"], "declined", "{body}");
+
+        let read = |key: String, id: &'static str| {
+            let app = &app;
+            async move {
+                app.get(&format!("/api/v1/loan-applications/{id}"), &key)
+                    .await
+                    .0
+            }
+        };
+        assert_eq!(read(zj.clone(), "app-zj").await, StatusCode::OK);
+        assert_eq!(read(zj.clone(), "app-gd").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(gd.clone(), "app-gd").await, StatusCode::OK);
+        assert_eq!(read(gd.clone(), "app-zj").await, StatusCode::NOT_FOUND);
+        // A bank sees the decisions whose chosen offer is its own, nothing else.
+        assert_eq!(read(icbc.clone(), "app-zj").await, StatusCode::OK);
+        assert_eq!(read(icbc.clone(), "app-gd").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(icbc.clone(), "app-new").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(webank.clone(), "app-gd").await, StatusCode::OK);
+        assert_eq!(read(webank.clone(), "app-zj").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(webank.clone(), "app-new").await, StatusCode::NOT_FOUND);
+        assert_eq!(
+            read(app.operator.clone(), "app-none").await,
+            StatusCode::NOT_FOUND
+        );
+
+        // Without a key.
+        let url = app.url("/api/v1/loan-applications");
+        let body = json!({"id": "a", "merchant_id": "m-zj", "amount": 1, "term_months": 6});
+        let (status, body) = answer(app.http.post(url).json(&body)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&body), "unauthenticated");
+        let url = app.url("/api/v1/loan-applications/app-zj");
+        let (status, _) = answer(app.http.get(url)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    });
+}
+
+#[test]
+fn without_lending_the_route_answers_503() {
+    each_backend(|app| async move {
+        let (status, body) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(code(&body), "lending_not_configured");
+    });
+}
+
+#[test]
+fn malformed_applications() {
+    each_backend_lending(Some(lending()), |app| async move {
+        let cases = [
+            (json!([]), "invalid_body"),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 1, "term_months": 6, "x": 1}),
+                "unknown_field",
+            ),
+            (
+                json!({"merchant_id": "m-zj", "amount": 1, "term_months": 6}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a b", "merchant_id": "m-zj", "amount": 1, "term_months": 6}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "amount": 1, "term_months": 6}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 0, "term_months": 6}),
+                "amount_must_not_be_zero",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": -5, "term_months": 6}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": "5", "term_months": 6}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 9_223_372_036_854_775_808_u64, "term_months": 6}),
+                "amount_out_of_range",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 1, "term_months": 0}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 1, "term_months": 61}),
+                "invalid_field",
+            ),
+            (
+                json!({"id": "a", "merchant_id": "m-zj", "amount": 1}),
+                "invalid_field",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (status, answer) = app.post_json(&app.operator, &body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+            assert_eq!(code(&answer), expected, "{body}: {answer}");
+        }
+        let request = app
+            .http
+            .post(app.url("/api/v1/loan-applications"))
+            .bearer_auth(&app.operator)
+            .header(CONTENT_TYPE, "application/json")
+            .body("{\"id\":");
+        let (status, body) = answer(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(code(&body), "invalid_json");
+    });
+}
