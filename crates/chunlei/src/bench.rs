@@ -16,8 +16,11 @@ pub enum BenchCommand {
     Ledger(LedgerArgs),
     /// Order events settled end to end (fees, advances, refunds), in-process or over HTTP.
     Settle(settle::SettleArgs),
+    /// Loan applications decided over HTTP by concurrent clients: latency and throughput.
+    Loans(loans::LoansArgs),
 }
 
+mod loans;
 mod settle;
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +48,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ledger(args) => ledger(args),
         BenchCommand::Settle(args) => settle::run(args),
+        BenchCommand::Loans(args) => loans::run(args),
     }
 }
 
