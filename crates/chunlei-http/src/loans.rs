@@ -31,6 +31,10 @@ use crate::{ApiError, AppState, blocking};
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
 /// The days of activity a decision reads: the last 365, today included.
 const FEATURE_DAYS: i32 = 365;
+/// Decisions reading the store at once, at most: as many as the store keeps read connections
+/// by default. Beyond the pool a read opens a connection of its own, which costs more than
+/// the decision; under many concurrent applications waiting here is faster than that.
+pub const DECISIONS_READING_MAX: usize = 16;
 
 /// What the server decides loans with: the platform's policy, the banks and the scorecard,
 /// loaded once at start (`chunlei serve --lending FILE --scorecard FILE`).
@@ -42,6 +46,8 @@ pub struct Lending {
     /// Each bank's usage, in consortium order. Zero for now: no loan is disbursed yet, so no
     /// bank has used any of its quotas. Once loans exist this is counted from them.
     usage: Vec<BankUsage>,
+    /// Bounds the decisions reading the store at once ([`DECISIONS_READING_MAX`]).
+    reading: tokio::sync::Semaphore,
 }
 
 impl Lending {
@@ -62,6 +68,7 @@ impl Lending {
             consortium,
             scorecard,
             usage,
+            reading: tokio::sync::Semaphore::new(DECISIONS_READING_MAX),
         }
     }
 }
@@ -78,16 +85,29 @@ pub(crate) async fn post_application(
         .ok_or(ApiError::LendingNotConfigured)?;
     let application = application_from_json(&body)?;
     authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
-    let store = state.store.clone();
-    let id = application.id.clone();
-    if let Some(stored) = blocking(move || store.loan_decision(&id)).await? {
-        return same_or_conflict(&application, &stored);
-    }
+    let reading = lending
+        .reading
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Internal("the decision semaphore is closed".into()))?;
     let store = state.store.clone();
     let wanted = application.clone();
-    let record = blocking(move || decide(&store, &lending, &wanted))
-        .await?
-        .ok_or_else(|| merchant_not_found(&application.merchant_id))?;
+    let deciding = lending.clone();
+    // One trip to a blocking thread for everything read before the decision.
+    let decided = blocking(move || match store.loan_decision(&wanted.id)? {
+        Some(stored) => Ok(Decided::Stored(stored)),
+        None => Ok(match decide(&store, &deciding, &wanted)? {
+            Some(record) => Decided::New(record),
+            None => Decided::NoMerchant,
+        }),
+    })
+    .await?;
+    drop(reading);
+    let record = match decided {
+        Decided::Stored(stored) => return same_or_conflict(&application, &stored),
+        Decided::NoMerchant => return Err(merchant_not_found(&application.merchant_id)),
+        Decided::New(record) => record,
+    };
     state.store.record_decisions(vec![record]).await?;
     // Read back: when the same id was decided concurrently, the first stored stays.
     let store = state.store.clone();
@@ -118,6 +138,16 @@ pub(crate) async fn get_application(
         },
     )?;
     Ok(Json(DecisionOut::new(&stored)))
+}
+
+/// What the reads before a decision found.
+enum Decided {
+    /// A decision stored under the application id.
+    Stored(LoanDecisionRecord),
+    /// A new decision, not yet stored.
+    New(LoanDecisionRecord),
+    /// The merchant is not in the registry.
+    NoMerchant,
 }
 
 fn same_or_conflict(
