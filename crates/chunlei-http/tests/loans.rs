@@ -264,6 +264,20 @@ fn an_application_id_is_decided_once() {
             .await;
         assert_eq!(status, StatusCode::OK, "{read}");
         assert_eq!(read, first);
+
+        // Sent four times at once: each may be decided, but the first stored is every answer.
+        let key = &app.operator;
+        let (a, b, c, d) = tokio::join!(
+            app.apply(key, "app-race", "m-gd", 5_000_000),
+            app.apply(key, "app-race", "m-gd", 5_000_000),
+            app.apply(key, "app-race", "m-gd", 5_000_000),
+            app.apply(key, "app-race", "m-gd", 5_000_000),
+        );
+        assert_eq!(a.0, StatusCode::OK, "{}", a.1);
+        for (status, body) in [&b, &c, &d] {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+            assert_eq!(body, &a.1, "{}", app.backend);
+        }
     });
 }
 

@@ -604,3 +604,74 @@ async fn a_restarted_server_runs_the_days_payouts_once() {
         drop(server);
     }
 }
+
+/// `serve --lending FILE --scorecard FILE`: a model trained with `chunlei model train` and the
+/// example configuration make the loan routes answer; a wrong configuration stops the server
+/// at start with the field named; without the flags the routes answer 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_decides_loans_only_with_a_lending_configuration() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let csv = dir.path().join("train.csv");
+    let mut rows = String::from("sales_30d_fen,active_days_90d,bad\n");
+    for i in 0..600_u64 {
+        let step = i % 30;
+        let bad = (step < 10 && i % 3 != 0) || (step >= 10 && i % 11 == 0);
+        rows.push_str(&format!(
+            "{},{},{}\n",
+            (step + 1) * 1_000_000,
+            5 + (i * 7) % 86,
+            u8::from(bad)
+        ));
+    }
+    std::fs::write(&csv, rows).expect("write the table");
+    let model = dir.path().join("model.json");
+    let (csv, model) = (csv.to_string_lossy(), model.to_string_lossy());
+    let (ok, report) = run(&[
+        "model", "train", "--csv", &csv, "--target", "bad", "--bad", "1", "--out", &model,
+    ]);
+    assert!(ok, "model train failed: {report}");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/lending.example.json"
+    );
+
+    let bad_config = dir.path().join("bad.json");
+    let text = std::fs::read_to_string(example).expect("the example");
+    std::fs::write(&bad_config, text.replace("\"unit_fen\"", "\"unit\"")).expect("write");
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let output = Command::new(BIN)
+        .args(["serve", "--db", &url, "--listen", "127.0.0.1:0"])
+        .args([
+            "--lending",
+            &bad_config.to_string_lossy(),
+            "--scorecard",
+            &model,
+        ])
+        .output()
+        .expect("run chunlei serve");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("policy.sizing.unit: is not a known field"),
+        "{stderr}"
+    );
+
+    let key = operator_key(&url);
+    let body = json!({"id": "a-1", "merchant_id": "m-1", "amount": 5_000_000, "term_months": 6});
+    let client = reqwest::Client::new();
+    let status = |server: &Server| {
+        let request = client
+            .post(format!("{}/api/v1/loan-applications", server.base))
+            .bearer_auth(&key)
+            .json(&body);
+        async move { request.send().await.expect("an answer").status().as_u16() }
+    };
+    {
+        let server = Server::start_with(&url, &["--lending", example, "--scorecard", &model]);
+        // Configured: the merchant is simply not registered.
+        assert_eq!(status(&server).await, 404);
+    }
+    let server = Server::start(&url);
+    assert_eq!(status(&server).await, 503);
+}
