@@ -117,7 +117,8 @@ pub struct ApiKeyRecord {
 /// Tuning and limits of an opened store.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Read connections kept open for reuse.
+    /// Read connections kept open for reuse. On SQLite also the most open at once: a read
+    /// that finds none idle waits for one instead of opening another.
     pub read_pool_max: usize,
     /// Requests waiting for the writer at most (default [`QUEUE_REQUESTS_MAX`]); beyond it
     /// callers get [`StoreError::Overloaded`] at once instead of a queue without bound.

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use chunlei_ledger::{
     Account, Changes, CreateTransferResult, HistoryRow, IdSet, PendingInfo, State, Transfer,
@@ -62,8 +62,9 @@ pub(crate) fn open(
     postings::lock(&postings).rebuild(&conn)?;
     let reads = SqliteReads {
         path: path.to_owned(),
-        idle: Mutex::new(Vec::new()),
-        idle_max: options.read_pool_max,
+        pool: Mutex::default(),
+        returned: Condvar::new(),
+        open_max: options.read_pool_max,
         postings: postings.clone(),
     };
     let committer = Committer {
@@ -89,8 +90,9 @@ pub(crate) fn open(
 pub(crate) fn reads_only(path: &Path) -> SqliteReads {
     SqliteReads {
         path: path.to_owned(),
-        idle: Mutex::new(Vec::new()),
-        idle_max: 1,
+        pool: Mutex::default(),
+        returned: Condvar::new(),
+        open_max: 1,
         postings: SharedPostings::default(),
     }
 }

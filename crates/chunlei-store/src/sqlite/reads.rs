@@ -1,7 +1,7 @@
 //! SQLite reads: a small pool of connections, each reading the last committed state.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
 use chunlei_settlement::{Merchant, MerchantId};
@@ -19,32 +19,78 @@ use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
     pub(super) path: PathBuf,
-    pub(super) idle: Mutex<Vec<Connection>>,
-    pub(super) idle_max: usize,
+    pub(super) pool: Mutex<Pool>,
+    /// Signalled whenever a connection goes back to the pool or an opening fails.
+    pub(super) returned: Condvar,
+    /// Connections open at most; a read finding none idle waits for one.
+    pub(super) open_max: usize,
     pub(super) postings: SharedPostings,
 }
 
+/// The read connections: those idle, and how many are open in all.
+#[derive(Default)]
+pub(super) struct Pool {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+/// A connection taken from the pool; it goes back when dropped, even when the read panics.
+struct Lease<'a> {
+    reads: &'a SqliteReads,
+    conn: Option<Connection>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut pool)) = (self.conn.take(), self.reads.pool.lock()) {
+            pool.idle.push(conn);
+        }
+        self.reads.returned.notify_one();
+    }
+}
+
 impl SqliteReads {
+    /// Runs `f` on a pooled connection. At most `open_max` are open: under more concurrent
+    /// reads than that, a read waits for one to come back rather than open another, which
+    /// would cost more than most reads (opening sets pragmas and prepares anew).
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let pooled = self
-            .idle
-            .lock()
-            .map_err(|_| StoreError::Corrupt("read pool poisoned".into()))?
-            .pop();
+        let poisoned = |_| StoreError::Corrupt("read pool poisoned".into());
+        let mut pool = self.pool.lock().map_err(poisoned)?;
+        let pooled = loop {
+            if let Some(conn) = pool.idle.pop() {
+                break Some(conn);
+            }
+            if pool.open < self.open_max.max(1) {
+                pool.open += 1;
+                break None;
+            }
+            pool = self.returned.wait(pool).map_err(poisoned)?;
+        };
+        drop(pool);
         let conn = match pooled {
             Some(conn) => conn,
-            None => connect(&self.path)?,
+            None => match connect(&self.path) {
+                Ok(conn) => conn,
+                Err(error) => {
+                    if let Ok(mut pool) = self.pool.lock() {
+                        pool.open -= 1;
+                    }
+                    self.returned.notify_one();
+                    return Err(error);
+                }
+            },
         };
-        let result = f(&conn);
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.idle_max
-        {
-            idle.push(conn);
+        let lease = Lease {
+            reads: self,
+            conn: Some(conn),
+        };
+        match &lease.conn {
+            Some(conn) => f(conn),
+            None => Err(StoreError::Corrupt("a leased connection is missing".into())),
         }
-        result
     }
 }
 
