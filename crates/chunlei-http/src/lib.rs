@@ -53,7 +53,8 @@ pub use wire::{LendingConfigError, lending_from_json};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    /// `None` when the server runs without a lending configuration: loan routes answer 503.
+    /// `None` when the server runs without a lending configuration: applications answer 503
+    /// (stored decisions can still be read).
     pub lending: Option<Arc<Lending>>,
 }
 

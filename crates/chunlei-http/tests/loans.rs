@@ -395,6 +395,11 @@ fn without_lending_the_route_answers_503() {
         let (status, body) = app.apply(&app.operator, "app-1", "m-zj", 5_000_000).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(code(&body), "lending_not_configured");
+        // Reading is not deciding: stored decisions stay readable, and none is stored here.
+        let (status, _) = app
+            .get("/api/v1/loan-applications/app-1", &app.operator)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     });
 }
 
