@@ -68,12 +68,18 @@ pub fn run(args: SettleArgs) -> anyhow::Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    // Created before the runtime starts: the PostgreSQL client is synchronous and may not run
+    // on an async thread.
+    let (key, record) = chunlei_http::auth::new_key(&chunlei_http::auth::Role::Integration);
+    if args.http {
+        store.insert_api_key(&record)?;
+    }
     let next = Arc::new(AtomicU64::new(0));
     let counts = Arc::new(Counts::default());
     let started = Instant::now();
     runtime.block_on(async {
         let target = if args.http {
-            Some(start_server(&store).await?)
+            Some(start_server(&store, key.clone()).await?)
         } else {
             None
         };
@@ -389,10 +395,8 @@ fn rfc3339(ns: u64) -> String {
     )
 }
 
-/// Starts the real server on a random loopback port with a fresh integration key.
-async fn start_server(store: &Store) -> anyhow::Result<(String, String)> {
-    let (key, record) = chunlei_http::auth::new_key(&chunlei_http::auth::Role::Integration);
-    store.insert_api_key(&record)?;
+/// Starts the real server on a random loopback port; `key` is an integration key it knows.
+async fn start_server(store: &Store, key: String) -> anyhow::Result<(String, String)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = store.clone();
