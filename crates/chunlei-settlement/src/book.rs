@@ -565,7 +565,7 @@ impl<'a> Desk<'a> {
                 (record, applied)
             }
             (OrderEvent::Confirmed, Some(mut record)) => {
-                let applied = self.confirm(&mut record, next, &merchant, &accounts, event)?;
+                let applied = self.confirm(&mut record, next, &accounts, event)?;
                 (record, applied)
             }
             (OrderEvent::Refunded { amount }, Some(mut record)) => {
@@ -734,7 +734,6 @@ impl<'a> Desk<'a> {
         &mut self,
         record: &mut OrderRecord,
         next: Order,
-        _merchant: &MerchantBook,
         accounts: &MerchantAccounts,
         event: &EventIn,
     ) -> Result<Applied, Rejection> {

@@ -7,6 +7,17 @@ use chunlei_store::{AccountFilter, QUERY_LIMIT_MAX};
 use super::input::parse_decimal;
 use crate::ApiError;
 
+/// Refuses a query parameter named twice; `seen` holds the names read so far.
+pub(super) fn once<'a>(seen: &mut Vec<&'a str>, name: &'a str) -> Result<(), ApiError> {
+    if seen.contains(&name) {
+        return Err(ApiError::InvalidField(format!(
+            "query parameter {name} is given twice"
+        )));
+    }
+    seen.push(name);
+    Ok(())
+}
+
 /// Rows a listing returns when the client names no `limit`.
 pub(crate) const LIST_LIMIT_DEFAULT: u32 = 100;
 
@@ -22,12 +33,7 @@ pub(crate) fn account_filter(
     filter.limit = LIST_LIMIT_DEFAULT;
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
-        if seen.contains(&name.as_str()) {
-            return Err(ApiError::InvalidField(format!(
-                "query parameter {name} is given twice"
-            )));
-        }
-        seen.push(name);
+        once(&mut seen, name)?;
         match name.as_str() {
             "limit" => filter.limit = limit(value)?,
             "timestamp_min" => filter.timestamp_min = timestamp(name, value)?,
@@ -104,12 +110,7 @@ pub(crate) fn merchant_page(pairs: &[(String, String)]) -> Result<MerchantPage, 
     };
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
-        if seen.contains(&name.as_str()) {
-            return Err(ApiError::InvalidField(format!(
-                "query parameter {name} is given twice"
-            )));
-        }
-        seen.push(name);
+        once(&mut seen, name)?;
         match name.as_str() {
             "limit" => page.limit = limit(value)?,
             "after" if value.is_empty() => page.after = None,

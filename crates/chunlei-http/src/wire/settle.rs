@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::input::{Place, amount, events_from_json, object};
-use super::query::limit;
+use super::query::{limit, once};
 use crate::ApiError;
 
 /// An order event as the marketplace sends it; see [`event`].
@@ -647,12 +647,7 @@ pub(crate) fn page(pairs: &[(String, String)], with_status: bool) -> Result<Page
     };
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
-        if seen.contains(&name.as_str()) {
-            return Err(ApiError::InvalidField(format!(
-                "query parameter {name} is given twice"
-            )));
-        }
-        seen.push(name);
+        once(&mut seen, name)?;
         match name.as_str() {
             "limit" => page.limit = limit(value)?,
             "after" => {
