@@ -47,6 +47,7 @@ pub use body::BODY_BYTES_MAX;
 pub use error::ApiError;
 pub use loans::Lending;
 pub use party::PartyId;
+pub use wire::format_time;
 pub use wire::{LendingConfigError, lending_from_json};
 
 /// What every handler shares.

@@ -23,6 +23,7 @@ pub use lending::{LendingConfigError, lending_from_json};
 pub(crate) use loans::{ApplicationIn, DecisionOut, application_from_json};
 pub(crate) use merchant::{MerchantOut, Merchants, merchant_from_json};
 pub(crate) use query::{account_filter, merchant_page};
+pub use settle::format_time;
 pub(crate) use settle::{
     BalancesOut, EventResults, OrderOut, PayoutAnswer, PayoutOut, PayoutsOut, ProgramOut,
     StatementOut, check_key, order_events_from_json, page, payout_from_json,

@@ -260,7 +260,7 @@ pub(crate) fn parse_time(text: &str) -> Option<u64> {
 }
 
 /// Nanoseconds since the epoch as RFC 3339 UTC text (`Z`), with fractions only when present.
-pub(crate) fn format_time(ns: u64) -> String {
+pub fn format_time(ns: u64) -> String {
     let seconds = ns / NANOS_PER_SECOND;
     let nanos = ns % NANOS_PER_SECOND;
     let days = i32::try_from(seconds / 86_400).unwrap_or(i32::MAX);

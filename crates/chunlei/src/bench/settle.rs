@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use chunlei_ledger::Fen;
 use chunlei_settlement::book::{Command, EventIn};
-use chunlei_settlement::{CivilDate, Merchant, MerchantFields, OrderEvent, Shipping};
+use chunlei_settlement::{Merchant, MerchantFields, OrderEvent, Shipping};
 use chunlei_store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -349,7 +349,7 @@ fn events_json(events: &[EventIn]) -> String {
             e.event_id,
             e.order_id,
             e.merchant_id,
-            rfc3339(e.occurred_at)
+            chunlei_http::format_time(e.occurred_at)
         );
         let _ = match &e.event {
             OrderEvent::Paid {
@@ -378,21 +378,6 @@ fn events_json(events: &[EventIn]) -> String {
     }
     body.push(']');
     body
-}
-
-/// Nanoseconds since the epoch as RFC 3339 UTC with nanoseconds.
-fn rfc3339(ns: u64) -> String {
-    let seconds = ns / 1_000_000_000;
-    let days = i32::try_from(seconds / 86_400).unwrap_or(0);
-    let (y, m, d) = CivilDate::from_days(days).map_or((1970, 1, 1), CivilDate::ymd);
-    let of_day = seconds % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        ns % 1_000_000_000
-    )
 }
 
 /// Starts the real server on a random loopback port; `key` is an integration key it knows.
