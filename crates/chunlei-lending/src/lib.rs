@@ -106,6 +106,7 @@ mod cli;
 pub mod decision;
 mod error;
 mod exact;
+pub mod loans;
 mod rate;
 mod schedule;
 pub mod servicing;

@@ -40,10 +40,16 @@ pub fn system_account_id(seq: u64, code: u16) -> u128 {
     SYSTEM_ID_MIN | (u128::from(seq) << 16) | u128::from(code)
 }
 
-/// Where loan repayments come from: given a merchant and what a settlement would pay it, the
-/// amount to withhold for its lenders (the lending side supplies the policy).
+/// Where loan repayments come from: what to withhold from a merchant's settlement for its
+/// lenders (the lending side supplies the loans). Asked twice per settlement: `quote` while the
+/// split is worked out, `withheld` once the settlement's chain was applied, with the quoted
+/// amount; a settlement whose chain fails is never reported.
 pub trait Withholding {
-    fn withhold(&self, merchant_id: &str, net_before_withholding: Fen) -> Fen;
+    /// What to withhold from a settlement paying `net` (after the fee) to `merchant_id` at
+    /// event time `at` (ns). At most `net`.
+    fn quote(&self, merchant_id: &str, at: u64, net: Fen) -> Fen;
+    /// The settlement of `order_id` was applied and withheld `withheld`, as quoted.
+    fn withheld(&mut self, merchant_id: &str, order_id: &str, at: u64, net: Fen, withheld: Fen);
 }
 
 /// No loans: nothing is withheld.
@@ -51,9 +57,11 @@ pub trait Withholding {
 pub struct NoWithholding;
 
 impl Withholding for NoWithholding {
-    fn withhold(&self, _merchant_id: &str, _net: Fen) -> Fen {
+    fn quote(&self, _merchant_id: &str, _at: u64, _net: Fen) -> Fen {
         Fen::ZERO
     }
+
+    fn withheld(&mut self, _: &str, _: &str, _: u64, _: Fen, _: Fen) {}
 }
 
 /// The settlement configuration: the programme, the fee schedule and the hooks.
@@ -63,7 +71,6 @@ pub struct Settings {
     pub program: Program,
     pub fees: FeeSchedule,
     pub relief: Box<dyn Relief + Send + Sync>,
-    pub withholding: Box<dyn Withholding + Send + Sync>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -116,7 +123,6 @@ impl Settings {
                 Vec::new(),
             ),
             relief: Box::new(crate::NoRelief),
-            withholding: Box::new(NoWithholding),
         }
     }
 
@@ -288,13 +294,25 @@ impl Book {
         now: u64,
         commands: &[Command],
     ) -> Vec<CommandResult> {
+        self.apply_with(settings, ledger, now, commands, &mut NoWithholding)
+    }
+
+    /// [`Book::apply`], withholding from settlements what `withholding` asks.
+    pub fn apply_with(
+        &mut self,
+        settings: &Settings,
+        ledger: &mut State,
+        now: u64,
+        commands: &[Command],
+        withholding: &mut dyn Withholding,
+    ) -> Vec<CommandResult> {
         // No commands, nothing to set up: the store loads `meta` only for a group that names
         // something, and setting up on a book whose `meta` was not loaded would create the
         // platform's accounts again and reset the counters.
         if commands.is_empty() {
             return Vec::new();
         }
-        let mut desk = Desk::new(self, settings, ledger, now);
+        let mut desk = Desk::new(self, settings, ledger, now, withholding);
         desk.set_up();
         commands
             .iter()
@@ -317,7 +335,20 @@ impl Book {
         due_at: u64,
         order_ids: &[String],
     ) -> usize {
-        let mut desk = Desk::new(self, settings, ledger, now);
+        self.run_due_with(settings, ledger, now, due_at, order_ids, &mut NoWithholding)
+    }
+
+    /// [`Book::run_due`], withholding from settlements what `withholding` asks.
+    pub fn run_due_with(
+        &mut self,
+        settings: &Settings,
+        ledger: &mut State,
+        now: u64,
+        due_at: u64,
+        order_ids: &[String],
+        withholding: &mut dyn Withholding,
+    ) -> usize {
+        let mut desk = Desk::new(self, settings, ledger, now, withholding);
         desk.set_up();
         order_ids
             .iter()
@@ -333,6 +364,7 @@ struct Desk<'a> {
     ledger: &'a mut State,
     now: u64,
     platform: PlatformAccounts,
+    withholding: &'a mut dyn Withholding,
 }
 
 impl<'a> Desk<'a> {
@@ -341,6 +373,7 @@ impl<'a> Desk<'a> {
         settings: &'a Settings,
         ledger: &'a mut State,
         now: u64,
+        withholding: &'a mut dyn Withholding,
     ) -> Desk<'a> {
         Desk {
             platform: settings.platform(),
@@ -348,6 +381,7 @@ impl<'a> Desk<'a> {
             settings,
             ledger,
             now,
+            withholding,
         }
     }
 
@@ -612,7 +646,7 @@ impl<'a> Desk<'a> {
     }
 
     /// The split of `gross` for `record`'s merchant and category at settlement.
-    fn split(&self, record: &OrderRecord, gross: Fen) -> Split {
+    fn split(&self, record: &OrderRecord, gross: Fen, at: u64) -> Split {
         let order = &record.order;
         let fee = self.settings.fees.quote(
             &order.category,
@@ -622,9 +656,8 @@ impl<'a> Desk<'a> {
         );
         let after_fee = gross.saturating_sub(fee.charged_fen);
         let withholding = self
-            .settings
             .withholding
-            .withhold(&order.merchant_id, after_fee)
+            .quote(&order.merchant_id, at, after_fee)
             .min(after_fee);
         let reserve_bps = self.settings.program.reserve_bps;
         let mut split = Split::new(gross, fee, withholding, reserve_bps).unwrap_or(Split {
@@ -670,7 +703,7 @@ impl<'a> Desk<'a> {
             return Applied::not_advanced(why.as_str());
         }
         let gross = record.order.outstanding();
-        let split = self.split(record, gross);
+        let split = self.split(record, gross, event.occurred_at);
         let chain = flows::advance(&mut self.ids(), &self.platform, accounts, &split);
         if let Err((index, _)) = self.run(&chain) {
             let why = if chain.get(index).map(|t| t.debit_account_id)
@@ -683,7 +716,7 @@ impl<'a> Desk<'a> {
             record.not_advanced = Some(why.to_owned());
             return Applied::not_advanced(why);
         }
-        self.settled(record, &chain, &split, true, event.occurred_at, accounts);
+        self.settled(record, &chain, &split, true, event, accounts);
         let totals = &mut self.meta().totals;
         totals.advanced_count += 1;
         totals.advanced_gross = totals.advanced_gross.saturating_add(split.gross);
@@ -698,9 +731,19 @@ impl<'a> Desk<'a> {
         chain: &[Transfer],
         split: &Split,
         advanced: bool,
-        at: u64,
+        event: &EventIn,
         accounts: &MerchantAccounts,
     ) {
+        let at = event.occurred_at;
+        if !split.withholding.is_zero() {
+            self.withholding.withheld(
+                &record.order.merchant_id,
+                &event.order_id,
+                at,
+                split.gross.saturating_sub(split.fee.charged_fen),
+                split.withholding,
+            );
+        }
         let recovered = chain
             .iter()
             .filter(|t| t.credit_account_id == accounts.receivable)
@@ -755,11 +798,11 @@ impl<'a> Desk<'a> {
                 .saturating_add(saved / 1_000_000_000);
             Effect::AdvanceRepaid
         } else {
-            let split = self.split(record, outstanding);
+            let split = self.split(record, outstanding, event.occurred_at);
             let chain = flows::settle(&mut self.ids(), &self.platform, accounts, &split);
             self.run(&chain)
                 .map_err(|(_, r)| Rejection::LedgerRejected(r))?;
-            self.settled(record, &chain, &split, false, event.occurred_at, accounts);
+            self.settled(record, &chain, &split, false, event, accounts);
             Effect::Settled
         };
         record.order = next;

@@ -81,12 +81,16 @@ impl Relief for MasksFree {
 struct LoanOfM0;
 
 impl Withholding for LoanOfM0 {
-    fn withhold(&self, merchant_id: &str, net: Fen) -> Fen {
+    fn quote(&self, merchant_id: &str, _at: u64, net: Fen) -> Fen {
         if merchant_id == "m0" {
             fen(net.get() / 10)
         } else {
             Fen::ZERO
         }
+    }
+
+    fn withheld(&mut self, merchant_id: &str, _: &str, _: u64, net: Fen, withheld: Fen) {
+        assert_eq!(withheld, self.quote(merchant_id, 0, net));
     }
 }
 
@@ -114,7 +118,6 @@ fn settings() -> Settings {
         Vec::new(),
     );
     s.relief = Box::new(MasksFree);
-    s.withholding = Box::new(LoanOfM0);
     s
 }
 
@@ -405,12 +408,13 @@ impl Model {
             && self.seen(&command).is_none()
         {
             self.now += 1_000_000;
-            self.book.run_due(
+            self.book.run_due_with(
                 &self.settings,
                 &mut self.ledger,
                 self.now,
                 e.occurred_at,
                 std::slice::from_ref(&e.order_id),
+                &mut LoanOfM0,
             );
             self.ledger.take_changes();
         }
@@ -419,11 +423,12 @@ impl Model {
         self.now += 1_000_000;
         let result = self
             .book
-            .apply(
+            .apply_with(
                 &self.settings,
                 &mut self.ledger,
                 self.now,
                 std::slice::from_ref(&command),
+                &mut LoanOfM0,
             )
             .pop()
             .expect("one result");
@@ -510,8 +515,14 @@ impl Model {
         let mut orders: Vec<String> = self.book.orders.keys().cloned().collect();
         orders.sort_unstable();
         self.now += 1_000_000;
-        self.book
-            .run_due(&self.settings, &mut self.ledger, self.now, due_at, &orders);
+        self.book.run_due_with(
+            &self.settings,
+            &mut self.ledger,
+            self.now,
+            due_at,
+            &orders,
+            &mut LoanOfM0,
+        );
         self.ledger.take_changes();
         let created = before.created(&self.ledger);
         prop_assert!(

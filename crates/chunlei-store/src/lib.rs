@@ -8,6 +8,7 @@
 mod chunks;
 mod codec;
 mod decisions;
+mod loans;
 mod merchants;
 mod postgres;
 mod settlement;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
 };
+use chunlei_lending::loans::{LoanApplied, LoanCommand, LoanRecord, LoanResult};
 use chunlei_settlement::book::{
     Command, CommandResult, DailyActivity, MerchantBook, Meta, OrderRecord, PayoutIn, PayoutRecord,
     PayoutStatus, Settings,
@@ -593,6 +595,137 @@ impl Store {
             .map(|r| decisions::decision_from(r))
             .transpose()
     }
+}
+
+/// Accepted loans: the loan book's commands through the writer, and its records as the last
+/// commit left them.
+impl Store {
+    /// Applies loan commands (disbursements, payments, relief, due collection) in one durable
+    /// commit, one result per command, in order.
+    pub async fn loans(&self, commands: Vec<LoanCommand>) -> Result<Vec<LoanResult>, StoreError> {
+        self.writer()?
+            .loans(commands)?
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::loans`] for callers outside an async runtime.
+    pub fn loans_blocking(
+        &self,
+        commands: Vec<LoanCommand>,
+    ) -> Result<Vec<LoanResult>, StoreError> {
+        self.writer()?
+            .loans(commands)?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// A loan with its history, replayed.
+    pub fn loan(&self, loan_id: &str) -> Result<Option<LoanRecord>, StoreError> {
+        let rows = self
+            .inner
+            .reads
+            .settlement_rows(&loans::LOANS, &[loan_id.to_owned()])?;
+        rows.first().map(|row| self.loan_from_row(row)).transpose()
+    }
+
+    fn loan_from_row(&self, row: &[settlement::Cell]) -> Result<LoanRecord, StoreError> {
+        let id = match row.first() {
+            Some(settlement::Cell::Text(id)) => id.as_str(),
+            _ => return Err(StoreError::Corrupt("a loan row without an id".into())),
+        };
+        let ops = self.inner.reads.settlement_list(
+            &loans::LOAN_OPS,
+            "loan_id",
+            id,
+            "",
+            u32::try_from(chunlei_lending::loans::OPS_PER_LOAN_MAX).unwrap_or(u32::MAX),
+        )?;
+        loans::loan_from(row, ops)
+    }
+
+    /// Loans of a bank, of a merchant or in a status, in order of id after `after`, at most
+    /// `limit` (capped at [`QUERY_LIMIT_MAX`]).
+    pub fn loan_list(
+        &self,
+        filter: LoanFilter<'_>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<LoanRecord>, StoreError> {
+        let (column, value) = match filter {
+            LoanFilter::Bank(bank) => ("bank_id", bank),
+            LoanFilter::Merchant(merchant) => ("merchant_id", merchant),
+            LoanFilter::Status(status) => ("status", status),
+        };
+        let rows = self.inner.reads.settlement_list(
+            &loans::LOANS,
+            column,
+            value,
+            after,
+            limit.min(QUERY_LIMIT_MAX),
+        )?;
+        rows.iter().map(|row| self.loan_from_row(row)).collect()
+    }
+
+    /// Collects what is due on `on` from the merchants' available balances, for every open
+    /// loan, a page of loans per commit. Running it again the same day collects nothing twice.
+    pub fn collect_due_blocking(&self, on: CivilDate) -> Result<DueCollection, StoreError> {
+        let mut done = DueCollection::default();
+        let mut after = String::new();
+        loop {
+            let page = self.inner.reads.settlement_list(
+                &loans::LOANS,
+                "status",
+                "open",
+                &after,
+                QUERY_LIMIT_MAX,
+            )?;
+            let ids: Vec<String> = page
+                .iter()
+                .filter_map(|row| match row.first() {
+                    Some(settlement::Cell::Text(id)) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            let Some(last) = ids.last().cloned() else {
+                return Ok(done);
+            };
+            done.loans += ids.len() as u64;
+            for chunk in ids.chunks(chunlei_ledger::BATCH_EVENTS_MAX) {
+                let command = LoanCommand::CollectDue {
+                    loan_ids: chunk.to_vec(),
+                    on,
+                };
+                for result in self.loans_blocking(vec![command])? {
+                    if let Ok(LoanApplied::Collected(collected)) = result {
+                        done.collections += collected.len() as u64;
+                        done.amount += collected.iter().map(|(_, fen)| fen.get()).sum::<u64>();
+                    }
+                }
+            }
+            after = last;
+        }
+    }
+}
+
+/// Which loans to list.
+#[derive(Clone, Copy, Debug)]
+pub enum LoanFilter<'a> {
+    Bank(&'a str),
+    Merchant(&'a str),
+    /// `open`, `closed` or `written_off`.
+    Status(&'a str),
+}
+
+/// What one run of [`Store::collect_due_blocking`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DueCollection {
+    /// Open loans looked at.
+    pub loans: u64,
+    /// Loans something was collected for.
+    pub collections: u64,
+    /// Their total, in fen.
+    pub amount: u64,
 }
 
 /// What one run of [`Store::daily_payouts_blocking`] did.

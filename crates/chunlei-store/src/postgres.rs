@@ -41,6 +41,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::decisions::DECISIONS;
+use crate::loans::{LOAN_OPS, LOANS, LoanRows};
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
 use crate::writer::{Load, WriteBackend, WriteTx};
@@ -52,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("postgres/schema_3.sql")),
     (4, include_str!("postgres/schema_4.sql")),
     (5, include_str!("postgres/schema_5.sql")),
+    (6, include_str!("postgres/schema_6.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \
@@ -374,6 +376,30 @@ impl LoadRows for PostgresTx<'_> {
         rows.iter().map(|r| cells(table, r)).collect()
     }
 
+    fn rows_where(
+        &mut self,
+        table: &'static Table,
+        column: &'static str,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.tx.query(
+            &format!(
+                "SELECT {} FROM {} WHERE {column} = ANY($1::text[])",
+                table.column_list(),
+                table.name
+            ),
+            &[&keys],
+        )?;
+        rows.iter().map(|r| cells(table, r)).collect()
+    }
+
+    fn scalar(&mut self, sql: &'static str) -> Result<i64, StoreError> {
+        Ok(self.tx.query_one(sql, &[])?.try_get(0)?)
+    }
+
     fn due_orders(&mut self, at: u64, limit: usize) -> Result<Vec<String>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.tx.query(
@@ -510,6 +536,27 @@ impl WriteTx for PostgresTx<'_> {
         );
         let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
         insert_values(&mut self.tx, &head, &tail, DECISIONS.columns.len(), rows)
+    }
+
+    fn write_loans(
+        &mut self,
+        loans: &chunlei_lending::loans::LoanBook,
+        changed: &chunlei_lending::loans::LoanKeys,
+    ) -> Result<(), StoreError> {
+        let rows = LoanRows::new(loans, changed)?;
+        upsert_rows(&mut self.tx, &LOANS, &rows.loans.inserts)?;
+        upsert_rows(&mut self.tx, &LOANS, &rows.loans.updates)?;
+        insert_values(
+            &mut self.tx,
+            &format!(
+                "INSERT INTO {} ({}) VALUES ",
+                LOAN_OPS.name,
+                LOAN_OPS.column_list()
+            ),
+            "",
+            LOAN_OPS.columns.len(),
+            &rows.ops,
+        )
     }
 
     fn lock_clock(&mut self) -> Result<u64, StoreError> {

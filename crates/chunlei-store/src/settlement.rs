@@ -665,6 +665,15 @@ pub(crate) trait LoadRows {
         table: &'static Table,
         keys: &[String],
     ) -> Result<Vec<Vec<Cell>>, StoreError>;
+    /// The rows of `table` whose `column` is among `keys`.
+    fn rows_where(
+        &mut self,
+        table: &'static Table,
+        column: &'static str,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError>;
+    /// The one integer a query without parameters answers.
+    fn scalar(&mut self, sql: &'static str) -> Result<i64, StoreError>;
     /// Orders whose scheduled work is due at `at` (event time), earliest first.
     fn due_orders(&mut self, at: u64, limit: usize) -> Result<Vec<String>, StoreError>;
     /// The merchant registry's records among `ids`.

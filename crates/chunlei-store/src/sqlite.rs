@@ -16,6 +16,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::decisions::DECISIONS;
+use crate::loans::{LOAN_OPS, LOANS, LoanRows};
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows,
@@ -29,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/schema_3.sql")),
     (4, include_str!("sqlite/schema_4.sql")),
     (5, include_str!("sqlite/schema_5.sql")),
+    (6, include_str!("sqlite/schema_6.sql")),
 ];
 
 pub(crate) fn open(
@@ -207,6 +209,7 @@ pub(crate) struct CommitRows {
     book: BookRows,
     /// Loan decision rows, inserted unless their application id is stored.
     decisions: Vec<Vec<Cell>>,
+    loans: LoanRows,
 }
 
 impl CommitRows {
@@ -214,8 +217,10 @@ impl CommitRows {
         state: &State,
         changes: GroupChanges,
         book: &chunlei_settlement::book::Book,
+        loans: &chunlei_lending::loans::LoanBook,
     ) -> Result<CommitRows, StoreError> {
         let book = BookRows::new(book, &changes.book, &changes.activity)?;
+        let loans = LoanRows::new(loans, &changes.loans)?;
         let decisions = changes.decisions;
         let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
@@ -256,6 +261,7 @@ impl CommitRows {
             clock: state.clock,
             book,
             decisions,
+            loans,
         })
     }
 
@@ -268,6 +274,7 @@ impl CommitRows {
             && self.failed.is_empty()
             && self.book.is_empty()
             && self.decisions.is_empty()
+            && self.loans.is_empty()
     }
 
     /// The ids whose stored records this commit changes: until it has committed, the engine
@@ -441,6 +448,15 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
         "daily activity written"
     );
     write_decisions(tx, &rows.decisions)?;
+    write_table(tx, &LOANS, &rows.loans.loans)?;
+    write_table(
+        tx,
+        &LOAN_OPS,
+        &TableRows {
+            inserts: rows.loans.ops.clone(),
+            updates: Vec::new(),
+        },
+    )?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
@@ -553,6 +569,28 @@ pub(crate) fn cells(table: &Table, r: &Row<'_>) -> rusqlite::Result<Vec<Cell>> {
         .collect()
 }
 
+/// Rows whose `column` is among `keys`, on any connection.
+pub(crate) fn select_rows_where(
+    conn: &Connection,
+    table: &'static Table,
+    column: &'static str,
+    keys: &[String],
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM {} WHERE {column} = ?1",
+        table.column_list(),
+        table.name
+    ))?;
+    let mut out = Vec::new();
+    for key in keys {
+        let rows = stmt.query_map([key], |r| cells(table, r))?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
 /// Settlement rows by key, on any connection.
 pub(crate) fn select_rows(
     conn: &Connection,
@@ -596,6 +634,19 @@ impl LoadRows for Engine {
         keys: &[String],
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         select_rows(&self.conn, table, keys)
+    }
+
+    fn rows_where(
+        &mut self,
+        table: &'static Table,
+        column: &'static str,
+        keys: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        select_rows_where(&self.conn, table, column, keys)
+    }
+
+    fn scalar(&mut self, sql: &'static str) -> Result<i64, StoreError> {
+        Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
     }
 
     fn due_orders(&mut self, at: u64, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -15,11 +15,15 @@ use chunlei_ledger::{
     Account, BATCH_EVENTS_MAX, Changes, CreateAccountResult, CreateTransferResult, IdSet, State,
     Transfer, TransferFlags,
 };
-use chunlei_settlement::book::{ActivityDeltas, Book, BookKeys, Command, CommandResult, Settings};
+use chunlei_lending::loans::{LoanBook, LoanCommand, LoanKeys, LoanResult};
+use chunlei_settlement::book::{
+    ActivityDeltas, Book, BookKeys, Command, CommandResult, Needs, Settings,
+};
 use tokio::sync::oneshot;
 
 use crate::StoreError;
 use crate::decisions::{LoanDecisionRecord, decision_row};
+use crate::loans::{load_loans, load_open_loans_of};
 use crate::settlement::{Cell, LoadRows, load_book, load_meta};
 
 /// Events applied in one database transaction at most.
@@ -44,6 +48,7 @@ pub(crate) enum Request {
     /// Loan decisions to store, each unless its application id is stored already; the reply
     /// (one `()` per decision) only says the group committed.
     Decisions(Vec<LoanDecisionRecord>, Reply<()>),
+    Loans(Vec<LoanCommand>, Reply<LoanResult>),
 }
 
 impl Request {
@@ -53,6 +58,7 @@ impl Request {
             Request::Transfers(events, _) => events.len(),
             Request::Settle(commands, _) => commands.len(),
             Request::Decisions(decisions, _) => decisions.len(),
+            Request::Loans(commands, _) => commands.len(),
         }
     }
 
@@ -63,6 +69,7 @@ impl Request {
             Request::Transfers(_, reply) => drop(reply.send(Err(error))),
             Request::Settle(_, reply) => drop(reply.send(Err(error))),
             Request::Decisions(_, reply) => drop(reply.send(Err(error))),
+            Request::Loans(_, reply) => drop(reply.send(Err(error))),
         }
     }
 }
@@ -93,6 +100,8 @@ pub(crate) trait WriteTx: Load {
     /// Inserts decision rows ([`crate::decisions::DECISIONS`]), leaving any whose application
     /// id is stored already as it is.
     fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<(), StoreError>;
+    /// Writes the loans `changed` names ([`crate::loans::LOANS`]) and their new history.
+    fn write_loans(&mut self, loans: &LoanBook, changed: &LoanKeys) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -159,6 +168,16 @@ impl WriterHandle {
         check_size(commands.len())?;
         let (reply, receiver) = oneshot::channel();
         self.send(Request::Settle(commands, reply))?;
+        Ok(receiver)
+    }
+
+    pub(crate) fn loans(
+        &self,
+        commands: Vec<LoanCommand>,
+    ) -> Result<oneshot::Receiver<Result<Vec<LoanResult>, StoreError>>, StoreError> {
+        check_size(commands.len())?;
+        let (reply, receiver) = oneshot::channel();
+        self.send(Request::Loans(commands, reply))?;
         Ok(receiver)
     }
 
@@ -244,6 +263,7 @@ pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
             (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
             (Request::Settle(_, tx), Outcome::Settle(r)) => drop(tx.send(Ok(r))),
             (Request::Decisions(_, tx), Outcome::Decisions(r)) => drop(tx.send(Ok(r))),
+            (Request::Loans(_, tx), Outcome::Loans(r)) => drop(tx.send(Ok(r))),
             (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
         }
     }
@@ -255,7 +275,15 @@ fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>, settings: &S
     while let Some(group) = collect_group(&receiver, &mut carry) {
         // Other processes may change settlement records between our transactions.
         let mut book = Book::default();
-        match commit_group(&mut backend, &mut state, &mut book, settings, &group) {
+        let mut loans = LoanBook::default();
+        match commit_group(
+            &mut backend,
+            &mut state,
+            &mut book,
+            &mut loans,
+            settings,
+            &group,
+        ) {
             Ok(outcomes) => reply(group, outcomes),
             Err(error) => {
                 tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
@@ -279,6 +307,7 @@ pub(crate) enum Outcome {
     Transfers(Vec<CreateTransferResult>),
     Settle(Vec<CommandResult>),
     Decisions(Vec<()>),
+    Loans(Vec<LoanResult>),
 }
 
 /// What one group changed: in the ledger and in the settlement book.
@@ -288,6 +317,7 @@ pub(crate) struct GroupChanges {
     pub activity: ActivityDeltas,
     /// Loan decision rows ([`crate::decisions::DECISIONS`]), in arrival order.
     pub decisions: Vec<Vec<Cell>>,
+    pub loans: LoanKeys,
 }
 
 impl GroupChanges {
@@ -296,6 +326,7 @@ impl GroupChanges {
             && self.book.is_empty()
             && self.activity.is_empty()
             && self.decisions.is_empty()
+            && self.loans.is_empty()
     }
 }
 
@@ -303,10 +334,11 @@ fn commit_group(
     backend: &mut impl WriteBackend,
     state: &mut State,
     book: &mut Book,
+    loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
 ) -> Result<Vec<Outcome>, StoreError> {
-    let result = try_commit_group(backend, state, book, settings, group);
+    let result = try_commit_group(backend, state, book, loans, settings, group);
     if result.is_err() {
         // The in-memory state may hold changes that were never committed: forget all of it.
         *state = State::new(0);
@@ -318,16 +350,18 @@ fn try_commit_group(
     backend: &mut impl WriteBackend,
     state: &mut State,
     book: &mut Book,
+    loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
-    let (outcomes, changes) = apply_group(tx.as_mut(), state, book, settings, group)?;
+    let (outcomes, changes) = apply_group(tx.as_mut(), state, book, loans, settings, group)?;
     if !changes.is_empty() {
         tx.write(state, &changes.ledger)?;
         tx.write_book(book, &changes.book, &changes.activity)?;
         tx.write_decisions(&changes.decisions)?;
+        tx.write_loans(loans, &changes.loans)?;
         tx.commit()?;
     }
     Ok(outcomes)
@@ -339,6 +373,7 @@ pub(crate) fn apply_group(
     loader: &mut dyn Load,
     state: &mut State,
     book: &mut Book,
+    loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
 ) -> Result<(Vec<Outcome>, GroupChanges), StoreError> {
@@ -359,12 +394,28 @@ pub(crate) fn apply_group(
             .iter()
             .filter_map(|r| match r {
                 Request::Settle(commands, _) => Some(commands.iter()),
-                Request::Accounts(..) | Request::Transfers(..) | Request::Decisions(..) => None,
+                Request::Accounts(..)
+                | Request::Transfers(..)
+                | Request::Decisions(..)
+                | Request::Loans(..) => None,
+            })
+            .flatten()
+    };
+    let loan_commands = || {
+        group
+            .iter()
+            .filter_map(|r| match r {
+                Request::Loans(commands, _) => Some(commands.iter()),
+                Request::Accounts(..)
+                | Request::Transfers(..)
+                | Request::Decisions(..)
+                | Request::Settle(..) => None,
             })
             .flatten()
     };
     let settles = commands().next().is_some() || !due_orders.is_empty();
-    let (book_accounts, book_transfers) = if settles {
+    let lends = loan_commands().next().is_some();
+    let (book_accounts, book_transfers) = if settles || lends {
         let mut needs = book.needs(commands());
         needs.orders.extend(
             due_orders
@@ -372,8 +423,22 @@ pub(crate) fn apply_group(
                 .filter(|o| !book.orders.contains_key(*o))
                 .cloned(),
         );
+        if lends {
+            let loan_needs = loans.needs(loan_commands());
+            load_loans(loader, loans, &loan_needs)?;
+            add_merchants(
+                &mut needs,
+                loan_needs.merchants.into_iter().chain(loans.merchants()),
+            );
+        }
         load_book(loader, book, &needs)?;
-        book.ledger_needs(settings)
+        if settles {
+            let merchants: Vec<String> = book.merchants.keys().cloned().collect();
+            load_open_loans_of(loader, loans, &merchants)?;
+        }
+        let (mut accounts, transfers) = book.ledger_needs(settings);
+        accounts.extend(loans.ledger_needs());
+        (accounts, transfers)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -384,8 +449,18 @@ pub(crate) fn apply_group(
     if expired > 0 {
         tracing::info!(expired, "pending transfers expired");
     }
+    let platform = settings.platform();
+    let mut withheld = Vec::new();
     if !due_orders.is_empty() {
-        let done = book.run_due(settings, state, now, event_clock, &due_orders);
+        let mut withholder = loans.withholder(&platform, now, &mut withheld);
+        let done = book.run_due_with(
+            settings,
+            state,
+            now,
+            event_clock,
+            &due_orders,
+            &mut withholder,
+        );
         tracing::debug!(done, "scheduled settlement work done");
     }
     let mut outcomes = Vec::with_capacity(group.len());
@@ -397,7 +472,11 @@ pub(crate) fn apply_group(
                 Outcome::Transfers(state.create_transfers(now, events))
             }
             Request::Settle(commands, _) => {
-                Outcome::Settle(book.apply(settings, state, now, commands))
+                let mut withholder = loans.withholder(&platform, now, &mut withheld);
+                Outcome::Settle(book.apply_with(settings, state, now, commands, &mut withholder))
+            }
+            Request::Loans(commands, _) => {
+                Outcome::Loans(loans.apply(book, settings.ledger, state, now, commands))
             }
             Request::Decisions(records, _) => {
                 decisions.extend(records.iter().map(decision_row));
@@ -405,7 +484,18 @@ pub(crate) fn apply_group(
             }
         });
     }
+    // What settlements withheld moves on from the platform's withholding account to the banks.
+    if !withheld.is_empty() {
+        let results = state.create_transfers(now, &withheld);
+        if let Some(r) = results.iter().find(|r| **r != CreateTransferResult::Ok) {
+            return Err(StoreError::Corrupt(format!(
+                "a withholding transfer to a bank failed: {}",
+                r.as_str()
+            )));
+        }
+    }
     let changes = GroupChanges {
+        loans: std::mem::take(&mut loans.changed),
         ledger: state.take_changes(),
         book: std::mem::take(&mut book.changed),
         activity: std::mem::take(&mut book.activity),
@@ -446,7 +536,7 @@ fn load_working_set(
                     account_ids.insert(t.credit_account_id);
                 }
             }
-            Request::Settle(..) | Request::Decisions(..) => {}
+            Request::Settle(..) | Request::Decisions(..) | Request::Loans(..) => {}
         }
     }
     let transfer_ids: Vec<u128> = transfer_ids
@@ -467,6 +557,12 @@ fn load_working_set(
         .filter(|id| *id != 0 && !state.accounts.contains_key(id))
         .collect();
     tx.load_accounts(&missing, state)
+}
+
+fn add_merchants(needs: &mut Needs, merchants: impl Iterator<Item = String>) {
+    needs.merchants.extend(merchants);
+    needs.merchants.sort_unstable();
+    needs.merchants.dedup();
 }
 
 /// Nanoseconds since the Unix epoch; the engine keeps timestamps strictly increasing even if

@@ -25,10 +25,13 @@ use chunlei_settlement::book::{Book, BookKeys, Settings};
 use super::{CommitRows, Committer, Engine};
 use crate::StoreError;
 use crate::writer::{Outcome, Request, WriterHandle, apply_group, collect_group, reply};
+use chunlei_lending::loans::LoanBook;
 
 /// Groups handed to the committer and not yet committed, at most: one being written, one
 /// waiting behind it.
 const IN_FLIGHT_MAX: usize = 2;
+/// Loans the engine keeps between groups at most (beyond it they are read again).
+const LOANS_CACHED_MAX: usize = 10_000;
 
 pub(crate) fn spawn(
     engine: Engine,
@@ -73,6 +76,7 @@ fn run_engine(
         engine,
         state: None,
         book: Book::default(),
+        loans: LoanBook::default(),
         epoch: 0,
         in_flight: VecDeque::new(),
         acks,
@@ -131,6 +135,9 @@ struct Pipeline {
     /// The settlement records loaded or changed; like the ledger's working set, what groups
     /// still with the committer changed is kept and never loaded over.
     book: Book,
+    /// The loans loaded or changed. This process is the only writer, so a loan held here is
+    /// never older than the database: kept until the pipeline is empty and too many are held.
+    loans: LoanBook,
     epoch: u64,
     /// For each group with the committer, oldest first, the ids (and settlement keys) whose
     /// records it changes.
@@ -151,11 +158,22 @@ impl Pipeline {
         // One read transaction for all the group's loads: one snapshot, and one lock taken
         // instead of one per lookup.
         self.engine.conn.execute_batch("BEGIN")?;
-        let applied = apply_group(&mut self.engine, state, &mut self.book, settings, group);
+        let applied = apply_group(
+            &mut self.engine,
+            state,
+            &mut self.book,
+            &mut self.loans,
+            settings,
+            group,
+        );
         self.engine.conn.execute_batch("COMMIT")?;
         let (outcomes, changes) = applied?;
         let keys = changes.book.clone();
-        Ok((CommitRows::new(state, changes, &self.book)?, outcomes, keys))
+        Ok((
+            CommitRows::new(state, changes, &self.book, &self.loans)?,
+            outcomes,
+            keys,
+        ))
     }
 
     /// Takes the committer's answers that have arrived, and waits for one while the pipeline
@@ -194,6 +212,9 @@ impl Pipeline {
         }
         // The counters stay: this process is the only writer.
         self.book.retain(&keep_book);
+        if self.in_flight.is_empty() && self.loans.loans.len() > LOANS_CACHED_MAX {
+            self.loans = LoanBook::default();
+        }
         if let Some(state) = &mut self.state {
             state.transfers.retain(|id, _| keep.contains(id));
             state.pending.retain(|id, _| keep.contains(id));
@@ -212,6 +233,7 @@ impl Pipeline {
         }
         self.state = None;
         self.book = Book::default();
+        self.loans = LoanBook::default();
     }
 }
 

@@ -1,0 +1,1 @@
+//! Tests of the loan book on the real ledger engine.
