@@ -46,6 +46,11 @@ pub enum Action<'a> {
     ReadProgram,
     /// Apply for a loan for a merchant: the merchant itself, or the platform's systems.
     ApplyForLoan(&'a MerchantId),
+    /// Read an accepted loan.
+    ReadLoan {
+        merchant_id: &'a str,
+        bank_id: &'a str,
+    },
     /// Read a stored loan decision: a merchant reads its own; a bank only one whose chosen
     /// offer is its own (`bank_id` is the chosen offer's bank, `None` when declined).
     ReadLoanDecision {
@@ -93,6 +98,14 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
             Role::Merchant(own) => own.as_str() == *merchant_id,
             Role::Bank(own) => *bank_id == Some(own.as_str()),
         },
+        Action::ReadLoan {
+            merchant_id,
+            bank_id,
+        } => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(own) => own.as_str() == *merchant_id,
+            Role::Bank(own) => own.as_str() == *bank_id,
+        },
         Action::ReadAccount(account) => owns(role, &account.owner),
         Action::ReadTransfer {
             debit_owner,
@@ -119,6 +132,9 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::ReadProgram
         | Action::ApplyForLoan(_) => ApiError::Forbidden,
         Action::ReadLoanDecision { application_id, .. } => decision_not_found(application_id),
+        Action::ReadLoan { .. } => {
+            ApiError::Loan(chunlei_lending::loans::LoanRejection::LoanNotFound)
+        }
         Action::ReadAccount(account) => account_not_found(account.id),
         Action::ReadMerchant(id) | Action::MerchantSettlement(id) => merchant_not_found(id),
         Action::ReadOrder { order_id, .. } => order_not_found(order_id),

@@ -63,6 +63,12 @@ pub enum ApiError {
     /// The application id is taken by an application with other content.
     #[error("application {0} was sent before with a different merchant, amount or term")]
     ApplicationIdConflict(String),
+    /// The decision named was declined: there is no offer to accept.
+    #[error("application {0} was declined; there is no offer to accept")]
+    ApplicationNotApproved(String),
+    /// The loan book refused a command.
+    #[error("{}", .0.message())]
+    Loan(chunlei_lending::loans::LoanRejection),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A failure of the server itself; the string is logged, never sent.
@@ -97,6 +103,23 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "lending_not_configured")
             }
             ApiError::ApplicationIdConflict(_) => (StatusCode::CONFLICT, "application_id_conflict"),
+            ApiError::ApplicationNotApproved(_) => {
+                (StatusCode::CONFLICT, "application_not_approved")
+            }
+            ApiError::Loan(rejection) => {
+                use chunlei_lending::loans::LoanRejection as R;
+                let status = match rejection {
+                    R::LoanNotFound => StatusCode::NOT_FOUND,
+                    R::LoanIdConflict
+                    | R::ApplicationAlreadyAccepted { .. }
+                    | R::RequestIdConflict => StatusCode::CONFLICT,
+                    R::MerchantHasNoAccount
+                    | R::InsufficientFunds { .. }
+                    | R::TooManyOperations
+                    | R::Servicing(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                (status, rejection.code())
+            }
             ApiError::Store(error) => match error {
                 StoreError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 StoreError::BatchTooLarge { .. } => {

@@ -24,6 +24,7 @@
 //!   `lending_not_configured` unless the server runs with a lending configuration and a
 //!   scorecard); `GET /api/v1/loan-applications/{id}`: the stored decision
 
+mod accepted;
 pub mod access;
 mod api;
 pub mod auth;
@@ -93,6 +94,12 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         )
         .route("/api/v1/program", get(settle::get_program))
         .route("/api/v1/loan-applications", post(loans::post_application))
+        .route(
+            "/api/v1/loans",
+            post(accepted::post_loan).get(accepted::list_loans),
+        )
+        .route("/api/v1/loans/{id}", get(accepted::get_loan))
+        .route("/api/v1/loans/{id}/payments", post(accepted::post_payment))
         .route(
             "/api/v1/loan-applications/{id}",
             get(loans::get_application),

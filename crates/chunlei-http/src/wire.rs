@@ -6,6 +6,7 @@
 //! fen, flags as arrays of names. Timestamps (nanoseconds since the Unix epoch) and balances
 //! travel as integers, like amounts.
 
+mod accepted;
 mod input;
 mod lending;
 mod loans;
@@ -18,6 +19,9 @@ mod tests;
 use chunlei_ledger::{Account, HistoryRow, Owner, OwnerKind, Transfer};
 use serde::Serialize;
 
+pub(crate) use accepted::{
+    AcceptIn, LoanOut, LoansOut, PaymentIn, accept_from_json, loans_query, payment_from_json,
+};
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
 pub use lending::{LendingConfigError, lending_from_json};
 pub(crate) use loans::{ApplicationIn, DecisionOut, application_from_json};

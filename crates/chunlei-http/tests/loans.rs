@@ -469,3 +469,127 @@ fn malformed_applications() {
         assert_eq!(code(&body), "invalid_json");
     });
 }
+
+impl App {
+    async fn accept(&self, key: &str, id: &str, application_id: &str) -> (StatusCode, Value) {
+        let body = json!({"id": id, "application_id": application_id});
+        let url = self.url("/api/v1/loans");
+        answer(self.http.post(url).bearer_auth(key).json(&body)).await
+    }
+
+    /// The ids of the loans `key` lists, with `query`.
+    async fn listed(&self, key: &str, query: &str) -> Vec<String> {
+        let (status, body) = self.get(&format!("/api/v1/loans{query}"), key).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["loans"]
+            .as_array()
+            .expect("loans")
+            .iter()
+            .map(|l| l["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+/// Accepting an offer disburses the loan through the ledger; a bank sees only the loans it
+/// lent, a merchant only its own; acceptance and payments are idempotent.
+#[test]
+fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let party = |id: &str| PartyId::parse(id).expect("party id");
+        let zj = app.key(Role::Merchant(party("m-zj"))).await;
+        let gd = app.key(Role::Merchant(party("m-gd"))).await;
+        let icbc = app.key(Role::Bank(party("icbc"))).await;
+        let webank = app.key(Role::Bank(party("webank"))).await;
+        let (_, decision) = app.apply(&zj, "app-zj", "m-zj", 5_000_000).await;
+        let (_, _) = app.apply(&gd, "app-gd", "m-gd", 5_000_000).await;
+        let (_, _) = app
+            .apply(&app.operator, "app-new", "m-new", 5_000_000)
+            .await;
+
+        let (status, loan) = app.accept(&zj, "loan-zj", "app-zj").await;
+        assert_eq!(status, StatusCode::OK, "{loan}");
+        assert_eq!(loan["bank_id"], "icbc");
+        assert_eq!(loan["status"], "active");
+        assert_eq!(loan["principal"], decision["offer"]["amount"], "{decision}");
+        assert_eq!(loan["outstanding"]["principal"], loan["principal"]);
+        // Accepting again answers the same loan; other content under the id is a conflict.
+        let (status, again) = app.accept(&zj, "loan-zj", "app-zj").await;
+        assert_eq!((status, &again["id"]), (StatusCode::OK, &loan["id"]));
+        let (status, body) = app.accept(&app.operator, "loan-zj", "app-gd").await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "loan_id_conflict")
+        );
+        let (status, body) = app.accept(&zj, "loan-zj-2", "app-zj").await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "application_already_accepted")
+        );
+        let (status, body) = app.accept(&app.operator, "loan-new", "app-new").await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "application_not_approved")
+        );
+        // A merchant accepts only its own offers; a bank accepts none.
+        let (status, _) = app.accept(&zj, "loan-x", "app-gd").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app.accept(&webank, "loan-y", "app-gd").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = app.accept(&gd, "loan-gd", "app-gd").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["bank_id"], "webank");
+
+        let read = |key: String, id: &'static str| {
+            let app = &app;
+            async move { app.get(&format!("/api/v1/loans/{id}"), &key).await.0 }
+        };
+        assert_eq!(read(icbc.clone(), "loan-zj").await, StatusCode::OK);
+        assert_eq!(read(icbc.clone(), "loan-gd").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(webank.clone(), "loan-gd").await, StatusCode::OK);
+        assert_eq!(read(webank.clone(), "loan-zj").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(zj.clone(), "loan-gd").await, StatusCode::NOT_FOUND);
+        assert_eq!(read(gd.clone(), "loan-gd").await, StatusCode::OK);
+        assert_eq!(app.listed(&icbc, "").await, ["loan-zj"]);
+        assert_eq!(app.listed(&icbc, "?bank_id=webank").await, ["loan-zj"]);
+        assert_eq!(app.listed(&webank, "").await, ["loan-gd"]);
+        assert_eq!(app.listed(&gd, "?merchant_id=m-zj").await, ["loan-gd"]);
+        assert_eq!(
+            app.listed(&app.operator, "?bank_id=icbc").await,
+            ["loan-zj"]
+        );
+        let (status, body) = app.get("/api/v1/loans", &app.operator).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_field")
+        );
+
+        // A payment moves money once, whatever the retries.
+        let pay = json!({"id": "pay-1", "amount": 10_000});
+        for _ in 0..2 {
+            let url = app.url("/api/v1/loans/loan-zj/payments");
+            let (status, body) = answer(app.http.post(url).bearer_auth(&zj).json(&pay)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(
+                body["operations"].as_array().expect("ops").len(),
+                1,
+                "{body}"
+            );
+            assert_eq!(body["paid"]["total"], 10_000);
+        }
+        let url = app.url("/api/v1/loans/loan-zj/payments");
+        // The lending bank sees the loan but does not pay for the merchant; another bank
+        // does not see it at all.
+        let (status, _) = answer(app.http.post(url).bearer_auth(&icbc).json(&pay)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let url = app.url("/api/v1/loans/loan-zj/payments");
+        let (status, _) = answer(app.http.post(url).bearer_auth(&webank).json(&pay)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let store = app.store.clone();
+        let violations = tokio::task::spawn_blocking(move || store.verify())
+            .await
+            .expect("task")
+            .expect("verify");
+        assert!(violations.is_empty(), "{violations:?}");
+    });
+}

@@ -1,0 +1,307 @@
+//! Accepted loans: a merchant accepts an approved decision's offer and the loan is disbursed
+//! through the ledger (`POST /api/v1/loans`); loans are read one by one or listed by bank or
+//! merchant, and a merchant pays from its available balance.
+//!
+//! Visibility follows the decision's: a merchant sees its own loans, a bank only the loans it
+//! lent, operator and integration keys all. A loan another party may not see answers 404, as
+//! one that does not exist.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::Uri;
+use chunlei_ledger::{CivilDate, Fen};
+use chunlei_lending::decision::Product;
+use chunlei_lending::decision::audit::parse_lines;
+use chunlei_lending::loans::{
+    Disbursement, LoanApplied, LoanCommand, LoanRecord, LoanRejection, LoanSpec, ProductSpec,
+    day_of,
+};
+use chunlei_lending::servicing::REVENUE_PERIOD_DAYS;
+use chunlei_lending::servicing::{Policy, RevenueTerms};
+use chunlei_lending::{AnnualRate, DayCount, Method, Terms};
+use chunlei_settlement::MerchantId;
+use chunlei_store::{LoanDecisionRecord, LoanFilter};
+
+use crate::access::{Action, authorize, decision_not_found};
+use crate::auth::Principal;
+use crate::body::JsonBody;
+use crate::loans::Lending;
+use crate::settle::KeyPath;
+use crate::wire::{AcceptIn, LoanOut, LoansOut, PaymentIn, accept_from_json, payment_from_json};
+use crate::{ApiError, AppState, blocking};
+
+/// `POST /api/v1/loans {"id", "application_id"}`: accepts the approved decision's offer and
+/// disburses it. The loan id is the idempotency key.
+pub(crate) async fn post_loan(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(body): JsonBody,
+) -> Result<Json<LoanOut>, ApiError> {
+    let lending = state
+        .lending
+        .clone()
+        .ok_or(ApiError::LendingNotConfigured)?;
+    let accept: AcceptIn = accept_from_json(&body)?;
+    let store = state.store.clone();
+    let wanted = accept.clone();
+    let (decision, existing) = blocking(move || {
+        Ok((
+            store.loan_decision(&wanted.application_id)?,
+            store.loan(&wanted.id)?,
+        ))
+    })
+    .await?;
+    let decision = decision.ok_or_else(|| decision_not_found(&accept.application_id))?;
+    let merchant = MerchantId::parse(&decision.merchant_id)
+        .map_err(|_| ApiError::Internal("a stored decision names an invalid merchant".into()))?;
+    authorize(&principal, &Action::ApplyForLoan(&merchant))?;
+    if let Some(loan) = existing {
+        return if loan.application_id == accept.application_id {
+            Ok(Json(LoanOut::new(&loan, today())))
+        } else {
+            Err(ApiError::Loan(LoanRejection::LoanIdConflict))
+        };
+    }
+    let (bank_id, spec) = offer_spec(&decision, &lending, today())?;
+    let command = LoanCommand::Disburse(Disbursement {
+        loan_id: accept.id.clone(),
+        application_id: accept.application_id.clone(),
+        merchant_id: decision.merchant_id.clone(),
+        bank_id,
+        spec,
+    });
+    apply(&state, command).await?;
+    read_loan(&state, &principal, &accept.id).await
+}
+
+/// `GET /api/v1/loans/{id}`: the loan as it stands today, with its schedule and history.
+pub(crate) async fn get_loan(
+    State(state): State<AppState>,
+    principal: Principal,
+    KeyPath(id): KeyPath,
+) -> Result<Json<LoanOut>, ApiError> {
+    read_loan(&state, &principal, &id).await
+}
+
+/// `POST /api/v1/loans/{id}/payments {"id", "amount"}`: the merchant pays from its available
+/// balance; what is not due prepays. The payment id is the idempotency key.
+pub(crate) async fn post_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    KeyPath(loan_id): KeyPath,
+    JsonBody(body): JsonBody,
+) -> Result<Json<LoanOut>, ApiError> {
+    let payment: PaymentIn = payment_from_json(&body)?;
+    let loan = visible_loan(&state, &principal, &loan_id).await?;
+    let merchant = MerchantId::parse(&loan.merchant_id)
+        .map_err(|_| ApiError::Internal("a stored loan names an invalid merchant".into()))?;
+    authorize(&principal, &Action::ApplyForLoan(&merchant))?;
+    apply(
+        &state,
+        LoanCommand::Pay {
+            loan_id: loan_id.clone(),
+            payment_id: payment.id,
+            on: today(),
+            amount: payment.amount,
+        },
+    )
+    .await?;
+    read_loan(&state, &principal, &loan_id).await
+}
+
+/// `GET /api/v1/loans?bank_id=|merchant_id=&after=&limit=`: loans in order of id. A bank key
+/// lists its own loans and a merchant key its own, whatever the query names.
+pub(crate) async fn list_loans(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<LoansOut>, ApiError> {
+    let query = crate::wire::loans_query(uri.query().unwrap_or(""))?;
+    let (column, value) = match &principal.role {
+        crate::auth::Role::Bank(own) => ("bank", own.as_str().to_owned()),
+        crate::auth::Role::Merchant(own) => ("merchant", own.as_str().to_owned()),
+        crate::auth::Role::Operator | crate::auth::Role::Integration => {
+            match (&query.bank_id, &query.merchant_id) {
+                (Some(bank), None) => ("bank", bank.clone()),
+                (None, Some(merchant)) => ("merchant", merchant.clone()),
+                _ => {
+                    return Err(ApiError::InvalidField(
+                        "give exactly one of bank_id and merchant_id".into(),
+                    ));
+                }
+            }
+        }
+    };
+    let store = state.store.clone();
+    let (after, limit) = (query.after.clone(), query.limit);
+    let loans = blocking(move || {
+        let filter = if column == "bank" {
+            LoanFilter::Bank(&value)
+        } else {
+            LoanFilter::Merchant(&value)
+        };
+        store.loan_list(filter, &after, limit)
+    })
+    .await?;
+    let day = today();
+    let next_after = (loans.len() == limit as usize)
+        .then(|| loans.last().map(|l| l.id.clone()))
+        .flatten();
+    Ok(Json(LoansOut {
+        loans: loans.iter().map(|l| LoanOut::new(l, day)).collect(),
+        next_after,
+    }))
+}
+
+async fn apply(state: &AppState, command: LoanCommand) -> Result<LoanApplied, ApiError> {
+    let mut results = state.store.loans(vec![command]).await?;
+    results
+        .pop()
+        .ok_or_else(|| ApiError::Internal("no result for a loan command".into()))?
+        .map_err(ApiError::Loan)
+}
+
+async fn visible_loan(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<LoanRecord, ApiError> {
+    let store = state.store.clone();
+    let wanted = id.to_owned();
+    let loan = blocking(move || store.loan(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::Loan(LoanRejection::LoanNotFound))?;
+    authorize(
+        principal,
+        &Action::ReadLoan {
+            merchant_id: &loan.merchant_id,
+            bank_id: &loan.bank_id,
+        },
+    )?;
+    Ok(loan)
+}
+
+async fn read_loan(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<Json<LoanOut>, ApiError> {
+    let loan = visible_loan(state, principal, id).await?;
+    Ok(Json(LoanOut::new(&loan, today())))
+}
+
+/// The server's UTC day.
+fn today() -> CivilDate {
+    day_of(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+    )
+}
+
+/// The loan the decision's chosen offer describes, disbursed on `on`. Amortising loans run the
+/// term the merchant applied for, monthly, with penalty interest at one and a half times the
+/// rate; a revenue-based advance owes, every 60 days, enough to be repaid within the product's
+/// longest term (`term_days_max`).
+fn offer_spec(
+    decision: &LoanDecisionRecord,
+    lending: &Lending,
+    on: CivilDate,
+) -> Result<(String, LoanSpec), ApiError> {
+    let not_approved = || ApiError::ApplicationNotApproved(decision.application_id.clone());
+    let text = decision.offer.as_deref().ok_or_else(not_approved)?;
+    if decision.outcome != "approved" {
+        return Err(not_approved());
+    }
+    let fields = parse_lines(text);
+    let get = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| ApiError::Internal(format!("the stored offer has no {key}")))
+    };
+    let num = |key: &str| -> Result<u64, ApiError> {
+        get(key)?
+            .parse()
+            .map_err(|_| ApiError::Internal(format!("the stored offer's {key} is not a number")))
+    };
+    let fen = |key: &str| {
+        Fen::new(num(key)?)
+            .ok_or_else(|| ApiError::Internal(format!("the stored offer's {key} is too large")))
+    };
+    let bank_id = get("bank_id")?.to_owned();
+    let amount = fen("amount_fen")?;
+    let product = match get("product")? {
+        "amortising" => {
+            let bps = u32::try_from(num("annual_rate_bps")?).unwrap_or(u32::MAX);
+            let rate = AnnualRate::from_basis_points(bps)
+                .ok_or_else(|| ApiError::Internal("the stored offer's rate is too high".into()))?;
+            let penalty = AnnualRate::from_basis_points(bps.saturating_mul(3) / 2)
+                .unwrap_or(AnnualRate::from_basis_points(10_000).unwrap_or(rate));
+            let terms = Terms::monthly(
+                amount,
+                rate,
+                decision.term_months,
+                Method::parse(get("method")?)
+                    .map_err(|e| ApiError::Internal(format!("the stored offer: {e}")))?,
+                DayCount::parse(get("day_count")?)
+                    .map_err(|e| ApiError::Internal(format!("the stored offer: {e}")))?,
+                on,
+            );
+            return Ok((
+                bank_id,
+                LoanSpec {
+                    product: ProductSpec::Amortising {
+                        terms,
+                        instalment_fee: Fen::ZERO,
+                    },
+                    policy: Policy {
+                        penalty_rate: penalty,
+                        ..Policy::default()
+                    },
+                },
+            ));
+        }
+        "revenue_based" => {
+            let fee = fen("fee_fen")?;
+            let index = usize::try_from(num("product_index")?).unwrap_or(usize::MAX);
+            let term_days = lending
+                .consortium
+                .banks()
+                .iter()
+                .find(|b| b.bank_id.as_str() == bank_id)
+                .and_then(|b| b.products.get(index))
+                .and_then(|p| match p {
+                    Product::RevenueBased { term_days_max, .. } => Some(u64::from(*term_days_max)),
+                    Product::Amortising { .. } => None,
+                })
+                .unwrap_or(0);
+            let owed = amount.get().saturating_add(fee.get());
+            let minimum = if term_days == 0 {
+                0
+            } else {
+                (owed * u64::from(REVENUE_PERIOD_DAYS)).div_ceil(term_days)
+            };
+            ProductSpec::RevenueBased(RevenueTerms {
+                principal: amount,
+                fee,
+                withholding_bps: u32::try_from(num("withholding_bps")?).unwrap_or(u32::MAX),
+                minimum_per_period: Fen::new(minimum.min(owed)).unwrap_or(Fen::ZERO),
+                disbursed_on: on,
+            })
+        }
+        other => {
+            return Err(ApiError::Internal(format!(
+                "the stored offer has an unknown product {other}"
+            )));
+        }
+    };
+    Ok((
+        bank_id,
+        LoanSpec {
+            product,
+            policy: Policy::default(),
+        },
+    ))
+}

@@ -1,0 +1,240 @@
+//! Accepted loans on the wire: the bodies of `POST /api/v1/loans` and of a payment, the query
+//! of the listing, and a loan in answers (its state on the day asked, its schedule and its
+//! history).
+
+use chunlei_ledger::{CivilDate, Fen};
+use chunlei_lending::loans::LoanRecord;
+use chunlei_lending::servicing::Amounts;
+use serde::{Deserialize, Serialize};
+
+use super::check_key;
+use super::input::object;
+use super::query::{LIST_LIMIT_DEFAULT, limit, once};
+use crate::ApiError;
+
+/// `{"id", "application_id"}`: accept the approved application's offer as loan `id`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AcceptIn {
+    pub id: String,
+    pub application_id: String,
+}
+
+pub(crate) fn accept_from_json(body: &[u8]) -> Result<AcceptIn, ApiError> {
+    let accept: AcceptIn = object(body)?;
+    check_key(&accept.id).map_err(|r| ApiError::InvalidField(format!("id: {r}")))?;
+    check_key(&accept.application_id)
+        .map_err(|r| ApiError::InvalidField(format!("application_id: {r}")))?;
+    Ok(accept)
+}
+
+/// `{"id", "amount"}`: a payment of `amount` fen under the idempotency key `id`.
+#[derive(Clone, Debug)]
+pub(crate) struct PaymentIn {
+    pub id: String,
+    pub amount: Fen,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayment {
+    id: String,
+    amount: u64,
+}
+
+pub(crate) fn payment_from_json(body: &[u8]) -> Result<PaymentIn, ApiError> {
+    let raw: RawPayment = object(body)?;
+    check_key(&raw.id).map_err(|r| ApiError::InvalidField(format!("id: {r}")))?;
+    let amount = match Fen::new(raw.amount) {
+        Some(amount) if amount.is_zero() => {
+            return Err(ApiError::AmountZero("amount: must be above zero".into()));
+        }
+        Some(amount) => amount,
+        None => {
+            return Err(ApiError::AmountOutOfRange(format!(
+                "amount: {} is above {}",
+                raw.amount,
+                Fen::MAX.get()
+            )));
+        }
+    };
+    Ok(PaymentIn { id: raw.id, amount })
+}
+
+/// `GET /api/v1/loans?bank_id=&merchant_id=&after=&limit=`.
+#[derive(Debug)]
+pub(crate) struct LoansQuery {
+    pub bank_id: Option<String>,
+    pub merchant_id: Option<String>,
+    pub after: String,
+    pub limit: u32,
+}
+
+pub(crate) fn loans_query(query: &str) -> Result<LoansQuery, ApiError> {
+    let pairs: Vec<(String, String)> = url_pairs(query);
+    let mut out = LoansQuery {
+        bank_id: None,
+        merchant_id: None,
+        after: String::new(),
+        limit: LIST_LIMIT_DEFAULT,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in &pairs {
+        once(&mut seen, name)?;
+        let key = |what: &str| {
+            check_key(value)
+                .map(|()| value.clone())
+                .map_err(|r| ApiError::InvalidField(format!("{what}: {r}")))
+        };
+        match name.as_str() {
+            "limit" => out.limit = limit(value)?,
+            "after" if value.is_empty() => out.after.clear(),
+            "after" => out.after = key("after")?,
+            "bank_id" => out.bank_id = Some(key("bank_id")?),
+            "merchant_id" => out.merchant_id = Some(key("merchant_id")?),
+            _ => {
+                return Err(ApiError::UnknownField(format!(
+                    "unknown query parameter {name}; known parameters are: bank_id, \
+                     merchant_id, after, limit"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `a=1&b=2`; ids and limits need no percent-decoding (they are ASCII letters, digits,
+/// `_`, `.` and `-`), so an encoded character is refused by the checks that follow.
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (p.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AmountsOut {
+    principal: u64,
+    interest: u64,
+    fee: u64,
+    penalty: u64,
+    total: u64,
+}
+
+impl AmountsOut {
+    fn new(a: &Amounts) -> AmountsOut {
+        AmountsOut {
+            principal: a.principal.get(),
+            interest: a.interest.get(),
+            fee: a.fee.get(),
+            penalty: a.penalty.get(),
+            total: a.total().get(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct InstalmentOut {
+    number: u16,
+    due_on: String,
+    state: &'static str,
+    charged: AmountsOut,
+    paid: AmountsOut,
+    outstanding: AmountsOut,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct OperationOut {
+    kind: &'static str,
+    on: String,
+    reference: String,
+    amount: u64,
+    taken: u64,
+}
+
+/// A loan on the day asked: amounts in fen.
+#[derive(Debug, Serialize)]
+pub(crate) struct LoanOut {
+    id: String,
+    application_id: String,
+    merchant_id: String,
+    bank_id: String,
+    product: &'static str,
+    principal: u64,
+    disbursed_on: String,
+    as_of: String,
+    status: &'static str,
+    outstanding: AmountsOut,
+    paid: AmountsOut,
+    written_off: AmountsOut,
+    due: u64,
+    overdue: u64,
+    days_past_due: u32,
+    arrears_bucket: &'static str,
+    instalments: Vec<InstalmentOut>,
+    operations: Vec<OperationOut>,
+}
+
+impl LoanOut {
+    pub(crate) fn new(loan: &LoanRecord, today: CivilDate) -> LoanOut {
+        let s = loan.summary_on(today);
+        let product = match loan.spec.product {
+            chunlei_lending::loans::ProductSpec::Amortising { .. } => "amortising",
+            chunlei_lending::loans::ProductSpec::RevenueBased(_) => "revenue_based",
+        };
+        LoanOut {
+            id: loan.id.clone(),
+            application_id: loan.application_id.clone(),
+            merchant_id: loan.merchant_id.clone(),
+            bank_id: loan.bank_id.clone(),
+            product,
+            principal: loan.spec.principal().get(),
+            disbursed_on: loan.spec.disbursed_on().to_string(),
+            as_of: s.as_of.to_string(),
+            status: s.status.as_str(),
+            outstanding: AmountsOut::new(&s.outstanding),
+            paid: AmountsOut::new(&s.paid),
+            written_off: AmountsOut::new(&s.written_off),
+            due: s.due.get(),
+            overdue: s.overdue.get(),
+            days_past_due: s.days_past_due,
+            arrears_bucket: s.arrears.as_str(),
+            instalments: loan
+                .loan
+                .instalments()
+                .iter()
+                .map(|i| InstalmentOut {
+                    number: i.number,
+                    due_on: i.due_on.to_string(),
+                    state: i.state.as_str(),
+                    charged: AmountsOut::new(&i.charged),
+                    paid: AmountsOut::new(&i.paid),
+                    outstanding: AmountsOut::new(&i.outstanding),
+                })
+                .collect(),
+            operations: loan
+                .ops
+                .iter()
+                .map(|op| OperationOut {
+                    kind: op.kind.as_str(),
+                    on: op.on.to_string(),
+                    reference: op.reference.clone(),
+                    amount: op.amount.get(),
+                    taken: op.taken.get(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LoansOut {
+    pub loans: Vec<LoanOut>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
