@@ -15,6 +15,11 @@ pub struct ServeArgs {
     /// start, a day whose time has passed is run at once (a day is never paid out twice).
     #[arg(long, value_name = "HH:MM", value_parser = minute_of_day)]
     pub daily_payouts_at: Option<u32>,
+    /// Collect what falls due on loans each day at this time (UTC, `HH:MM`) from the
+    /// merchants' available balances; at start, a day whose time has passed is run at once
+    /// (a loan is collected from at most once a day).
+    #[arg(long, value_name = "HH:MM", value_parser = minute_of_day)]
+    pub loan_collection_at: Option<u32>,
     /// Decide loan applications with this lending configuration (JSON: the decision policy
     /// and the banks; see docs/lending.example.json). Needs --scorecard.
     #[arg(long, value_name = "FILE", requires = "scorecard")]
@@ -62,9 +67,40 @@ fn minute_of_day(text: &str) -> Result<u32, String> {
     Ok(h * 60 + m)
 }
 
-/// Runs the daily payout schedule at `minute` past midnight UTC, for as long as the server
-/// runs.
-async fn daily_payouts(store: chunlei_store::Store, minute: u32) {
+/// Pays out every merchant's available balance.
+fn pay_out(store: &chunlei_store::Store, date: chunlei_settlement::CivilDate) {
+    match store.daily_payouts_blocking(date) {
+        Ok(done) => tracing::info!(
+            %date,
+            merchants = done.merchants,
+            payouts = done.payouts,
+            amount_fen = done.amount,
+            "daily payouts"
+        ),
+        Err(error) => tracing::error!(%error, %date, "daily payouts failed"),
+    }
+}
+
+/// Collects what is due on every open loan.
+fn collect_due(store: &chunlei_store::Store, date: chunlei_settlement::CivilDate) {
+    match store.collect_due_blocking(date) {
+        Ok(done) => tracing::info!(
+            %date,
+            loans = done.loans,
+            collections = done.collections,
+            amount_fen = done.amount,
+            "loan collection"
+        ),
+        Err(error) => tracing::error!(%error, %date, "loan collection failed"),
+    }
+}
+
+/// Runs `job` every day at `minute` past midnight UTC, for as long as the server runs.
+async fn daily(
+    store: chunlei_store::Store,
+    minute: u32,
+    job: fn(&chunlei_store::Store, chunlei_settlement::CivilDate),
+) {
     loop {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -77,17 +113,8 @@ async fn daily_payouts(store: chunlei_store::Store, minute: u32) {
                 .and_then(chunlei_settlement::CivilDate::from_days);
             if let Some(date) = date {
                 let store = store.clone();
-                match tokio::task::spawn_blocking(move || store.daily_payouts_blocking(date)).await
-                {
-                    Ok(Ok(done)) => tracing::info!(
-                        %date,
-                        merchants = done.merchants,
-                        payouts = done.payouts,
-                        amount_fen = done.amount,
-                        "daily payouts"
-                    ),
-                    Ok(Err(error)) => tracing::error!(%error, %date, "daily payouts failed"),
-                    Err(error) => tracing::error!(%error, %date, "daily payouts task failed"),
+                if let Err(error) = tokio::task::spawn_blocking(move || job(&store, date)).await {
+                    tracing::error!(%error, %date, "a daily task failed");
                 }
             }
             86_400 - second + due
@@ -117,7 +144,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("cannot read the bound address")?;
         tracing::info!(db = %store.url(), "serving the API");
         if let Some(minute) = args.daily_payouts_at {
-            tokio::spawn(daily_payouts(store.clone(), minute));
+            tokio::spawn(daily(store.clone(), minute, pay_out));
+        }
+        if let Some(minute) = args.loan_collection_at {
+            tokio::spawn(daily(store.clone(), minute, collect_due));
         }
         // Printed rather than logged so that it appears whatever the log filter: scripts and
         // tests that pass `--listen 127.0.0.1:0` read the port from this line.

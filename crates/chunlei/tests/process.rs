@@ -675,3 +675,110 @@ async fn serve_decides_loans_only_with_a_lending_configuration() {
     let server = Server::start(&url);
     assert_eq!(status(&server).await, 503);
 }
+
+/// The daily loan collection runs when the server starts after the day's time: an instalment
+/// that fell due is collected from the merchant's available balance, and a restart the same
+/// day collects nothing twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_server_collects_what_is_due_on_loans_once() {
+    use chunlei_lending::loans::{Disbursement, LoanCommand, LoanSpec, ProductSpec};
+    use chunlei_lending::{AnnualRate, DayCount, Method, Terms};
+
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let key = operator_key(&url);
+    let client = reqwest::Client::new();
+    let server = Server::start(&url);
+    let merchant = json!({
+        "name": "德化陶瓷", "kind": "factory", "foreign_trade": true, "region_code": "350526",
+        "category": "ceramics", "joined_on": "2019-01-01", "risk_tier": "A",
+        "bank_code": "BOC", "account_number": "6013820000000000", "holder_name": "德化陶瓷"
+    });
+    let status = client
+        .put(format!("{}/api/v1/merchants/m-1", server.base))
+        .bearer_auth(&key)
+        .json(&merchant)
+        .send()
+        .await
+        .expect("register")
+        .status();
+    assert!(status.is_success(), "{status}");
+    let events = json!([
+        {"id":"e1","type":"order.paid","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-01T08:00:00Z","amount":10000,"category":"ceramics","channel":"tmall"},
+        {"id":"e2","type":"order.shipped","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-02T08:00:00Z"}
+    ]);
+    let reply = post(&client, &server.base, &key, "/api/v1/events", &events)
+        .await
+        .expect("events");
+    assert_eq!(reply["results"][1]["effect"], "advanced", "{reply}");
+    drop(server);
+
+    // A one-month loan of ¥50 at 12 %, disbursed 40 days ago: its instalment is overdue.
+    let today = {
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            / 86_400;
+        i32::try_from(days).expect("days")
+    };
+    let disbursed_on = chunlei_settlement::CivilDate::from_days(today - 40).expect("date");
+    let terms = Terms::monthly(
+        chunlei_ledger::Fen::new(5_000).expect("fen"),
+        AnnualRate::from_basis_points(1_200).expect("rate"),
+        1,
+        Method::EqualInstallments,
+        DayCount::Thirty360,
+        disbursed_on,
+    );
+    let command = LoanCommand::Disburse(Disbursement {
+        loan_id: "loan-1".into(),
+        application_id: "app-1".into(),
+        merchant_id: "m-1".into(),
+        bank_id: "icbc".into(),
+        spec: LoanSpec {
+            product: ProductSpec::Amortising {
+                terms,
+                instalment_fee: chunlei_ledger::Fen::ZERO,
+            },
+            policy: chunlei_lending::servicing::Policy::default(),
+        },
+    });
+    let store_url = chunlei_store::DbUrl::parse(&url).expect("url");
+    let disbursed = tokio::task::spawn_blocking(move || {
+        let store = chunlei_store::Store::open(&store_url, chunlei_store::StoreOptions::default())
+            .expect("open");
+        store.loans_blocking(vec![command]).expect("disburse")
+    })
+    .await
+    .expect("task");
+    assert!(disbursed[0].is_ok(), "{disbursed:?}");
+
+    let schedule = ["--loan-collection-at", "00:00"];
+    for _restart in 0..2 {
+        let server = Server::start_with(&url, &schedule);
+        let mut loan = Value::Null;
+        for _ in 0..100 {
+            let reply = client
+                .get(format!("{}/api/v1/loans/loan-1", server.base))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("get loan");
+            loan = reply.json().await.expect("json");
+            if loan["status"] == "closed" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // 5,000 + 50 of interest (one month at 1 %), collected once.
+        assert_eq!(loan["status"], "closed", "{loan}");
+        let ops = loan["operations"].as_array().expect("operations");
+        assert_eq!(ops.len(), 1, "{loan}");
+        assert_eq!(ops[0]["kind"], "due_collection");
+        assert_eq!(ops[0]["taken"], 5_050);
+        drop(server);
+    }
+}
