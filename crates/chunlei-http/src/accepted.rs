@@ -13,8 +13,8 @@ use chunlei_ledger::{CivilDate, Fen};
 use chunlei_lending::decision::Product;
 use chunlei_lending::decision::audit::parse_lines;
 use chunlei_lending::loans::{
-    Disbursement, LoanApplied, LoanCommand, LoanRecord, LoanRejection, LoanSpec, ProductSpec,
-    day_of,
+    Adjustment, Disbursement, LoanApplied, LoanCommand, LoanRecord, LoanRejection, LoanSpec,
+    ProductSpec, day_of,
 };
 use chunlei_lending::servicing::REVENUE_PERIOD_DAYS;
 use chunlei_lending::servicing::{Policy, RevenueTerms};
@@ -107,6 +107,74 @@ pub(crate) async fn post_payment(
     )
     .await?;
     read_loan(&state, &principal, &loan_id).await
+}
+
+/// `POST /api/v1/loans/{id}/relief {"id", "kind": "holiday"|"interest_free", "from", "to"}`:
+/// relief granted by the operator or the lending bank. The request id is the idempotency key.
+pub(crate) async fn post_relief(
+    State(state): State<AppState>,
+    principal: Principal,
+    KeyPath(loan_id): KeyPath,
+    JsonBody(body): JsonBody,
+) -> Result<Json<LoanOut>, ApiError> {
+    let relief = crate::wire::relief_from_json(&body)?;
+    adjust(
+        &state,
+        &principal,
+        &loan_id,
+        relief.id,
+        relief.from,
+        relief.adjustment,
+    )
+    .await
+}
+
+/// `POST /api/v1/loans/{id}/write-off {"id"}`: the operator or the lending bank writes the
+/// loan off today.
+pub(crate) async fn post_write_off(
+    State(state): State<AppState>,
+    principal: Principal,
+    KeyPath(loan_id): KeyPath,
+    JsonBody(body): JsonBody,
+) -> Result<Json<LoanOut>, ApiError> {
+    let id = crate::wire::request_id_from_json(&body)?;
+    adjust(
+        &state,
+        &principal,
+        &loan_id,
+        id,
+        today(),
+        Adjustment::WriteOff,
+    )
+    .await
+}
+
+async fn adjust(
+    state: &AppState,
+    principal: &Principal,
+    loan_id: &str,
+    request_id: String,
+    on: CivilDate,
+    adjustment: Adjustment,
+) -> Result<Json<LoanOut>, ApiError> {
+    let loan = visible_loan(state, principal, loan_id).await?;
+    authorize(
+        principal,
+        &Action::AdjustLoan {
+            bank_id: &loan.bank_id,
+        },
+    )?;
+    apply(
+        state,
+        LoanCommand::Adjust {
+            loan_id: loan_id.to_owned(),
+            request_id,
+            on,
+            adjustment,
+        },
+    )
+    .await?;
+    read_loan(state, principal, loan_id).await
 }
 
 /// `GET /api/v1/loans?bank_id=|merchant_id=&after=&limit=`: loans in order of id. A bank key

@@ -46,6 +46,10 @@ pub enum Action<'a> {
     ReadProgram,
     /// Apply for a loan for a merchant: the merchant itself, or the platform's systems.
     ApplyForLoan(&'a MerchantId),
+    /// Grant relief on a loan or write it off.
+    AdjustLoan {
+        bank_id: &'a str,
+    },
     /// Read an accepted loan.
     ReadLoan {
         merchant_id: &'a str,
@@ -98,6 +102,11 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
             Role::Merchant(own) => own.as_str() == *merchant_id,
             Role::Bank(own) => *bank_id == Some(own.as_str()),
         },
+        Action::AdjustLoan { bank_id } => match role {
+            Role::Operator | Role::Integration => true,
+            Role::Merchant(_) => false,
+            Role::Bank(own) => own.as_str() == *bank_id,
+        },
         Action::ReadLoan {
             merchant_id,
             bank_id,
@@ -130,7 +139,8 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::SendEvents
         | Action::ServicePayouts
         | Action::ReadProgram
-        | Action::ApplyForLoan(_) => ApiError::Forbidden,
+        | Action::ApplyForLoan(_)
+        | Action::AdjustLoan { .. } => ApiError::Forbidden,
         Action::ReadLoanDecision { application_id, .. } => decision_not_found(application_id),
         Action::ReadLoan { .. } => {
             ApiError::Loan(chunlei_lending::loans::LoanRejection::LoanNotFound)

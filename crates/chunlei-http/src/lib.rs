@@ -100,6 +100,11 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         )
         .route("/api/v1/loans/{id}", get(accepted::get_loan))
         .route("/api/v1/loans/{id}/payments", post(accepted::post_payment))
+        .route("/api/v1/loans/{id}/relief", post(accepted::post_relief))
+        .route(
+            "/api/v1/loans/{id}/write-off",
+            post(accepted::post_write_off),
+        )
         .route(
             "/api/v1/loan-applications/{id}",
             get(loans::get_application),

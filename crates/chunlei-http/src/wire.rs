@@ -21,6 +21,7 @@ use serde::Serialize;
 
 pub(crate) use accepted::{
     AcceptIn, LoanOut, LoansOut, PaymentIn, accept_from_json, loans_query, payment_from_json,
+    relief_from_json, request_id_from_json,
 };
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
 pub use lending::{LendingConfigError, lending_from_json};

@@ -585,6 +585,50 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
         let url = app.url("/api/v1/loans/loan-zj/payments");
         let (status, _) = answer(app.http.post(url).bearer_auth(&webank).json(&pay)).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        // Relief and write-off: by the lending bank or the operator, never the merchant.
+        let post = |key: String, path: &'static str, body: Value| {
+            let app = &app;
+            async move {
+                let url = app.url(&format!("/api/v1/loans/loan-zj/{path}"));
+                answer(app.http.post(url).bearer_auth(key).json(&body)).await
+            }
+        };
+        let today = i32::try_from(now_ns() / DAY_NS).expect("fits");
+        let date = |d: i32| {
+            chunlei_ledger::CivilDate::from_days(today + d)
+                .expect("a date")
+                .to_string()
+        };
+        let holiday = json!({"id": "h-1", "kind": "holiday", "from": date(1), "to": date(40)});
+        let (status, _) = post(zj.clone(), "relief", holiday.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = post(webank.clone(), "relief", holiday.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = post(icbc.clone(), "relief", holiday.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["operations"][1]["kind"], "holiday", "{body}");
+        let first_due = chunlei_ledger::CivilDate::from_days(today + 41).expect("date");
+        assert_eq!(
+            body["instalments"][0]["due_on"],
+            first_due.to_string(),
+            "{body}"
+        );
+        let backwards = json!({"id": "h-2", "kind": "holiday", "from": date(5), "to": date(2)});
+        let (status, body) = post(icbc.clone(), "relief", backwards).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "relief_invalid")
+        );
+        let (status, body) = post(app.operator.clone(), "write-off", json!({"id": "w-1"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "written_off");
+        let (status, body) =
+            post(zj.clone(), "payments", json!({"id": "pay-2", "amount": 1})).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "loan_written_off")
+        );
+
         let store = app.store.clone();
         let violations = tokio::task::spawn_blocking(move || store.verify())
             .await

@@ -3,7 +3,7 @@
 //! history).
 
 use chunlei_ledger::{CivilDate, Fen};
-use chunlei_lending::loans::LoanRecord;
+use chunlei_lending::loans::{Adjustment, LoanRecord};
 use chunlei_lending::servicing::Amounts;
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,60 @@ pub(crate) fn payment_from_json(body: &[u8]) -> Result<PaymentIn, ApiError> {
         }
     };
     Ok(PaymentIn { id: raw.id, amount })
+}
+
+/// Relief on a loan: `{"id", "kind": "holiday"|"interest_free", "from", "to"}` (dates
+/// `YYYY-MM-DD`, both included).
+#[derive(Clone, Debug)]
+pub(crate) struct ReliefIn {
+    pub id: String,
+    pub from: CivilDate,
+    pub adjustment: Adjustment,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelief {
+    id: String,
+    kind: String,
+    from: String,
+    to: String,
+}
+
+pub(crate) fn relief_from_json(body: &[u8]) -> Result<ReliefIn, ApiError> {
+    let raw: RawRelief = object(body)?;
+    check_key(&raw.id).map_err(|r| ApiError::InvalidField(format!("id: {r}")))?;
+    let date = |name: &str, text: &str| {
+        CivilDate::parse(text).map_err(|e| ApiError::InvalidField(format!("{name}: {e}")))
+    };
+    let (from, to) = (date("from", &raw.from)?, date("to", &raw.to)?);
+    let adjustment = match raw.kind.as_str() {
+        "holiday" => Adjustment::Holiday { to },
+        "interest_free" => Adjustment::InterestFree { to },
+        _ => {
+            return Err(ApiError::InvalidField(
+                "kind: must be holiday or interest_free".into(),
+            ));
+        }
+    };
+    Ok(ReliefIn {
+        id: raw.id,
+        from,
+        adjustment,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    id: String,
+}
+
+/// `{"id"}`: a request that carries only its idempotency key.
+pub(crate) fn request_id_from_json(body: &[u8]) -> Result<String, ApiError> {
+    let raw: RawRequest = object(body)?;
+    check_key(&raw.id).map_err(|r| ApiError::InvalidField(format!("id: {r}")))?;
+    Ok(raw.id)
 }
 
 /// `GET /api/v1/loans?bank_id=&merchant_id=&after=&limit=`.
