@@ -373,3 +373,50 @@ fn offer_spec(
         },
     ))
 }
+
+/// Loans one portfolio report reads at most; a larger portfolio answers 422
+/// `portfolio_too_large` (reports of that size belong in a batch job, not a request).
+pub const PORTFOLIO_LOANS_MAX: usize = 100_000;
+
+/// `GET /api/v1/portfolio?bank_id=&on=YYYY-MM-DD`: disbursed, outstanding, arrears buckets,
+/// the non-performing ratio and vintage curves on a day (today by default), for one bank or,
+/// for the operator without `bank_id`, overall with every bank's figures. A bank key reports
+/// on its own loans only.
+pub(crate) async fn get_portfolio(
+    State(state): State<AppState>,
+    principal: Principal,
+    uri: Uri,
+) -> Result<Json<crate::wire::PortfolioOut>, ApiError> {
+    let query = crate::wire::portfolio_query(uri.query().unwrap_or(""))?;
+    let bank = match &principal.role {
+        crate::auth::Role::Bank(own) => Some(own.as_str().to_owned()),
+        crate::auth::Role::Operator | crate::auth::Role::Integration => query.bank_id.clone(),
+        crate::auth::Role::Merchant(_) => return Err(ApiError::Forbidden),
+    };
+    let day = query.on.unwrap_or_else(today);
+    let store = state.store.clone();
+    let wanted = bank.clone();
+    let loans = blocking(move || store.all_loans(wanted.as_deref(), PORTFOLIO_LOANS_MAX))
+        .await?
+        .ok_or(ApiError::PortfolioTooLarge(PORTFOLIO_LOANS_MAX))?;
+    let overall = chunlei_lending::loans::portfolio::portfolio(&loans, day);
+    let mut banks: Vec<(String, chunlei_lending::loans::portfolio::Portfolio)> = Vec::new();
+    if bank.is_none() {
+        let mut ids: Vec<&str> = loans.iter().map(|l| l.bank_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let own: Vec<LoanRecord> = loans.iter().filter(|l| l.bank_id == id).cloned().collect();
+            banks.push((
+                id.to_owned(),
+                chunlei_lending::loans::portfolio::portfolio(&own, day),
+            ));
+        }
+    }
+    Ok(Json(crate::wire::PortfolioOut::new(
+        bank.as_deref(),
+        day,
+        &overall,
+        &banks,
+    )))
+}

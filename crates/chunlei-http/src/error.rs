@@ -66,6 +66,9 @@ pub enum ApiError {
     /// The decision named was declined: there is no offer to accept.
     #[error("application {0} was declined; there is no offer to accept")]
     ApplicationNotApproved(String),
+    /// A portfolio report would read more loans than one request may.
+    #[error("the portfolio has more than {0} loans; report on one bank at a time")]
+    PortfolioTooLarge(usize),
     /// The loan book refused a command.
     #[error("{}", .0.message())]
     Loan(chunlei_lending::loans::LoanRejection),
@@ -103,6 +106,9 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "lending_not_configured")
             }
             ApiError::ApplicationIdConflict(_) => (StatusCode::CONFLICT, "application_id_conflict"),
+            ApiError::PortfolioTooLarge(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "portfolio_too_large")
+            }
             ApiError::ApplicationNotApproved(_) => {
                 (StatusCode::CONFLICT, "application_not_approved")
             }

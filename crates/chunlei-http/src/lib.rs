@@ -99,6 +99,7 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
             post(accepted::post_loan).get(accepted::list_loans),
         )
         .route("/api/v1/loans/{id}", get(accepted::get_loan))
+        .route("/api/v1/portfolio", get(accepted::get_portfolio))
         .route("/api/v1/loans/{id}/payments", post(accepted::post_payment))
         .route("/api/v1/loans/{id}/relief", post(accepted::post_relief))
         .route(

@@ -629,6 +629,45 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
             (StatusCode::UNPROCESSABLE_ENTITY, "loan_written_off")
         );
 
+        // Portfolio: a bank reports on its own loans, the operator on all with every bank's.
+        let (status, icbc_report) = app.get("/api/v1/portfolio", &icbc).await;
+        assert_eq!(status, StatusCode::OK, "{icbc_report}");
+        assert_eq!(icbc_report["bank_id"], "icbc");
+        assert_eq!(icbc_report["loans"], 1);
+        assert_eq!(icbc_report["disbursed"], loan["principal"]);
+        // Written off: the principal less the 10,000 paid, and interest charged by the
+        // write-off (none: it happens on the day of disbursement).
+        let principal = loan["principal"].as_u64().expect("principal");
+        assert_eq!(
+            icbc_report["written_off"],
+            principal - 10_000,
+            "{icbc_report}"
+        );
+        assert_eq!(icbc_report["open_loans"], 0);
+        let (_, webank_report) = app.get("/api/v1/portfolio?bank_id=icbc", &webank).await;
+        assert_eq!(webank_report["bank_id"], "webank", "{webank_report}");
+        assert_eq!(webank_report["open_loans"], 1);
+        assert_eq!(webank_report["arrears"][0]["bucket"], "current");
+        assert_eq!(webank_report["arrears"][0]["loans"], 1);
+        assert_eq!(webank_report["npl_ratio_bps"], 0);
+        let (_, all) = app.get("/api/v1/portfolio", &app.operator).await;
+        assert_eq!(all["loans"], 2, "{all}");
+        let banks: Vec<&Value> = all["banks"].as_array().expect("banks").iter().collect();
+        assert_eq!(banks.len(), 2);
+        assert_eq!(
+            (&banks[0]["bank_id"], &banks[1]["bank_id"]),
+            (&json!("icbc"), &json!("webank"))
+        );
+        let (status, _) = app.get("/api/v1/portfolio", &zj).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = app
+            .get("/api/v1/portfolio?on=2020-13-01", &app.operator)
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_field")
+        );
+
         let store = app.store.clone();
         let violations = tokio::task::spawn_blocking(move || store.verify())
             .await

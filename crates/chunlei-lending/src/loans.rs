@@ -31,6 +31,7 @@
 //! Like the rest of the crate this module is pure: the store loads the records a group needs,
 //! calls [`LoanBook::apply`], and writes the records [`LoanBook::changed`] names.
 
+pub mod portfolio;
 mod text;
 
 #[cfg(test)]
@@ -186,6 +187,19 @@ impl OpKind {
             OpKind::Holiday { .. } => "holiday",
             OpKind::InterestFree { .. } => "interest_free",
             OpKind::WriteOff => "write_off",
+        }
+    }
+}
+
+impl Op {
+    /// The day the operation belongs to in reports: the day relief was granted (its dates may
+    /// lie ahead), the day anything else applied on.
+    pub fn recorded_on(&self) -> CivilDate {
+        match self.kind {
+            OpKind::Holiday { .. } | OpKind::InterestFree { .. } => day_of(self.at).min(self.on),
+            OpKind::Payment | OpKind::DueCollection | OpKind::Withheld | OpKind::WriteOff => {
+                self.on
+            }
         }
     }
 }

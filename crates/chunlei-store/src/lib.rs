@@ -667,6 +667,38 @@ impl Store {
         rows.iter().map(|row| self.loan_from_row(row)).collect()
     }
 
+    /// Every loan of a bank (or of every bank), read a page at a time; `None` when there are
+    /// more than `max`.
+    pub fn all_loans(
+        &self,
+        bank_id: Option<&str>,
+        max: usize,
+    ) -> Result<Option<Vec<LoanRecord>>, StoreError> {
+        let filters: Vec<LoanFilter<'_>> = match bank_id {
+            Some(bank) => vec![LoanFilter::Bank(bank)],
+            None => ["open", "closed", "written_off"]
+                .into_iter()
+                .map(LoanFilter::Status)
+                .collect(),
+        };
+        let mut loans = Vec::new();
+        for filter in filters {
+            let mut after = String::new();
+            loop {
+                let page = self.loan_list(filter, &after, QUERY_LIMIT_MAX)?;
+                let Some(last) = page.last().map(|l| l.id.clone()) else {
+                    break;
+                };
+                loans.extend(page);
+                if loans.len() > max {
+                    return Ok(None);
+                }
+                after = last;
+            }
+        }
+        Ok(Some(loans))
+    }
+
     /// Collects what is due on `on` from the merchants' available balances, for every open
     /// loan, a page of loans per commit. Running it again the same day collects nothing twice.
     pub fn collect_due_blocking(&self, on: CivilDate) -> Result<DueCollection, StoreError> {

@@ -3,6 +3,7 @@
 //! history).
 
 use chunlei_ledger::{CivilDate, Fen};
+use chunlei_lending::loans::portfolio::Portfolio;
 use chunlei_lending::loans::{Adjustment, LoanRecord};
 use chunlei_lending::servicing::Amounts;
 use serde::{Deserialize, Serialize};
@@ -291,4 +292,137 @@ pub(crate) struct LoansOut {
     /// Pass as `after` for the next page; absent on the last.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_after: Option<String>,
+}
+
+/// `GET /api/v1/portfolio?bank_id=&on=`.
+#[derive(Debug)]
+pub(crate) struct PortfolioQuery {
+    pub bank_id: Option<String>,
+    pub on: Option<CivilDate>,
+}
+
+pub(crate) fn portfolio_query(query: &str) -> Result<PortfolioQuery, ApiError> {
+    let mut out = PortfolioQuery {
+        bank_id: None,
+        on: None,
+    };
+    let pairs = url_pairs(query);
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in &pairs {
+        once(&mut seen, name)?;
+        match name.as_str() {
+            "bank_id" => {
+                check_key(value).map_err(|r| ApiError::InvalidField(format!("bank_id: {r}")))?;
+                out.bank_id = Some(value.clone());
+            }
+            "on" => {
+                out.on = Some(
+                    CivilDate::parse(value)
+                        .map_err(|e| ApiError::InvalidField(format!("on: {e}")))?,
+                );
+            }
+            _ => {
+                return Err(ApiError::UnknownField(format!(
+                    "unknown query parameter {name}; known parameters are: bank_id, on"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct BucketOut {
+    bucket: &'static str,
+    loans: u64,
+    principal: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct VintageOut {
+    month: String,
+    loans: u64,
+    disbursed: u64,
+    ever_30_bps: Vec<u64>,
+}
+
+/// One portfolio's figures, in fen and basis points.
+#[derive(Debug, Serialize)]
+pub(crate) struct FiguresOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bank_id: Option<String>,
+    loans: u64,
+    open_loans: u64,
+    disbursed: u64,
+    repaid: u64,
+    outstanding_principal: u64,
+    outstanding_total: u64,
+    written_off: u64,
+    arrears: Vec<BucketOut>,
+    npl_ratio_bps: u64,
+    vintages: Vec<VintageOut>,
+}
+
+impl FiguresOut {
+    fn new(bank_id: Option<&str>, p: &Portfolio) -> FiguresOut {
+        let names = ["current", "1-30", "31-60", "61-90", "90+"];
+        FiguresOut {
+            bank_id: bank_id.map(str::to_owned),
+            loans: p.loans,
+            open_loans: p.open_loans,
+            disbursed: p.disbursed,
+            repaid: p.repaid,
+            outstanding_principal: p.outstanding_principal,
+            outstanding_total: p.outstanding_total,
+            written_off: p.written_off,
+            arrears: names
+                .iter()
+                .zip(p.arrears.iter())
+                .map(|(bucket, f)| BucketOut {
+                    bucket,
+                    loans: f.loans,
+                    principal: f.principal,
+                })
+                .collect(),
+            npl_ratio_bps: p.npl_ratio_bps,
+            vintages: p
+                .vintages
+                .iter()
+                .map(|v| VintageOut {
+                    month: v.month.clone(),
+                    loans: v.loans,
+                    disbursed: v.disbursed,
+                    ever_30_bps: v.ever_30_bps.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PortfolioOut {
+    on: String,
+    #[serde(flatten)]
+    overall: FiguresOut,
+    /// Each bank's figures, in bank id order, when the report covers every bank.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    banks: Vec<FiguresOut>,
+}
+
+impl PortfolioOut {
+    pub(crate) fn new(
+        bank_id: Option<&str>,
+        on: CivilDate,
+        overall: &Portfolio,
+        banks: &[(String, Portfolio)],
+    ) -> PortfolioOut {
+        PortfolioOut {
+            on: on.to_string(),
+            overall: FiguresOut::new(bank_id, overall),
+            banks: banks
+                .iter()
+                .map(|(id, p)| FiguresOut::new(Some(id), p))
+                .collect(),
+        }
+    }
 }
