@@ -17,6 +17,7 @@ use chunlei_lending::decision::{
     Application, BankUsage, Consortium, DECLINE_REASONS_MAX, DayActivity, Decision, MerchantFacts,
     ModelScore, Outcome, Policy, features_from_activity,
 };
+use chunlei_lending::loans::portfolio;
 use chunlei_scorecard::Scorecard;
 use chunlei_store::{LoanDecisionRecord, Store, StoreError};
 
@@ -43,31 +44,16 @@ pub struct Lending {
     pub policy: Policy,
     pub consortium: Consortium,
     pub scorecard: Scorecard,
-    /// Each bank's usage, in consortium order. Zero for now: no loan is disbursed yet, so no
-    /// bank has used any of its quotas. Once loans exist this is counted from them.
-    usage: Vec<BankUsage>,
     /// Bounds the decisions reading the store at once ([`DECISIONS_READING_MAX`]).
     reading: tokio::sync::Semaphore,
 }
 
 impl Lending {
     pub fn new(policy: Policy, consortium: Consortium, scorecard: Scorecard) -> Lending {
-        let usage = consortium
-            .banks()
-            .iter()
-            .map(|bank| BankUsage {
-                bank_id: bank.bank_id,
-                daily_used: Fen::ZERO,
-                total_used: Fen::ZERO,
-                region_used: Fen::ZERO,
-                industry_used: Fen::ZERO,
-            })
-            .collect();
         Lending {
             policy,
             consortium,
             scorecard,
-            usage,
             reading: tokio::sync::Semaphore::new(DECISIONS_READING_MAX),
         }
     }
@@ -185,16 +171,40 @@ fn decide(
             settlements: a.settlements,
         })
         .collect();
+    let day = chunlei_ledger::CivilDate::from_days(today)
+        .ok_or_else(|| StoreError::Corrupt("today is outside the calendar".into()))?;
+    let record = debt_record(store, merchant_id, day)?;
     let facts = MerchantFacts {
         joined_day: merchant.joined_on.days_since_epoch(),
         region_code: merchant.region_code.as_str().to_owned(),
         industry: merchant.category.clone(),
-        // No loan is serviced yet: no debt, no arrears, no fraud flag in the registry.
-        existing_debt: Fen::ZERO,
-        days_past_due: 0,
-        worst_days_past_due_12m: 0,
+        existing_debt: record.debt,
+        days_past_due: record.days_past_due,
+        worst_days_past_due_12m: record.worst_12m,
+        // The registry keeps no fraud flag yet.
         fraud_flag: false,
     };
+    let lent = store.bank_lent(day, merchant.region_code.as_str(), &merchant.category)?;
+    let fen = |v: u64| Fen::new(v).unwrap_or(Fen::MAX);
+    let usage: Vec<BankUsage> = lending
+        .consortium
+        .banks()
+        .iter()
+        .map(|bank| {
+            let l = lent
+                .iter()
+                .find(|l| l.bank_id == bank.bank_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            BankUsage {
+                bank_id: bank.bank_id,
+                daily_used: fen(l.day),
+                total_used: fen(l.total),
+                region_used: fen(l.region),
+                industry_used: fen(l.industry),
+            }
+        })
+        .collect();
     let features = features_from_activity(today, &days, facts);
     let record = features.record();
     let card = &lending.scorecard;
@@ -218,9 +228,63 @@ fn decide(
         },
         reasons,
         &lending.consortium,
-        &lending.usage,
+        &usage,
     );
     Ok(Some(to_record(&decision, application.term_months, now)))
+}
+
+/// A merchant's record with its lenders on `day`.
+struct DebtRecord {
+    /// Owed on its open loans.
+    debt: Fen,
+    /// The most days past due among its loans now.
+    days_past_due: u32,
+    /// The most days past due of any of its loans at any month's end in the last 12 months,
+    /// or now.
+    worst_12m: u32,
+}
+
+/// Loans of one merchant a decision reads at most; a merchant has a handful.
+const MERCHANT_LOANS_READ_MAX: u32 = 100;
+
+fn debt_record(
+    store: &Store,
+    merchant_id: &str,
+    day: chunlei_ledger::CivilDate,
+) -> Result<DebtRecord, StoreError> {
+    let loans = store.loan_list(
+        chunlei_store::LoanFilter::Merchant(merchant_id),
+        "",
+        MERCHANT_LOANS_READ_MAX,
+    )?;
+    let mut record = DebtRecord {
+        debt: Fen::ZERO,
+        days_past_due: 0,
+        worst_12m: 0,
+    };
+    for loan in &loans {
+        let now = loan.summary_on(day);
+        if loan.is_open() {
+            record.debt = record.debt.saturating_add(now.outstanding.total());
+        }
+        record.days_past_due = record.days_past_due.max(now.days_past_due);
+        record.worst_12m = record.worst_12m.max(now.days_past_due);
+        let (year, month, _) = day.ymd();
+        for back in 1..=12_i32 {
+            let index = year * 12 + i32::try_from(month).unwrap_or(1) - 1 - back;
+            let first = chunlei_ledger::CivilDate::from_ymd(
+                index.div_euclid(12),
+                u32::try_from(index.rem_euclid(12)).unwrap_or(0) + 1,
+                1,
+            )
+            .and_then(|d| d.add_months(1))
+            .and_then(|d| chunlei_ledger::CivilDate::from_days(d.days_since_epoch() - 1));
+            if let Some(state) = first.and_then(|end| portfolio::state_on(loan, end)) {
+                record.worst_12m = record.worst_12m.max(state.days_past_due);
+            }
+        }
+    }
+    Ok(record)
 }
 
 /// The decision flattened for the store, its details as audit text.

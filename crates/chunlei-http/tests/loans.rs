@@ -539,6 +539,47 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
         let (status, body) = app.accept(&gd, "loan-gd", "app-gd").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["bank_id"], "webank");
+        // The next decision for m-zj counts the loan as existing debt, and icbc's quotas as
+        // used by it.
+        let (status, body) = app.apply(&zj, "app-zj-2", "m-zj", 1_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let store = app.store.clone();
+        let (stored, lent) = tokio::task::spawn_blocking(move || {
+            let today = chunlei_ledger::CivilDate::from_days(
+                i32::try_from(now_ns() / DAY_NS).expect("fits"),
+            )
+            .expect("date");
+            (
+                store
+                    .loan_decision("app-zj-2")
+                    .expect("read")
+                    .expect("stored"),
+                store.bank_lent(today, "330302", "apparel").expect("lent"),
+            )
+        })
+        .await
+        .expect("task");
+        let principal = loan["principal"].as_u64().expect("principal");
+        assert!(
+            stored
+                .features
+                .contains(&format!("existing_debt_fen={principal}\n")),
+            "{}",
+            stored.features
+        );
+        let icbc_lent = lent
+            .iter()
+            .find(|l| l.bank_id == "icbc")
+            .expect("icbc lent");
+        assert_eq!(
+            (
+                icbc_lent.day,
+                icbc_lent.total,
+                icbc_lent.region,
+                icbc_lent.industry
+            ),
+            (principal, principal, principal, principal)
+        );
 
         let read = |key: String, id: &'static str| {
             let app = &app;

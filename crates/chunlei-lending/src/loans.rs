@@ -446,11 +446,30 @@ pub struct LoanKeys {
     /// Loans whose history grew: how many ops each had before the group (new ones from there
     /// are inserted).
     pub grown: BTreeMap<String, usize>,
+    /// Principal lent, added to each bank's usage: (bank, dimension, key) → fen, dimensions
+    /// as [`usage_keys`] gives them.
+    pub usage: BTreeMap<(String, &'static str, String), u64>,
+}
+
+/// The usage rows a disbursement on `day` to a merchant of `region_code` and `industry` adds
+/// to: lent that day, in all, in the province (the region code's first two digits) and in the
+/// industry.
+pub fn usage_keys(
+    day: CivilDate,
+    region_code: &str,
+    industry: &str,
+) -> [(&'static str, String); 4] {
+    [
+        ("day", day.to_string()),
+        ("total", String::new()),
+        ("region", region_code.chars().take(2).collect()),
+        ("industry", industry.to_owned()),
+    ]
 }
 
 impl LoanKeys {
     pub fn is_empty(&self) -> bool {
-        self.created.is_empty() && self.grown.is_empty()
+        self.created.is_empty() && self.grown.is_empty() && self.usage.is_empty()
     }
 
     pub fn extend(&mut self, other: &LoanKeys) {
@@ -458,6 +477,9 @@ impl LoanKeys {
         for (id, from) in &other.grown {
             let entry = self.grown.entry(id.clone()).or_insert(*from);
             *entry = (*entry).min(*from);
+        }
+        for (key, lent) in &other.usage {
+            *self.usage.entry(key.clone()).or_insert(0) += lent;
         }
     }
 }
@@ -718,6 +740,19 @@ impl Desk<'_> {
         }
         self.loans.last_seq = seq;
         self.loans.changed.created.insert(d.loan_id.clone());
+        let (region, industry) = self
+            .book
+            .registry
+            .get(&d.merchant_id)
+            .map_or(("", ""), |m| (m.region_code.as_str(), m.category.as_str()));
+        for (dimension, key) in usage_keys(d.spec.disbursed_on(), region, industry) {
+            *self
+                .loans
+                .changed
+                .usage
+                .entry((d.bank_id.clone(), dimension, key))
+                .or_insert(0) += principal.get();
+        }
         self.loans.insert(LoanRecord {
             id: d.loan_id.clone(),
             seq,

@@ -185,6 +185,8 @@ pub(crate) trait ReadPool: Send + Sync {
         from: i32,
         to: i32,
     ) -> Result<Vec<(i32, DailyActivity)>, StoreError>;
+    /// Stored usage rows among `keys` (dimension, key): (bank, dimension, lent).
+    fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError>;
     /// Settlement rows by key.
     fn settlement_rows(
         &self,
@@ -667,6 +669,33 @@ impl Store {
         rows.iter().map(|row| self.loan_from_row(row)).collect()
     }
 
+    /// What every bank has lent: on `day`, in all, in the province of `region_code` and to
+    /// `industry`; banks that have lent nothing are left out.
+    pub fn bank_lent(
+        &self,
+        day: CivilDate,
+        region_code: &str,
+        industry: &str,
+    ) -> Result<Vec<BankLent>, StoreError> {
+        let keys = chunlei_lending::loans::usage_keys(day, region_code, industry);
+        let rows = self.inner.reads.loan_usage(&keys)?;
+        let mut banks: std::collections::BTreeMap<String, BankLent> = Default::default();
+        for (bank, dimension, lent) in rows {
+            let entry = banks.entry(bank.clone()).or_insert_with(|| BankLent {
+                bank_id: bank,
+                ..BankLent::default()
+            });
+            match dimension.as_str() {
+                "day" => entry.day = lent,
+                "total" => entry.total = lent,
+                "region" => entry.region = lent,
+                "industry" => entry.industry = lent,
+                _ => {}
+            }
+        }
+        Ok(banks.into_values().collect())
+    }
+
     /// Every loan of a bank (or of every bank), read a page at a time; `None` when there are
     /// more than `max`.
     pub fn all_loans(
@@ -738,6 +767,22 @@ impl Store {
             after = last;
         }
     }
+}
+
+/// A usage row as read: bank, dimension, fen lent.
+pub(crate) type UsageRow = (String, String, u64);
+
+/// What one bank has lent, as its quotas and concentration limits count it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BankLent {
+    pub bank_id: String,
+    /// On the day asked.
+    pub day: u64,
+    pub total: u64,
+    /// In the province asked.
+    pub region: u64,
+    /// To the industry asked.
+    pub industry: u64,
 }
 
 /// Which loans to list.

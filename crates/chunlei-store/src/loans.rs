@@ -111,7 +111,15 @@ fn op_row(loan_id: &str, n: usize, op: &Op) -> Vec<Cell> {
 pub(crate) struct LoanRows {
     pub loans: TableRows,
     pub ops: Vec<Vec<Cell>>,
+    /// `(bank_id, dimension, key, lent)`, added to the stored usage.
+    pub usage: Vec<Vec<Cell>>,
 }
+
+/// Adds usage rows to what is stored.
+pub(crate) const USAGE_INSERT: &str =
+    "INSERT INTO loan_usage (bank_id, dimension, key, lent) VALUES ";
+pub(crate) const USAGE_ADD: &str =
+    " ON CONFLICT (bank_id, dimension, key) DO UPDATE SET lent = loan_usage.lent + excluded.lent";
 
 impl LoanRows {
     pub(crate) fn new(book: &LoanBook, changed: &LoanKeys) -> Result<LoanRows, StoreError> {
@@ -134,11 +142,21 @@ impl LoanRows {
                 rows.ops.push(op_row(id, i + 1, op));
             }
         }
+        rows.usage = changed
+            .usage
+            .iter()
+            .map(|((bank, dimension, key), lent)| {
+                vec![text(bank), text(dimension), text(key), int(*lent)]
+            })
+            .collect();
         Ok(rows)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.loans.inserts.is_empty() && self.loans.updates.is_empty() && self.ops.is_empty()
+        self.loans.inserts.is_empty()
+            && self.loans.updates.is_empty()
+            && self.ops.is_empty()
+            && self.usage.is_empty()
     }
 }
 

@@ -41,7 +41,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::decisions::DECISIONS;
-use crate::loans::{LOAN_OPS, LOANS, LoanRows};
+use crate::loans::{LOAN_OPS, LOANS, LoanRows, USAGE_ADD, USAGE_INSERT};
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
 use crate::writer::{Load, WriteBackend, WriteTx};
@@ -556,7 +556,8 @@ impl WriteTx for PostgresTx<'_> {
             "",
             LOAN_OPS.columns.len(),
             &rows.ops,
-        )
+        )?;
+        insert_values(&mut self.tx, USAGE_INSERT, USAGE_ADD, 4, &rows.usage)
     }
 
     fn lock_clock(&mut self) -> Result<u64, StoreError> {

@@ -16,7 +16,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::decisions::DECISIONS;
-use crate::loans::{LOAN_OPS, LOANS, LoanRows};
+use crate::loans::{LOAN_OPS, LOANS, LoanRows, USAGE_ADD, USAGE_INSERT};
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows,
@@ -457,6 +457,13 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
             updates: Vec::new(),
         },
     )?;
+    let usage: Vec<&Vec<Cell>> = rows.loans.usage.iter().collect();
+    insert_rows(tx, USAGE_INSERT, USAGE_ADD, 4, &usage, |stmt, at, row| {
+        for (i, cell) in row.iter().enumerate() {
+            stmt.raw_bind_parameter(at + i + 1, cell)?;
+        }
+        Ok(())
+    })?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",

@@ -16,7 +16,7 @@ use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
-use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
 use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -359,6 +359,28 @@ impl ReadPool for PostgresReads {
                         *v = r.try_get(i)?;
                     }
                     crate::settlement::daily_from(values)
+                })
+                .collect()
+        })
+    }
+
+    fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError> {
+        let dimensions: Vec<&str> = keys.iter().map(|(d, _)| *d).collect();
+        let values: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+        self.with(|conn| {
+            let rows = conn.client.query(
+                "SELECT u.bank_id, u.dimension, u.lent FROM loan_usage u \
+                 JOIN UNNEST($1::text[], $2::text[]) AS k (dimension, key) \
+                 ON u.dimension = k.dimension AND u.key = k.key",
+                &[&dimensions, &values],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        crate::codec::i64_to_u64(r.try_get(2)?),
+                    ))
                 })
                 .collect()
         })

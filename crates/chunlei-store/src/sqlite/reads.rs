@@ -14,7 +14,7 @@ use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
-use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError};
+use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
 use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
@@ -313,6 +313,29 @@ impl ReadPool for SqliteReads {
             })?;
             rows.map(|values| crate::settlement::daily_from(values?))
                 .collect()
+        })
+    }
+
+    fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT bank_id, dimension, lent FROM loan_usage WHERE dimension = ?1 AND key = ?2",
+            )?;
+            let mut out = Vec::new();
+            for (dimension, key) in keys {
+                let rows = stmt.query_map(params![dimension, key], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (bank, dimension, lent) = row?;
+                    out.push((bank, dimension, crate::codec::i64_to_u64(lent)));
+                }
+            }
+            Ok(out)
         })
     }
 

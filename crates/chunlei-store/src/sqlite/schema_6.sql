@@ -40,3 +40,14 @@ CREATE TABLE loan_ops (
     reference TEXT NOT NULL,
     PRIMARY KEY (loan_id, n)
 );
+
+-- What each bank has lent, for its quotas and concentration limits: by day (key YYYY-MM-DD),
+-- in all (key ''), by region (key: the province, the first two digits of the region code)
+-- and by industry (key: the merchant's category). Added to by every disbursement.
+CREATE TABLE loan_usage (
+    bank_id TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    key TEXT NOT NULL,
+    lent INTEGER NOT NULL,
+    PRIMARY KEY (bank_id, dimension, key)
+);
