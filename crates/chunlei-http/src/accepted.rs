@@ -420,3 +420,37 @@ pub(crate) async fn get_portfolio(
         &banks,
     )))
 }
+
+/// `GET /api/v1/banks`: the banks of the consortium with their policies and what each has
+/// lent (today and in all). A bank key sees only itself; merchants see none.
+pub(crate) async fn list_banks(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<crate::wire::BanksOut>, ApiError> {
+    let lending = state
+        .lending
+        .clone()
+        .ok_or(ApiError::LendingNotConfigured)?;
+    let own = match &principal.role {
+        crate::auth::Role::Bank(own) => Some(own.as_str().to_owned()),
+        crate::auth::Role::Operator | crate::auth::Role::Integration => None,
+        crate::auth::Role::Merchant(_) => return Err(ApiError::Forbidden),
+    };
+    let store = state.store.clone();
+    let lent = blocking(move || store.bank_lent(today(), "", "")).await?;
+    let banks = lending
+        .consortium
+        .banks()
+        .iter()
+        .filter(|b| own.as_deref().is_none_or(|own| b.bank_id.as_str() == own))
+        .map(|b| {
+            let used = lent
+                .iter()
+                .find(|l| l.bank_id == b.bank_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            crate::wire::BankOut::new(b, used.day, used.total)
+        })
+        .collect();
+    Ok(Json(crate::wire::BanksOut { banks }))
+}

@@ -100,6 +100,7 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         )
         .route("/api/v1/loans/{id}", get(accepted::get_loan))
         .route("/api/v1/portfolio", get(accepted::get_portfolio))
+        .route("/api/v1/banks", get(accepted::list_banks))
         .route("/api/v1/loans/{id}/payments", post(accepted::post_payment))
         .route("/api/v1/loans/{id}/relief", post(accepted::post_relief))
         .route(

@@ -20,8 +20,8 @@ use chunlei_ledger::{Account, HistoryRow, Owner, OwnerKind, Transfer};
 use serde::Serialize;
 
 pub(crate) use accepted::{
-    AcceptIn, LoanOut, LoansOut, PaymentIn, PortfolioOut, accept_from_json, loans_query,
-    payment_from_json, portfolio_query, relief_from_json, request_id_from_json,
+    AcceptIn, BankOut, BanksOut, LoanOut, LoansOut, PaymentIn, PortfolioOut, accept_from_json,
+    loans_query, payment_from_json, portfolio_query, relief_from_json, request_id_from_json,
 };
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
 pub use lending::{LendingConfigError, lending_from_json};

@@ -670,6 +670,23 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
             (StatusCode::UNPROCESSABLE_ENTITY, "loan_written_off")
         );
 
+        // Banks: their policies and what each has lent; a bank sees only itself.
+        let (status, banks) = app.get("/api/v1/banks", &icbc).await;
+        assert_eq!(status, StatusCode::OK, "{banks}");
+        let listed = banks["banks"].as_array().expect("banks");
+        assert_eq!(listed.len(), 1, "{banks}");
+        assert_eq!(listed[0]["bank_id"], "icbc");
+        assert_eq!(listed[0]["lent_total"], loan["principal"]);
+        assert_eq!(listed[0]["regions"], json!(["33"]));
+        let (_, banks) = app.get("/api/v1/banks", &app.operator).await;
+        assert_eq!(
+            banks["banks"].as_array().expect("banks").len(),
+            2,
+            "{banks}"
+        );
+        let (status, _) = app.get("/api/v1/banks", &zj).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
         // Portfolio: a bank reports on its own loans, the operator on all with every bank's.
         let (status, icbc_report) = app.get("/api/v1/portfolio", &icbc).await;
         assert_eq!(status, StatusCode::OK, "{icbc_report}");

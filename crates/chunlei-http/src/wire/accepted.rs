@@ -3,6 +3,7 @@
 //! history).
 
 use chunlei_ledger::{CivilDate, Fen};
+use chunlei_lending::decision::{BankPolicy, Product, Served};
 use chunlei_lending::loans::portfolio::Portfolio;
 use chunlei_lending::loans::{Adjustment, LoanRecord};
 use chunlei_lending::servicing::Amounts;
@@ -425,4 +426,84 @@ impl PortfolioOut {
                 .collect(),
         }
     }
+}
+
+/// A bank of the consortium: its policy as configured, and what it has lent.
+#[derive(Debug, Serialize)]
+pub(crate) struct BankOut {
+    bank_id: String,
+    products: Vec<serde_json::Value>,
+    score_cutoff: i64,
+    /// Region code prefixes, or `"all"`.
+    regions: serde_json::Value,
+    industries: serde_json::Value,
+    per_borrower_limit: u64,
+    terms_months: Vec<u16>,
+    /// Basis points a year for grades A to E; `null` where the bank does not lend.
+    rate_bps_by_grade: [Option<u32>; 5],
+    daily_quota: u64,
+    total_quota: u64,
+    region_share_max_bps: u32,
+    industry_share_max_bps: u32,
+    lent_today: u64,
+    lent_total: u64,
+}
+
+fn served(s: &Served) -> serde_json::Value {
+    match s {
+        Served::All => serde_json::Value::from("all"),
+        Served::Only(codes) => serde_json::Value::from(codes.clone()),
+    }
+}
+
+impl BankOut {
+    pub(crate) fn new(b: &BankPolicy, lent_today: u64, lent_total: u64) -> BankOut {
+        let products = b
+            .products
+            .iter()
+            .map(|p| match p {
+                Product::Amortising {
+                    method,
+                    day_count,
+                    terms,
+                } => serde_json::json!({
+                    "kind": "amortising",
+                    "method": method.as_str(),
+                    "day_count": day_count.as_str(),
+                    "terms_months": terms.iter().collect::<Vec<u16>>(),
+                }),
+                Product::RevenueBased {
+                    fee_bps,
+                    withholding_bps,
+                    term_days_max,
+                } => serde_json::json!({
+                    "kind": "revenue_based",
+                    "fee_bps": fee_bps,
+                    "withholding_bps": withholding_bps,
+                    "term_days_max": term_days_max,
+                }),
+            })
+            .collect();
+        BankOut {
+            bank_id: b.bank_id.to_string(),
+            products,
+            score_cutoff: b.score_cutoff,
+            regions: served(&b.regions),
+            industries: served(&b.industries),
+            per_borrower_limit: b.per_borrower_limit.get(),
+            terms_months: b.terms.iter().collect(),
+            rate_bps_by_grade: b.rate_bps_by_grade,
+            daily_quota: b.daily_quota.get(),
+            total_quota: b.total_quota.get(),
+            region_share_max_bps: b.region_share_max_bps,
+            industry_share_max_bps: b.industry_share_max_bps,
+            lent_today,
+            lent_total,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct BanksOut {
+    pub banks: Vec<BankOut>,
 }
