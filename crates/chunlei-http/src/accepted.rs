@@ -268,8 +268,9 @@ fn today() -> CivilDate {
 }
 
 /// The loan the decision's chosen offer describes, disbursed on `on`. Amortising loans run the
-/// term the merchant applied for, monthly, with penalty interest at one and a half times the
-/// rate; a revenue-based advance owes, every 60 days, enough to be repaid within the product's
+/// term the merchant applied for, monthly, with penalty interest at the policy's multiple of
+/// the rate (one and a half times by default); payments follow the policy's allocation order;
+/// a revenue-based advance owes, every 60 days, enough to be repaid within the product's
 /// longest term (`term_days_max`).
 fn offer_spec(
     decision: &LoanDecisionRecord,
@@ -305,8 +306,11 @@ fn offer_spec(
             let bps = u32::try_from(num("annual_rate_bps")?).unwrap_or(u32::MAX);
             let rate = AnnualRate::from_basis_points(bps)
                 .ok_or_else(|| ApiError::Internal("the stored offer's rate is too high".into()))?;
-            let penalty = AnnualRate::from_basis_points(bps.saturating_mul(3) / 2)
-                .unwrap_or(AnnualRate::from_basis_points(10_000).unwrap_or(rate));
+            let servicing = lending.policy.servicing;
+            let multiple = u64::from(servicing.penalty_multiple_bps);
+            let penalty_bps = (u64::from(bps) * multiple / 10_000).min(10_000);
+            let penalty = AnnualRate::from_basis_points(u32::try_from(penalty_bps).unwrap_or(0))
+                .unwrap_or(rate);
             let terms = Terms::monthly(
                 amount,
                 rate,
@@ -326,7 +330,7 @@ fn offer_spec(
                     },
                     policy: Policy {
                         penalty_rate: penalty,
-                        ..Policy::default()
+                        allocation: servicing.allocation,
                     },
                 },
             ));
@@ -369,7 +373,10 @@ fn offer_spec(
         bank_id,
         LoanSpec {
             product,
-            policy: Policy::default(),
+            policy: Policy {
+                allocation: lending.policy.servicing.allocation,
+                ..Policy::default()
+            },
         },
     ))
 }

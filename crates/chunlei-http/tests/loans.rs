@@ -70,6 +70,17 @@ fn the_example_configuration_is_valid() {
     let (policy, consortium) = chunlei_http::lending_from_json(example).expect("valid");
     assert_eq!(policy.version, "policy-2026-11");
     assert_eq!(consortium.banks().len(), 2);
+    assert_eq!(policy.servicing.penalty_multiple_bps, 15_000);
+    // Another allocation order is read as written.
+    let mut config: Value = serde_json::from_slice(example).expect("JSON");
+    config["policy"]["servicing"]["allocation"] =
+        json!(["principal", "interest", "penalty", "fee"]);
+    let (policy, _) = chunlei_http::lending_from_json(&serde_json::to_vec(&config).expect("JSON"))
+        .expect("valid");
+    assert_eq!(
+        policy.servicing.allocation,
+        chunlei_lending::servicing::AllocationOrder::PRINCIPAL_INTEREST_PENALTY_FEE
+    );
 }
 
 #[test]
@@ -94,6 +105,16 @@ fn configuration_errors_name_the_field() {
             "policy.grades: the cut-offs must fall strictly",
         ),
         ("/banks/1/bank_id", json!("icbc"), "banks: "),
+        (
+            "/policy/servicing/allocation",
+            json!(["penalty", "fee", "fee", "principal"]),
+            "policy.servicing.allocation: must name penalty, fee, interest and principal once each",
+        ),
+        (
+            "/policy/servicing/penalty_multiple_bps",
+            json!(100_001),
+            "policy.servicing.penalty_multiple_bps: must be at most 100000",
+        ),
     ];
     for (pointer, value, expected) in cases {
         let mut changed = config.clone();

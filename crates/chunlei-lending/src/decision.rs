@@ -109,6 +109,7 @@ pub use bank::{
 };
 pub use decide::{
     Application, Decision, DeclineCause, JointLoan, ModelScore, Outcome, PlatformDecline, Policy,
+    ServicingPolicy,
 };
 pub use features::{Column, FeatureRecord, Features};
 pub use grade::{Grade, GradeGrid};

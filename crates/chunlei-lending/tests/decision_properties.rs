@@ -245,6 +245,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                 },
                 terms,
                 joint: share.and_then(JointLoan::new),
+                servicing: chunlei_lending::decision::ServicingPolicy::default(),
             },
         )
 }

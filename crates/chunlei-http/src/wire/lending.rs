@@ -7,8 +7,9 @@
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::{
     BankId, BankPolicy, Consortium, GradeGrid, JointLoan, KnockoutRules, Policy, Product,
-    SalesBasis, Served, Sizing, TermSet,
+    SalesBasis, Served, ServicingPolicy, Sizing, TermSet,
 };
+use chunlei_lending::servicing::{AllocationOrder, Component};
 use chunlei_lending::{DayCount, Method};
 use serde_json::{Map, Value};
 
@@ -43,7 +44,12 @@ fn policy(o: &Obj<'_>) -> Result<Policy, LendingConfigError> {
         "sizing",
         "terms_months",
         "joint_platform_share_bps",
+        "servicing",
     ])?;
+    let servicing = match o.get("servicing") {
+        None | Some(Value::Null) => ServicingPolicy::default(),
+        Some(_) => servicing(&o.obj("servicing")?)?,
+    };
     let k = o.obj("knockouts")?;
     k.only(&[
         "days_past_due_max",
@@ -119,6 +125,43 @@ fn policy(o: &Obj<'_>) -> Result<Policy, LendingConfigError> {
         sizing,
         terms: o.terms("terms_months")?,
         joint,
+        servicing,
+    })
+}
+
+/// `{"allocation": ["penalty", "fee", "interest", "principal"], "penalty_multiple_bps": 15000}`.
+fn servicing(o: &Obj<'_>) -> Result<ServicingPolicy, LendingConfigError> {
+    o.only(&["allocation", "penalty_multiple_bps"])?;
+    let names = o.array("allocation")?;
+    let bad = || {
+        o.error(
+            "allocation",
+            "must name penalty, fee, interest and principal once each",
+        )
+    };
+    let mut order = [Component::Penalty; 4];
+    if names.len() != order.len() {
+        return Err(bad());
+    }
+    for (slot, name) in order.iter_mut().zip(names) {
+        *slot = match name.as_str() {
+            Some("penalty") => Component::Penalty,
+            Some("fee") => Component::Fee,
+            Some("interest") => Component::Interest,
+            Some("principal") => Component::Principal,
+            _ => return Err(bad()),
+        };
+    }
+    let penalty_multiple_bps = o.u32("penalty_multiple_bps")?;
+    if penalty_multiple_bps > 100_000 {
+        return Err(o.error(
+            "penalty_multiple_bps",
+            "must be at most 100000 (ten times the rate)",
+        ));
+    }
+    Ok(ServicingPolicy {
+        allocation: AllocationOrder::new(order).ok_or_else(bad)?,
+        penalty_multiple_bps,
     })
 }
 

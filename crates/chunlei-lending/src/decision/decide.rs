@@ -46,6 +46,28 @@ pub struct Policy {
     /// The terms the platform offers, in months.
     pub terms: TermSet,
     pub joint: Option<JointLoan>,
+    /// How accepted loans are serviced.
+    pub servicing: ServicingPolicy,
+}
+
+/// How the platform services the loans it arranges: the order payments pay the components of
+/// an instalment in, and the penalty rate on overdue principal as a multiple of the loan's
+/// rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServicingPolicy {
+    pub allocation: crate::servicing::AllocationOrder,
+    /// Penalty rate = the loan's rate × this / 10,000 (15,000: one and a half times, the
+    /// usual 罚息 markup), capped at 100 % a year.
+    pub penalty_multiple_bps: u32,
+}
+
+impl Default for ServicingPolicy {
+    fn default() -> ServicingPolicy {
+        ServicingPolicy {
+            allocation: crate::servicing::AllocationOrder::default(),
+            penalty_multiple_bps: 15_000,
+        }
+    }
 }
 
 /// A merchant's application.

@@ -39,6 +39,7 @@ fn policy() -> Policy {
         },
         terms: TermSet::of(&[3, 6, 12]).expect("valid terms"),
         joint: None,
+        servicing: crate::decision::ServicingPolicy::default(),
     }
 }
 
