@@ -62,13 +62,14 @@ pub(crate) async fn post_loan(
             Err(ApiError::Loan(LoanRejection::LoanIdConflict))
         };
     }
-    let (bank_id, spec) = offer_spec(&decision, &lending, today())?;
+    let (bank_id, spec, platform_part) = offer_spec(&decision, &lending, today())?;
     let command = LoanCommand::Disburse(Disbursement {
         loan_id: accept.id.clone(),
         application_id: accept.application_id.clone(),
         merchant_id: decision.merchant_id.clone(),
         bank_id,
         spec,
+        platform_part,
     });
     apply(&state, command).await?;
     read_loan(&state, &principal, &accept.id).await
@@ -276,7 +277,7 @@ fn offer_spec(
     decision: &LoanDecisionRecord,
     lending: &Lending,
     on: CivilDate,
-) -> Result<(String, LoanSpec), ApiError> {
+) -> Result<(String, LoanSpec, Fen), ApiError> {
     let not_approved = || ApiError::ApplicationNotApproved(decision.application_id.clone());
     let text = decision.offer.as_deref().ok_or_else(not_approved)?;
     if decision.outcome != "approved" {
@@ -301,6 +302,7 @@ fn offer_spec(
     };
     let bank_id = get("bank_id")?.to_owned();
     let amount = fen("amount_fen")?;
+    let platform_part = fen("platform_part_fen")?;
     let product = match get("product")? {
         "amortising" => {
             let bps = u32::try_from(num("annual_rate_bps")?).unwrap_or(u32::MAX);
@@ -333,6 +335,7 @@ fn offer_spec(
                         allocation: servicing.allocation,
                     },
                 },
+                platform_part,
             ));
         }
         "revenue_based" => {
@@ -378,6 +381,7 @@ fn offer_spec(
                 ..Policy::default()
             },
         },
+        platform_part,
     ))
 }
 

@@ -120,6 +120,7 @@ impl ApiError {
                     | R::ApplicationAlreadyAccepted { .. }
                     | R::RequestIdConflict => StatusCode::CONFLICT,
                     R::MerchantHasNoAccount
+                    | R::PlatformPartTooLarge
                     | R::InsufficientFunds { .. }
                     | R::TooManyOperations
                     | R::Servicing(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -57,6 +57,9 @@ pub const OPS_PER_LOAN_MAX: usize = (1 << 24) - 1;
 pub mod code {
     pub const BANK_FUNDING: u16 = 201;
     pub const BANK_REPAYMENTS: u16 = 202;
+    /// The platform's share of joint loans.
+    pub const PLATFORM_FUNDING: u16 = 211;
+    pub const PLATFORM_REPAYMENTS: u16 = 212;
     pub const DISBURSEMENT: u16 = 201;
     pub const REPAYMENT: u16 = 202;
     pub const COLLECTION: u16 = 203;
@@ -85,6 +88,22 @@ pub fn bank_accounts(bank_id: &str) -> BankAccounts {
 /// The id of transfer `n` of the loan numbered `seq` (0 is the disbursement).
 pub fn transfer_id(seq: u64, n: usize) -> u128 {
     SYSTEM_ID_MIN | LOANS_SPACE | (u128::from(seq) << 24) | (n as u128 & 0xFF_FFFF)
+}
+
+/// The id of the platform's leg of transfer `n` of a joint loan.
+pub fn platform_leg_id(seq: u64, n: usize) -> u128 {
+    transfer_id(seq, n) | PLATFORM_LEG
+}
+
+/// Marks the platform's legs of joint loans (above every loan number's bits).
+const PLATFORM_LEG: u128 = 1 << 106;
+
+/// The platform's accounts for its part of joint loans: what it lent and what came back.
+pub fn platform_lending_accounts() -> BankAccounts {
+    BankAccounts {
+        funding: chunlei_settlement::book::system_account_id(0, code::PLATFORM_FUNDING),
+        repayments: chunlei_settlement::book::system_account_id(0, code::PLATFORM_REPAYMENTS),
+    }
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -214,6 +233,9 @@ pub struct LoanRecord {
     pub merchant_id: String,
     pub bank_id: String,
     pub spec: LoanSpec,
+    /// What the platform lent of the principal in a joint loan (zero otherwise); repayments
+    /// are shared in proportion.
+    pub platform_part: Fen,
     /// Ledger time of the disbursement (ns).
     pub disbursed_at: u64,
     pub ops: Vec<Op>,
@@ -326,6 +348,8 @@ pub struct Disbursement {
     pub merchant_id: String,
     pub bank_id: String,
     pub spec: LoanSpec,
+    /// The platform's part of a joint loan, below the principal; zero for the bank alone.
+    pub platform_part: Fen,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,6 +391,8 @@ pub enum LoanRejection {
     },
     /// The loan has recorded [`OPS_PER_LOAN_MAX`] operations.
     TooManyOperations,
+    /// A joint loan's platform part is not below its principal.
+    PlatformPartTooLarge,
     /// The servicing rules refuse it.
     Servicing(ServicingError),
 }
@@ -382,6 +408,7 @@ impl LoanRejection {
             LoanRejection::MerchantHasNoAccount => "merchant_has_no_account",
             LoanRejection::InsufficientFunds { .. } => "insufficient_funds",
             LoanRejection::TooManyOperations => "too_many_operations",
+            LoanRejection::PlatformPartTooLarge => "platform_part_too_large",
             LoanRejection::Servicing(e) => servicing_code(e),
         }
     }
@@ -407,6 +434,9 @@ impl LoanRejection {
             ),
             LoanRejection::TooManyOperations => {
                 format!("a loan records at most {OPS_PER_LOAN_MAX} operations")
+            }
+            LoanRejection::PlatformPartTooLarge => {
+                "the platform's part of a joint loan must be below its principal".into()
             }
             LoanRejection::Servicing(e) => e.to_string(),
         }
@@ -549,8 +579,9 @@ impl LoanBook {
         ids
     }
 
-    /// The ledger accounts the loaded loans use.
+    /// The ledger accounts the loaded loans use (and the platform's lending accounts).
     pub fn ledger_needs(&self) -> Vec<u128> {
+        let platform = platform_lending_accounts();
         let mut banks: Vec<&str> = self.loans.values().map(|l| l.bank_id.as_str()).collect();
         banks.sort_unstable();
         banks.dedup();
@@ -560,6 +591,7 @@ impl LoanBook {
                 let a = bank_accounts(b);
                 [a.funding, a.repayments]
             })
+            .chain([platform.funding, platform.repayments])
             .collect()
     }
 
@@ -674,14 +706,16 @@ impl Desk<'_> {
         })
     }
 
-    fn transfer(&mut self, id: u128, debit: u128, credit: u128, amount: Fen, code: u16) -> bool {
-        let transfer = Transfer {
-            ledger: self.ledger_id,
-            code,
-            ..Transfer::new(id, debit, credit, amount)
-        };
-        self.ledger.create_transfers(self.now, &[transfer])[0]
-            == chunlei_ledger::CreateTransferResult::Ok
+    /// Applies `legs` as one linked chain: all or nothing.
+    fn run(&mut self, legs: &mut [Transfer]) -> bool {
+        let last = legs.len().saturating_sub(1);
+        for leg in legs.iter_mut().take(last) {
+            leg.flags = leg.flags.union(chunlei_ledger::TransferFlags::LINKED);
+        }
+        self.ledger
+            .create_transfers(self.now, legs)
+            .iter()
+            .all(|r| *r == chunlei_ledger::CreateTransferResult::Ok)
     }
 
     fn disburse(&mut self, d: &Disbursement) -> LoanResult {
@@ -689,7 +723,8 @@ impl Desk<'_> {
             let same = existing.application_id == d.application_id
                 && existing.merchant_id == d.merchant_id
                 && existing.bank_id == d.bank_id
-                && existing.spec == d.spec;
+                && existing.spec == d.spec
+                && existing.platform_part == d.platform_part;
             return if same {
                 Ok(LoanApplied::Disbursed {
                     seq: existing.seq,
@@ -705,22 +740,38 @@ impl Desk<'_> {
             });
         }
         let loan = d.spec.open().map_err(LoanRejection::Servicing)?;
+        let principal = d.spec.principal();
+        if d.platform_part >= principal {
+            return Err(LoanRejection::PlatformPartTooLarge);
+        }
         let available = self
             .available_account(&d.merchant_id)
             .ok_or(LoanRejection::MerchantHasNoAccount)?;
         let bank = bank_accounts(&d.bank_id);
+        let platform = platform_lending_accounts();
+        let bank_owner = Owner {
+            kind: OwnerKind::Bank,
+            id: d.bank_id.clone(),
+        };
+        let platform_owner = Owner {
+            kind: OwnerKind::Platform,
+            id: String::new(),
+        };
         let accounts: Vec<Account> = [
-            (bank.funding, code::BANK_FUNDING),
-            (bank.repayments, code::BANK_REPAYMENTS),
+            (bank.funding, code::BANK_FUNDING, &bank_owner),
+            (bank.repayments, code::BANK_REPAYMENTS, &bank_owner),
+            (platform.funding, code::PLATFORM_FUNDING, &platform_owner),
+            (
+                platform.repayments,
+                code::PLATFORM_REPAYMENTS,
+                &platform_owner,
+            ),
         ]
         .into_iter()
-        .filter(|(id, _)| !self.ledger.accounts.contains_key(id))
-        .map(|(id, code)| Account {
+        .filter(|(id, _, _)| !self.ledger.accounts.contains_key(id))
+        .map(|(id, code, owner)| Account {
             flags: AccountFlags::empty(),
-            owner: Owner {
-                kind: OwnerKind::Bank,
-                id: d.bank_id.clone(),
-            },
+            owner: owner.clone(),
             ..Account::new(id, self.ledger_id, code)
         })
         .collect();
@@ -728,14 +779,25 @@ impl Desk<'_> {
             self.ledger.create_accounts(self.now, &accounts);
         }
         let seq = self.loans.last_seq + 1;
-        let principal = d.spec.principal();
-        if !self.transfer(
-            transfer_id(seq, 0),
-            bank.funding,
-            available,
-            principal,
-            code::DISBURSEMENT,
-        ) {
+        let bank_part = principal.saturating_sub(d.platform_part);
+        let mut legs = vec![Transfer {
+            ledger: self.ledger_id,
+            code: code::DISBURSEMENT,
+            ..Transfer::new(transfer_id(seq, 0), bank.funding, available, bank_part)
+        }];
+        if !d.platform_part.is_zero() {
+            legs.push(Transfer {
+                ledger: self.ledger_id,
+                code: code::DISBURSEMENT,
+                ..Transfer::new(
+                    platform_leg_id(seq, 0),
+                    platform.funding,
+                    available,
+                    d.platform_part,
+                )
+            });
+        }
+        if !self.run(&mut legs) {
             return Err(LoanRejection::MerchantHasNoAccount);
         }
         self.loans.last_seq = seq;
@@ -751,7 +813,7 @@ impl Desk<'_> {
                 .changed
                 .usage
                 .entry((d.bank_id.clone(), dimension, key))
-                .or_insert(0) += principal.get();
+                .or_insert(0) += bank_part.get();
         }
         self.loans.insert(LoanRecord {
             id: d.loan_id.clone(),
@@ -760,6 +822,7 @@ impl Desk<'_> {
             merchant_id: d.merchant_id.clone(),
             bank_id: d.bank_id.clone(),
             spec: d.spec.clone(),
+            platform_part: d.platform_part,
             disbursed_at: self.now,
             ops: Vec::new(),
             loan,
@@ -824,19 +887,16 @@ impl Desk<'_> {
     /// new state.
     fn take(&mut self, loan_id: &str, loan: Loan, op: Op, from: u128) -> Result<(), LoanRejection> {
         let record = self.record(loan_id)?;
-        let (seq, n, bank) = (
-            record.seq,
-            record.ops.len() + 1,
-            bank_accounts(&record.bank_id),
-        );
         let code = if op.kind == OpKind::Withheld {
             code::COLLECTION
         } else {
             code::REPAYMENT
         };
-        if !op.taken.is_zero()
-            && !self.transfer(transfer_id(seq, n), from, bank.repayments, op.taken, code)
-        {
+        let mut legs = repayment_legs(record, record.ops.len() + 1, from, op.taken, code);
+        for leg in &mut legs {
+            leg.ledger = self.ledger_id;
+        }
+        if !legs.is_empty() && !self.run(&mut legs) {
             let available = self.available(from);
             return Err(LoanRejection::InsufficientFunds { available });
         }
@@ -945,6 +1005,48 @@ impl Desk<'_> {
     }
 }
 
+/// The transfers that pay `taken` from `from` to the lenders of `record` as its `n`-th
+/// operation: the platform's share of a joint loan (in proportion to its part of the
+/// principal, rounded down) to the platform, the rest to the bank. The ledger is left at 0 for
+/// the caller to set.
+fn repayment_legs(
+    record: &LoanRecord,
+    n: usize,
+    from: u128,
+    taken: Fen,
+    code: u16,
+) -> Vec<Transfer> {
+    let principal = u128::from(record.spec.principal().get().max(1));
+    let platform_share =
+        u64::try_from(u128::from(taken.get()) * u128::from(record.platform_part.get()) / principal)
+            .map_or(Fen::ZERO, |v| Fen::new(v).unwrap_or(Fen::ZERO));
+    let bank_share = taken.saturating_sub(platform_share);
+    let mut legs = Vec::with_capacity(2);
+    if !bank_share.is_zero() {
+        legs.push(Transfer {
+            code,
+            ..Transfer::new(
+                transfer_id(record.seq, n),
+                from,
+                bank_accounts(&record.bank_id).repayments,
+                bank_share,
+            )
+        });
+    }
+    if !platform_share.is_zero() {
+        legs.push(Transfer {
+            code,
+            ..Transfer::new(
+                platform_leg_id(record.seq, n),
+                from,
+                platform_lending_accounts().repayments,
+                platform_share,
+            )
+        });
+    }
+    legs
+}
+
 /// The settlement book's withholding hook over the loans of a group (see
 /// [`LoanBook::withholder`]): each open loan of the merchant, oldest first, takes what its
 /// product takes from what the loans before it left.
@@ -1008,18 +1110,17 @@ impl Withholding for Withholder<'_> {
             };
             op.reference = order_id.to_owned();
             op.at = self.now;
-            let n = record.ops.len() + 1;
-            let bank = bank_accounts(&record.bank_id);
-            self.pending.push(Transfer {
+            let legs = repayment_legs(
+                record,
+                record.ops.len() + 1,
+                self.platform.loan_withholding,
+                op.taken,
+                code::COLLECTION,
+            );
+            self.pending.extend(legs.into_iter().map(|leg| Transfer {
                 ledger: self.platform.ledger,
-                code: code::COLLECTION,
-                ..Transfer::new(
-                    transfer_id(record.seq, n),
-                    self.platform.loan_withholding,
-                    bank.repayments,
-                    op.taken,
-                )
-            });
+                ..leg
+            }));
             record.loan = loan;
             self.loans.record_op(&loan_id, op);
         }

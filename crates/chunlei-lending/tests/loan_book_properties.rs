@@ -5,7 +5,8 @@
 //! - the ledger verifies (every balance matches its transfers, debits equal credits, no limit
 //!   crossed — so the merchant's available balance never goes below zero);
 //! - each bank's funding account is debited by exactly the principal it lent, and its
-//!   repayment account credited by exactly what the loans' histories say was taken;
+//!   repayment account credited by exactly what the loans' histories say was taken — less the
+//!   platform's share of a joint loan, which its own accounts show;
 //! - every loan's history replays to the state the book holds, and what the loan reports as
 //!   paid is what the ledger moved;
 //! - the platform's withholding account is back at zero after every step;
@@ -14,7 +15,7 @@
 use chunlei_ledger::{CivilDate, Fen, State, verify};
 use chunlei_lending::loans::{
     Adjustment, Disbursement, LoanBook, LoanCommand, LoanRecord, LoanSpec, ProductSpec,
-    bank_accounts,
+    bank_accounts, platform_lending_accounts,
 };
 use chunlei_lending::servicing::{Policy, RevenueTerms};
 use chunlei_lending::{AnnualRate, DayCount, Method, Terms};
@@ -132,13 +133,18 @@ impl Model {
             }),
             policy: Policy::default(),
         };
-        for (id, bank, spec) in [("l0", "b0", amortising), ("l1", "b1", revenue)] {
+        // l1 is a joint loan: the platform lends 10,000 of its 50,000.
+        for (id, bank, spec, platform_part) in [
+            ("l0", "b0", amortising, Fen::ZERO),
+            ("l1", "b1", revenue, fen(10_000)),
+        ] {
             let results = model.command(LoanCommand::Disburse(Disbursement {
                 loan_id: id.into(),
                 application_id: id.into(),
                 merchant_id: "m0".into(),
                 bank_id: bank.into(),
                 spec,
+                platform_part,
             }));
             assert!(results.is_ok(), "{results:?}");
         }
@@ -305,6 +311,17 @@ impl Snapshot {
     }
 }
 
+/// The platform's share of what a loan's operations took: each operation's amount in
+/// proportion to the platform's part of the principal, rounded down.
+fn platform_share(record: &LoanRecord) -> u64 {
+    let principal = record.spec.principal().get();
+    record
+        .ops
+        .iter()
+        .map(|op| op.taken.get() * record.platform_part.get() / principal)
+        .sum()
+}
+
 fn check(model: &Model) -> Result<(), TestCaseError> {
     let ledger = &model.ledger;
     let transfers = ledger.transfers.values().map(|t| {
@@ -314,6 +331,7 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
     let violations = verify(ledger.accounts.values(), transfers);
     prop_assert!(violations.is_empty(), "ledger: {:?}", violations);
     let account = |id: u128| ledger.accounts.get(&id).cloned();
+    let (mut platform_lent, mut platform_repaid) = (0, 0);
     for record in model.loans.loans.values() {
         let replayed =
             LoanRecord::rebuild(&record.spec, &record.ops).map_err(TestCaseError::fail)?;
@@ -322,16 +340,25 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(record.loan.summary().total_paid.get(), taken);
         let bank = bank_accounts(&record.bank_id);
         let funding = account(bank.funding).expect("funding account");
-        prop_assert_eq!(funding.debits_posted, record.spec.principal());
+        let bank_part = record.spec.principal().saturating_sub(record.platform_part);
+        prop_assert_eq!(funding.debits_posted, bank_part);
         prop_assert_eq!(funding.credits_posted, Fen::ZERO);
         let repayments = account(bank.repayments).expect("repayment account");
+        let share = platform_share(record);
         prop_assert_eq!(
             repayments.credits_posted.get(),
-            taken,
+            taken - share,
             "bank {}",
             &record.bank_id
         );
+        platform_lent += record.platform_part.get();
+        platform_repaid += share;
     }
+    let platform = platform_lending_accounts();
+    let platform_funding = account(platform.funding).expect("platform funding");
+    prop_assert_eq!(platform_funding.debits_posted.get(), platform_lent);
+    let platform_repayments = account(platform.repayments).expect("platform repayments");
+    prop_assert_eq!(platform_repayments.credits_posted.get(), platform_repaid);
     let withholding = account(model.settings.platform().loan_withholding).expect("account");
     prop_assert_eq!(withholding.credits_posted, withholding.debits_posted);
     let seq = model.book.merchants.get("m0").expect("merchant").seq;

@@ -15,7 +15,7 @@ use Kind::{Int, OptText, Text};
 
 pub(crate) const LOANS: Table = Table {
     name: "loans",
-    mutable_from: 9,
+    mutable_from: 10,
     columns: &[
         ("loan_id", Text),
         ("seq", Int),
@@ -24,6 +24,7 @@ pub(crate) const LOANS: Table = Table {
         ("bank_id", Text),
         ("spec", Text),
         ("principal", Int),
+        ("platform_part", Int),
         ("disbursed_on", Text),
         ("disbursed_at", Int),
         ("ops", Int),
@@ -32,6 +33,9 @@ pub(crate) const LOANS: Table = Table {
         ("as_of", Text),
     ],
 };
+
+/// Where `status` is among [`LOANS`]' columns.
+const STATUS_COLUMN: usize = 11;
 
 /// Inserted only: a loan's history never changes.
 pub(crate) const LOAN_OPS: Table = Table {
@@ -77,6 +81,7 @@ fn loan_row(r: &LoanRecord) -> Vec<Cell> {
         text(&r.bank_id),
         text(&spec_text(&r.spec)),
         int(r.spec.principal().get()),
+        int(r.platform_part.get()),
         text(&r.spec.disbursed_on().to_string()),
         int(r.disbursed_at),
         int(r.ops.len() as u64),
@@ -176,6 +181,7 @@ pub(crate) fn loan_from(row: &[Cell], mut ops: Vec<Vec<Cell>>) -> Result<LoanRec
     let spec =
         spec_from_text(&c.text()?).map_err(|e| StoreError::Corrupt(format!("loan {id}: {e}")))?;
     let _principal = c.u64()?;
+    let platform_part = c.fen()?;
     let _disbursed_on = c.text()?;
     let disbursed_at = c.u64()?;
     ops.sort_by_key(|r| match r.get(1) {
@@ -230,6 +236,7 @@ pub(crate) fn loan_from(row: &[Cell], mut ops: Vec<Vec<Cell>>) -> Result<LoanRec
         merchant_id,
         bank_id,
         spec,
+        platform_part,
         disbursed_at,
         ops: history,
         loan,
@@ -315,7 +322,7 @@ pub(crate) fn load_open_loans_of(
     }
     let mut rows = loader.rows_where(&LOANS, "merchant_id", merchants)?;
     rows.retain(|r| {
-        matches!(r.get(10), Some(Cell::Text(s)) if s == "open")
+        matches!(r.get(STATUS_COLUMN), Some(Cell::Text(s)) if s == "open")
             && !matches!(r.first(), Some(Cell::Text(id)) if loans.loans.contains_key(id))
     });
     for record in read_loans(loader, rows)? {

@@ -8,6 +8,7 @@
 //! sale <order> <merchant> <fen> <day>             paid at 08:00 and shipped at 09:00: advanced
 //! amortising <loan> <application> <merchant> <bank> <fen> <rate %> <months> <method> <day count> <day>
 //! revenue <loan> <application> <merchant> <bank> <fen> <fee> <withholding bps> <minimum> <day>
+//! joint <loan> <application> <merchant> <bank> <fen> <platform fen> <day>   12 %, 3 months
 //! payout <payout> <merchant> <fen>                 a payout, pending: the balance is spoken for
 //! pay <loan> <payment> <fen> <day>
 //! collect <day>                                   collects what is due from available balances
@@ -26,7 +27,7 @@ use chunlei_ledger::{CivilDate, Fen};
 use chunlei_lending::AnnualRate;
 use chunlei_lending::loans::{
     Adjustment, Disbursement, LoanApplied, LoanCommand, LoanRecord, LoanSpec, ProductSpec,
-    bank_accounts,
+    bank_accounts, platform_lending_accounts,
 };
 use chunlei_lending::servicing::{Policy, RevenueTerms};
 use chunlei_lending::{DayCount, Method, Terms};
@@ -179,6 +180,21 @@ impl Play {
                 };
                 self.disburse(loan, app, m, bank, product)
             }
+            ["joint", loan, app, m, bank, amount, platform, d] => {
+                let terms = Terms::monthly(
+                    fen(n(amount)),
+                    AnnualRate::from_basis_points(1_200).expect("rate"),
+                    3,
+                    Method::EqualInstallments,
+                    DayCount::Thirty360,
+                    day(d),
+                );
+                let product = ProductSpec::Amortising {
+                    terms,
+                    instalment_fee: Fen::ZERO,
+                };
+                self.disburse_joint(loan, app, m, bank, product, fen(n(platform)))
+            }
             ["revenue", loan, app, m, bank, amount, fee, bps, minimum, d] => {
                 let product = ProductSpec::RevenueBased(RevenueTerms {
                     principal: fen(n(amount)),
@@ -268,6 +284,18 @@ impl Play {
         bank: &str,
         product: ProductSpec,
     ) -> String {
+        self.disburse_joint(loan, app, m, bank, product, Fen::ZERO)
+    }
+
+    fn disburse_joint(
+        &mut self,
+        loan: &str,
+        app: &str,
+        m: &str,
+        bank: &str,
+        product: ProductSpec,
+        platform_part: Fen,
+    ) -> String {
         if !self.loans.iter().any(|l| l == loan) {
             self.loans.push(loan.to_owned());
         }
@@ -279,6 +307,7 @@ impl Play {
             application_id: app.to_owned(),
             merchant_id: m.to_owned(),
             bank_id: bank.to_owned(),
+            platform_part,
             spec: LoanSpec {
                 product,
                 policy: policy(),
@@ -340,6 +369,14 @@ impl Play {
             let (_, repaid) = balance(a.repayments);
             writeln!(out, "  {b}: lent {lent}, repaid {repaid}").ok();
         }
+        let platform = platform_lending_accounts();
+        let (lent, _) = balance(platform.funding);
+        let (_, repaid) = balance(platform.repayments);
+        writeln!(
+            out,
+            "  platform (joint loans): lent {lent}, repaid {repaid}"
+        )
+        .ok();
         let withholding = settings().platform().loan_withholding;
         let (d, c) = balance(withholding);
         writeln!(out, "  platform loan withholding {}", c - d).ok();
@@ -462,6 +499,7 @@ fn an_amortising_loan_repaid_on_time() {
             balances
               m1: available 193993 (pending payouts deducted)
               icbc: lent 100000, repaid 102007
+              platform (joint loans): lent 0, repaid 0
               platform loan withholding 0
         "#]],
     );
@@ -511,6 +549,7 @@ fn a_late_instalment_bears_penalty_and_is_collected_from_a_settlement() {
             balances
               m1: available 15650 (pending payouts deducted)
               icbc: lent 100000, repaid 34150
+              platform (joint loans): lent 0, repaid 0
               platform loan withholding 0
         "#]],
     );
@@ -568,6 +607,7 @@ fn a_prepayment_shortens_the_loan_and_payments_are_idempotent() {
             balances
               m1: available 47160 (pending payouts deducted)
               icbc: lent 100000, repaid 100920
+              platform (joint loans): lent 0, repaid 0
               platform loan withholding 0
         "#]],
     );
@@ -627,6 +667,7 @@ fn relief_and_write_off() {
             balances
               m1: available 359998 (pending payouts deducted)
               icbc: lent 100000, repaid 34002
+              platform (joint loans): lent 0, repaid 0
               platform loan withholding 0
         "#]],
     );
@@ -668,6 +709,7 @@ fn a_revenue_based_loan_is_repaid_from_settlements() {
             balances
               m1: available 1239600 (pending payouts deducted)
               mybank: lent 100000, repaid 105000
+              platform (joint loans): lent 0, repaid 0
               platform loan withholding 0
         "#]],
     );
@@ -711,6 +753,48 @@ fn disbursement_is_idempotent_and_checked() {
               m1: available 109800 (pending payouts deducted)
               m2: available 0 (pending payouts deducted)
               icbc: lent 100000, repaid 0
+              platform (joint loans): lent 0, repaid 0
+              platform loan withholding 0
+        "#]],
+    );
+}
+
+/// A joint loan: the platform lends 20,000 of 100,000 and takes a fifth of every repayment,
+/// rounded down: 6,800 of each of 34,002, 34,002 and 34,003 (6,800.4, 6,800.4, 6,800.6), so
+/// 20,400 to the platform and 81,607 to the bank, 102,007 in all.
+#[test]
+fn a_joint_loan_shares_repayments_in_proportion() {
+    scenario(
+        "
+        merchant m1
+        sale o1 m1 200000 2020-03-30
+        joint l1 a1 m1 icbc 100000 20000 2020-04-01
+        joint l2 a2 m1 icbc 100000 100000 2020-04-01
+        collect 2020-05-01
+        collect 2020-06-01
+        collect 2020-07-01
+        show l1 2020-07-01
+        ",
+        expect![[r#"
+            merchant m1
+            sale o1 m1 200000 2020-03-30 => net 196000 withheld 0
+            joint l1 a1 m1 icbc 100000 20000 2020-04-01 => ok disbursed
+            joint l2 a2 m1 icbc 100000 100000 2020-04-01 => platform_part_too_large
+            collect 2020-05-01 => 1 loans, 1 collected, 34002 fen
+            collect 2020-06-01 => 1 loans, 1 collected, 34002 fen
+            collect 2020-07-01 => 1 loans, 1 collected, 34003 fen
+            show l1 2020-07-01
+              l1 icbc closed on 2020-07-01: outstanding 0 (principal 0 interest 0 fee 0 penalty 0), paid 102007, due 0, overdue 0, 0 days past due (current), written off 0
+                #1 due 2020-05-01 due: charged 34002 paid 34002
+                #2 due 2020-06-01 due: charged 34002 paid 34002
+                #3 due 2020-07-01 due: charged 34003 paid 34003
+                2020-05-01 due_collection due:2020-05-01 amount 34002 taken 34002
+                2020-06-01 due_collection due:2020-06-01 amount 34002 taken 34002
+                2020-07-01 due_collection due:2020-07-01 amount 34003 taken 34003
+            balances
+              m1: available 193993 (pending payouts deducted)
+              icbc: lent 80000, repaid 81607
+              platform (joint loans): lent 20000, repaid 20400
               platform loan withholding 0
         "#]],
     );

@@ -738,6 +738,7 @@ async fn a_restarted_server_collects_what_is_due_on_loans_once() {
         application_id: "app-1".into(),
         merchant_id: "m-1".into(),
         bank_id: "icbc".into(),
+        platform_part: chunlei_ledger::Fen::ZERO,
         spec: LoanSpec {
             product: ProductSpec::Amortising {
                 terms,

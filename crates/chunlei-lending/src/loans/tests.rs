@@ -44,6 +44,7 @@ fn record(id: &str, spec: LoanSpec, ops: Vec<Op>) -> LoanRecord {
         merchant_id: "m".into(),
         bank_id: "b".into(),
         spec,
+        platform_part: Fen::ZERO,
         disbursed_at: 0,
         ops,
         loan,

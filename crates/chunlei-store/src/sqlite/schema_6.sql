@@ -13,6 +13,8 @@ CREATE TABLE loans (
     -- The terms as `key=value` pairs (chunlei_lending::loans::spec_text).
     spec TEXT NOT NULL,
     principal INTEGER NOT NULL,
+    -- The platform's part of a joint loan (0 when the bank lends it all).
+    platform_part INTEGER NOT NULL,
     disbursed_on TEXT NOT NULL,
     -- Ledger time of the disbursement, nanoseconds since the Unix epoch.
     disbursed_at INTEGER NOT NULL,
