@@ -516,6 +516,35 @@ async fn keys_can_be_created_while_a_server_runs_on_the_sqlite_file() {
     }
 }
 
+/// Registers merchant `m-1` and sends one order paid and shipped: advanced at once, so the
+/// merchant has 9,800 fen available.
+async fn merchant_with_an_advanced_order(client: &reqwest::Client, base: &str, key: &str) {
+    let merchant = json!({
+        "name": "德化陶瓷", "kind": "factory", "foreign_trade": true, "region_code": "350526",
+        "category": "ceramics", "joined_on": "2019-01-01", "risk_tier": "A",
+        "bank_code": "BOC", "account_number": "6013820000000000", "holder_name": "德化陶瓷"
+    });
+    let status = client
+        .put(format!("{base}/api/v1/merchants/m-1"))
+        .bearer_auth(key)
+        .json(&merchant)
+        .send()
+        .await
+        .expect("register")
+        .status();
+    assert!(status.is_success(), "{status}");
+    let events = json!([
+        {"id":"e1","type":"order.paid","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-01T08:00:00Z","amount":10000,"category":"ceramics","channel":"tmall"},
+        {"id":"e2","type":"order.shipped","order_id":"o1","merchant_id":"m-1",
+         "occurred_at":"2020-04-02T08:00:00Z"}
+    ]);
+    let reply = post(client, base, key, "/api/v1/events", &events)
+        .await
+        .expect("events");
+    assert_eq!(reply["results"][1]["effect"], "advanced", "{reply}");
+}
+
 /// The daily payout schedule runs when the server starts after the day's time, and a restart
 /// the same day pays nothing twice.
 #[tokio::test(flavor = "multi_thread")]
@@ -553,30 +582,7 @@ async fn a_restarted_server_runs_the_days_payouts_once() {
         }
     };
     let mut server = Server::start_with(&url, &schedule);
-    let merchant = json!({
-        "name": "德化陶瓷", "kind": "factory", "foreign_trade": true, "region_code": "350526",
-        "category": "ceramics", "joined_on": "2019-01-01", "risk_tier": "A",
-        "bank_code": "BOC", "account_number": "6013820000000000", "holder_name": "德化陶瓷"
-    });
-    let status = client
-        .put(format!("{}/api/v1/merchants/m-1", server.base))
-        .bearer_auth(&key)
-        .json(&merchant)
-        .send()
-        .await
-        .expect("register")
-        .status();
-    assert!(status.is_success(), "{status}");
-    let events = json!([
-        {"id":"e1","type":"order.paid","order_id":"o1","merchant_id":"m-1",
-         "occurred_at":"2020-04-01T08:00:00Z","amount":10000,"category":"ceramics","channel":"tmall"},
-        {"id":"e2","type":"order.shipped","order_id":"o1","merchant_id":"m-1",
-         "occurred_at":"2020-04-02T08:00:00Z"}
-    ]);
-    let reply = post(&client, &server.base, &key, "/api/v1/events", &events)
-        .await
-        .expect("events");
-    assert_eq!(reply["results"][1]["effect"], "advanced", "{reply}");
+    merchant_with_an_advanced_order(&client, &server.base, &key).await;
     // The run at start found nothing to pay.
     assert!(pending(server.base.clone()).await.is_empty());
     server.kill();
@@ -689,30 +695,7 @@ async fn a_restarted_server_collects_what_is_due_on_loans_once() {
     let key = operator_key(&url);
     let client = reqwest::Client::new();
     let server = Server::start(&url);
-    let merchant = json!({
-        "name": "德化陶瓷", "kind": "factory", "foreign_trade": true, "region_code": "350526",
-        "category": "ceramics", "joined_on": "2019-01-01", "risk_tier": "A",
-        "bank_code": "BOC", "account_number": "6013820000000000", "holder_name": "德化陶瓷"
-    });
-    let status = client
-        .put(format!("{}/api/v1/merchants/m-1", server.base))
-        .bearer_auth(&key)
-        .json(&merchant)
-        .send()
-        .await
-        .expect("register")
-        .status();
-    assert!(status.is_success(), "{status}");
-    let events = json!([
-        {"id":"e1","type":"order.paid","order_id":"o1","merchant_id":"m-1",
-         "occurred_at":"2020-04-01T08:00:00Z","amount":10000,"category":"ceramics","channel":"tmall"},
-        {"id":"e2","type":"order.shipped","order_id":"o1","merchant_id":"m-1",
-         "occurred_at":"2020-04-02T08:00:00Z"}
-    ]);
-    let reply = post(&client, &server.base, &key, "/api/v1/events", &events)
-        .await
-        .expect("events");
-    assert_eq!(reply["results"][1]["effect"], "advanced", "{reply}");
+    merchant_with_an_advanced_order(&client, &server.base, &key).await;
     drop(server);
 
     // A one-month loan of ¥50 at 12 %, disbursed 40 days ago: its instalment is overdue.
