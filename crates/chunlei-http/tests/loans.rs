@@ -534,6 +534,8 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
         assert_eq!(loan["status"], "active");
         assert_eq!(loan["principal"], decision["offer"]["amount"], "{decision}");
         assert_eq!(loan["outstanding"]["principal"], loan["principal"]);
+        // Disbursed today: nothing has accrued yet.
+        assert_eq!(loan["interest_accrued"], 0);
         // Accepting again answers the same loan; other content under the id is a conflict.
         let (status, again) = app.accept(&zj, "loan-zj", "app-zj").await;
         assert_eq!((status, &again["id"]), (StatusCode::OK, &loan["id"]));

@@ -225,6 +225,8 @@ pub(crate) struct LoanOut {
     as_of: String,
     status: &'static str,
     outstanding: AmountsOut,
+    /// Interest accrued day by day in the current period, not yet charged (rounded down).
+    interest_accrued: u64,
     paid: AmountsOut,
     written_off: AmountsOut,
     due: u64,
@@ -253,6 +255,7 @@ impl LoanOut {
             as_of: s.as_of.to_string(),
             status: s.status.as_str(),
             outstanding: AmountsOut::new(&s.outstanding),
+            interest_accrued: s.interest_accrued.get(),
             paid: AmountsOut::new(&s.paid),
             written_off: AmountsOut::new(&s.written_off),
             due: s.due.get(),
