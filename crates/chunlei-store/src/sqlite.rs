@@ -210,12 +210,15 @@ pub(crate) struct CommitRows {
 }
 
 impl CommitRows {
+    /// The rows of `changes`; `keys` are the settlement records it changed (taken out of
+    /// `changes.book`, which is not read).
     pub(crate) fn new(
         state: &State,
         changes: GroupChanges,
+        keys: &chunlei_settlement::book::BookKeys,
         book: &chunlei_settlement::book::Book,
     ) -> Result<CommitRows, StoreError> {
-        let book = BookRows::new(book, &changes.book, &changes.activity)?;
+        let book = BookRows::new(book, keys, &changes.activity)?;
         let decisions = changes.decisions;
         let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
