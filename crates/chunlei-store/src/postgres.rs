@@ -42,7 +42,9 @@ use crate::codec::{
 };
 use crate::decisions::DECISIONS;
 use crate::merchants::MERCHANT_COLUMNS;
-use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
+use crate::settlement::{
+    BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, Updates,
+};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
@@ -467,6 +469,7 @@ fn insert_values(
                 match cell {
                     Cell::Int(v) => Box::new(*v),
                     Cell::Text(v) => Box::new(v.clone()),
+                    Cell::Static(v) => Box::new(*v),
                     Cell::NullInt => Box::new(None::<i64>),
                     Cell::NullText => Box::new(None::<String>),
                 }
@@ -485,7 +488,7 @@ impl WriteTx for PostgresTx<'_> {
         changed: &chunlei_settlement::book::BookKeys,
         activity: &chunlei_settlement::book::ActivityDeltas,
     ) -> Result<(), StoreError> {
-        let rows = BookRows::new(book, changed, activity)?;
+        let rows = BookRows::new(book, changed, activity, Updates::Full)?;
         for (table, table_rows) in rows.tables() {
             upsert_rows(&mut self.tx, table, &table_rows.inserts)?;
             upsert_rows(&mut self.tx, table, &table_rows.updates)?;

@@ -18,7 +18,7 @@ use crate::codec::{
 use crate::decisions::DECISIONS;
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
-    BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows,
+    BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows, Updates,
 };
 use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
@@ -218,7 +218,8 @@ impl CommitRows {
         keys: &chunlei_settlement::book::BookKeys,
         book: &chunlei_settlement::book::Book,
     ) -> Result<CommitRows, StoreError> {
-        let book = BookRows::new(book, keys, &changes.activity)?;
+        // Updates write only the mutable columns: the others need not be copied.
+        let book = BookRows::new(book, keys, &changes.activity, Updates::Mutable)?;
         let decisions = changes.decisions;
         let changes: Changes = changes.ledger;
         let fresh: IdSet = changes.accounts_created.iter().copied().collect();
@@ -488,6 +489,7 @@ impl rusqlite::ToSql for Cell {
         Ok(match self {
             Cell::Int(v) => ToSqlOutput::from(*v),
             Cell::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Cell::Static(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Cell::NullInt | Cell::NullText => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
