@@ -709,21 +709,23 @@ pub(crate) fn load_book(
         let (key, record) = event_from(&row)?;
         book.events.entry(key).or_insert(record);
     }
+    // The merchants the group names and those of the orders loaded here and of the payouts.
+    // Orders the book held already are not walked (it may hold many): the caller names the
+    // merchants of those with due work, and an event names its own.
+    let mut merchants: Vec<String> = Vec::new();
     for row in loader.rows(&ORDERS, &needs.orders)? {
         let (key, record) = order_from(&row)?;
+        merchants.push(record.order.merchant_id.clone());
         book.orders.entry(key).or_insert(record);
     }
     for row in loader.rows(&PAYOUTS, &needs.payouts)? {
         let (key, record) = payout_from(&row)?;
         book.payouts.entry(key).or_insert(record);
     }
-    let mut merchants: Vec<String> = needs
-        .merchants
-        .iter()
-        .filter(|m| !book.merchants.contains_key(*m))
-        .cloned()
-        .collect();
-    merchants.extend(book.merchants_of_records());
+    // Payouts are few and held only while in flight: all their merchants.
+    merchants.extend(book.payouts.values().map(|p| p.merchant_id.clone()));
+    merchants.extend(needs.merchants.iter().cloned());
+    merchants.retain(|m| !book.merchants.contains_key(m));
     merchants.sort_unstable();
     merchants.dedup();
     for row in loader.rows(&MERCHANTS, &merchants)? {

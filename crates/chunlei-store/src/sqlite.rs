@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/schema_3.sql")),
     (4, include_str!("sqlite/schema_4.sql")),
     (5, include_str!("sqlite/schema_5.sql")),
+    (7, include_str!("sqlite/schema_7.sql")),
 ];
 
 pub(crate) fn open(
@@ -194,11 +195,34 @@ impl Drop for Checkpointer {
     }
 }
 
+/// An account's balances, as an update writes them: copied without the account's owner, whose
+/// text would cost an allocation per account per group.
+struct Balances {
+    id: u128,
+    debits_pending: i64,
+    debits_posted: i64,
+    credits_pending: i64,
+    credits_posted: i64,
+}
+
+impl Balances {
+    fn of(a: &Account) -> Balances {
+        Balances {
+            id: a.id,
+            debits_pending: a.debits_pending.as_i64(),
+            debits_posted: a.debits_posted.as_i64(),
+            credits_pending: a.credits_pending.as_i64(),
+            credits_posted: a.credits_posted.as_i64(),
+        }
+    }
+}
+
 /// What one commit writes: copies of the records the engine changed, so that the engine can go
 /// on with the next group while this one is written.
 pub(crate) struct CommitRows {
     created: Vec<Account>,
-    updated: Vec<Account>,
+    /// Balances of accounts that existed before the group: only these columns change.
+    updated: Vec<Balances>,
     transfers: Vec<Transfer>,
     pending: Vec<(u128, PendingInfo)>,
     history: Vec<HistoryRow>,
@@ -242,7 +266,7 @@ impl CommitRows {
                 .accounts_updated
                 .iter()
                 .filter(|id| !fresh.contains(*id))
-                .map(account)
+                .map(|id| account_in(state, *id).map(Balances::of))
                 .collect::<Result<_, _>>()?,
             transfers: changes
                 .transfers_created
@@ -358,10 +382,10 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
     )?;
     for a in &rows.updated {
         update.raw_bind_parameter(1, id_bytes(a.id))?;
-        update.raw_bind_parameter(2, a.debits_pending.as_i64())?;
-        update.raw_bind_parameter(3, a.debits_posted.as_i64())?;
-        update.raw_bind_parameter(4, a.credits_pending.as_i64())?;
-        update.raw_bind_parameter(5, a.credits_posted.as_i64())?;
+        update.raw_bind_parameter(2, a.debits_pending)?;
+        update.raw_bind_parameter(3, a.debits_posted)?;
+        update.raw_bind_parameter(4, a.credits_pending)?;
+        update.raw_bind_parameter(5, a.credits_posted)?;
         update.raw_execute()?;
     }
     let mut owner = tx.prepare_cached(
@@ -666,6 +690,15 @@ impl Engine {
             |r| r.get(0),
         )?;
         Ok(State::new(codec::i64_to_u64(clock)))
+    }
+
+    /// How many times the merchant registry has changed, in the current snapshot.
+    pub(crate) fn registry_changes(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT changes FROM merchants_changes WHERE singleton = 1",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Notes ids the engine just gave to a commit, before that commit is written.

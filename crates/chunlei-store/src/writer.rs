@@ -366,12 +366,12 @@ pub(crate) fn apply_group(
     let settles = commands().next().is_some() || !due_orders.is_empty();
     let (book_accounts, book_transfers) = if settles {
         let mut needs = book.needs(commands());
-        needs.orders.extend(
-            due_orders
-                .iter()
-                .filter(|o| !book.orders.contains_key(*o))
-                .cloned(),
-        );
+        for order_id in &due_orders {
+            match book.orders.get(order_id) {
+                Some(held) => needs.merchants.push(held.order.merchant_id.clone()),
+                None => needs.orders.push(order_id.clone()),
+            }
+        }
         load_book(loader, book, &needs)?;
         book.ledger_needs(settings)
     } else {

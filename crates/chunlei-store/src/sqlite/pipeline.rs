@@ -82,6 +82,7 @@ fn run_engine(
         epoch: 0,
         in_flight: VecDeque::new(),
         acks,
+        registry_changes: None,
     };
     let mut carry = None;
     while let Some(group) = collect_group(requests, &mut carry) {
@@ -142,6 +143,8 @@ struct Pipeline {
     /// records it changes.
     in_flight: VecDeque<(IdSet, BookKeys)>,
     acks: Receiver<Ack>,
+    /// The registry's change count when the book's registry records were read.
+    registry_changes: Option<i64>,
 }
 
 /// The committer's answer for one group: whether it committed, and the group's rows, handed
@@ -167,6 +170,19 @@ impl Pipeline {
         // One read transaction for all the group's loads: one snapshot, and one lock taken
         // instead of one per lookup.
         self.engine.conn.execute_batch("BEGIN")?;
+        // Registry records kept from earlier groups hold while nothing changed the registry.
+        let registry_changes = self.engine.registry_changes();
+        let registry_changes = match registry_changes {
+            Ok(changes) => changes,
+            Err(error) => {
+                self.engine.conn.execute_batch("COMMIT")?;
+                return Err(error);
+            }
+        };
+        if self.registry_changes != Some(registry_changes) {
+            self.book.registry.clear();
+            self.registry_changes = Some(registry_changes);
+        }
         let applied = apply_group(&mut self.engine, state, &mut self.book, settings, group);
         self.engine.conn.execute_batch("COMMIT")?;
         let (outcomes, mut changes) = applied?;
@@ -223,8 +239,8 @@ impl Pipeline {
         // Orders and merchants stay, as a cache of what is committed: this process is the only
         // writer, so a record it holds is the stored one or newer (changed by a group under
         // way), and the next group need not load it again. Past the bound, finished orders go
-        // first, then every committed one. The registry does not stay: `upsert_merchants`
-        // changes it without the writer.
+        // first, then every committed one. The registry stays too, until its change count
+        // moves (see `prepare`).
         if self.book.orders.len() > ORDERS_CACHED_MAX {
             self.book
                 .orders
@@ -236,11 +252,18 @@ impl Pipeline {
                 .retain(|key, _| changed(key, |keys| &keys.orders));
         }
         if self.book.merchants.len() > MERCHANTS_CACHED_MAX {
+            // Orders go with them: the loader counts on the book holding the merchant of every
+            // order it holds.
+            self.book
+                .orders
+                .retain(|key, _| changed(key, |keys| &keys.orders));
             self.book
                 .merchants
                 .retain(|key, _| changed(key, |keys| &keys.merchants));
         }
-        self.book.registry.clear();
+        if self.book.registry.len() > MERCHANTS_CACHED_MAX {
+            self.book.registry.clear();
+        }
         if let Some(state) = &mut self.state {
             state.transfers.retain(|id, _| keep.contains(id));
             state.pending.retain(|id, _| keep.contains(id));
@@ -259,6 +282,7 @@ impl Pipeline {
         }
         self.state = None;
         self.book = Book::default();
+        self.registry_changes = None;
     }
 }
 
