@@ -357,6 +357,13 @@ impl Book {
     }
 }
 
+/// Adds `key` to `keys` unless it is there, without allocating when it is.
+fn mark(keys: &mut KeySet, key: &str) {
+    if !keys.contains(key) {
+        keys.insert(key.to_owned());
+    }
+}
+
 /// Applies commands: the book, the settings, the ledger and the ledger time together.
 struct Desk<'a> {
     book: &'a mut Book,
@@ -505,8 +512,26 @@ impl<'a> Desk<'a> {
     }
 
     fn save_merchant(&mut self, merchant_id: &str, book: MerchantBook) {
-        self.book.merchants.insert(merchant_id.to_owned(), book);
-        self.book.changed.merchants.insert(merchant_id.to_owned());
+        // Looked up before inserting: most events save a merchant already held and already
+        // marked, and an owned key costs an allocation.
+        match self.book.merchants.get_mut(merchant_id) {
+            Some(held) => *held = book,
+            None => {
+                self.book.merchants.insert(merchant_id.to_owned(), book);
+            }
+        }
+        mark(&mut self.book.changed.merchants, merchant_id);
+    }
+
+    /// Stores an order's record and marks it changed.
+    fn save_order(&mut self, order_id: &str, record: OrderRecord) {
+        match self.book.orders.get_mut(order_id) {
+            Some(held) => *held = record,
+            None => {
+                self.book.orders.insert(order_id.to_owned(), record);
+            }
+        }
+        mark(&mut self.book.changed.orders, order_id);
     }
 
     /// Does an order's scheduled work due at event time `at`: its automatic confirmation,
@@ -629,8 +654,7 @@ impl<'a> Desk<'a> {
         if matches!(event.event, OrderEvent::Paid { .. }) {
             self.book.changed.new_orders.insert(event.order_id.clone());
         }
-        self.book.orders.insert(event.order_id.clone(), record);
-        self.book.changed.orders.insert(event.order_id.clone());
+        self.save_order(&event.order_id, record);
         self.book.events.insert(
             event.event_id.clone(),
             EventRecord {
@@ -892,8 +916,7 @@ impl<'a> Desk<'a> {
         let mut record = record.clone();
         record.reserve_release_at = 0;
         record.reserve_released = released;
-        self.book.orders.insert(order_id.to_owned(), record);
-        self.book.changed.orders.insert(order_id.to_owned());
+        self.save_order(order_id, record);
         true
     }
 

@@ -302,6 +302,7 @@ pub(crate) fn load_loans(
 fn cell_key(cell: &Cell) -> String {
     match cell {
         Cell::Text(t) => t.clone(),
+        Cell::Static(t) => (*t).to_owned(),
         Cell::Int(_) | Cell::NullInt | Cell::NullText => String::new(),
     }
 }

@@ -43,7 +43,9 @@ use crate::codec::{
 use crate::decisions::DECISIONS;
 use crate::loans::{LOAN_OPS, LOANS, LoanRows, USAGE_ADD, USAGE_INSERT};
 use crate::merchants::MERCHANT_COLUMNS;
-use crate::settlement::{BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table};
+use crate::settlement::{
+    BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, Updates,
+};
 use crate::writer::{Load, WriteBackend, WriteTx};
 use crate::{DbUrl, StoreError, StoreOptions};
 
@@ -493,6 +495,7 @@ fn insert_values(
                 match cell {
                     Cell::Int(v) => Box::new(*v),
                     Cell::Text(v) => Box::new(v.clone()),
+                    Cell::Static(v) => Box::new(*v),
                     Cell::NullInt => Box::new(None::<i64>),
                     Cell::NullText => Box::new(None::<String>),
                 }
@@ -511,7 +514,7 @@ impl WriteTx for PostgresTx<'_> {
         changed: &chunlei_settlement::book::BookKeys,
         activity: &chunlei_settlement::book::ActivityDeltas,
     ) -> Result<(), StoreError> {
-        let rows = BookRows::new(book, changed, activity)?;
+        let rows = BookRows::new(book, changed, activity, Updates::Full)?;
         for (table, table_rows) in rows.tables() {
             upsert_rows(&mut self.tx, table, &table_rows.inserts)?;
             upsert_rows(&mut self.tx, table, &table_rows.updates)?;

@@ -19,6 +19,8 @@ use crate::codec;
 pub(crate) enum Cell {
     Int(i64),
     Text(String),
+    /// Text known when compiled (a status, an effect): written without an allocation.
+    Static(&'static str),
     /// NULL in an integer column.
     NullInt,
     /// NULL in a text column.
@@ -166,6 +168,10 @@ pub(crate) const META: Table = Table {
 
 /// The rows one commit writes into one settlement table: new rows, and rows that replace
 /// stored ones (only their mutable columns change).
+///
+/// An update row has every column; with [`Updates::Mutable`] the ones before the table's
+/// `mutable_from` (but the key) are NULL placeholders, for a backend that writes only the
+/// mutable columns.
 #[derive(Debug, Default)]
 pub(crate) struct TableRows {
     pub inserts: Vec<Vec<Cell>>,
@@ -235,20 +241,31 @@ pub(crate) struct BookRows {
     pub daily: Vec<Vec<Cell>>,
 }
 
+/// What an update row of [`BookRows`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Updates {
+    /// Every column (for an upsert).
+    Full,
+    /// The key and the mutable columns; the others are placeholders (for an `UPDATE`).
+    Mutable,
+}
+
 impl BookRows {
     /// The rows of the records `changed` names, as the book now holds them.
     pub(crate) fn new(
         book: &Book,
         changed: &BookKeys,
         activity: &ActivityDeltas,
+        updates: Updates,
     ) -> Result<BookRows, StoreError> {
         let missing =
             |what: &str, key: &str| StoreError::Corrupt(format!("changed {what} {key} missing"));
         let mut rows = BookRows::default();
         for key in &changed.orders {
             let record = book.orders.get(key).ok_or_else(|| missing("order", key))?;
-            rows.orders
-                .push(changed.new_orders.contains(key), order_row(key, record));
+            let created = changed.new_orders.contains(key);
+            let full = created || updates == Updates::Full;
+            rows.orders.push(created, order_row(key, record, full));
         }
         for key in &changed.events {
             let record = book.events.get(key).ok_or_else(|| missing("event", key))?;
@@ -327,6 +344,10 @@ fn opt_text(v: Option<&str>) -> Cell {
     v.map_or(Cell::NullText, text)
 }
 
+fn opt_static(v: Option<&'static str>) -> Cell {
+    v.map_or(Cell::NullText, Cell::Static)
+}
+
 fn opt_fen(v: Option<Fen>) -> Cell {
     v.map_or(Cell::NullInt, fen)
 }
@@ -339,17 +360,20 @@ fn shipping_parse(text: &str) -> Result<Shipping, StoreError> {
     Shipping::parse(text).ok_or_else(|| StoreError::Corrupt(format!("shipping {text}")))
 }
 
-fn order_row(key: &str, r: &OrderRecord) -> Vec<Cell> {
+/// An order's row; without `full`, the columns that never change (but the key) are
+/// placeholders.
+fn order_row(key: &str, r: &OrderRecord, full: bool) -> Vec<Cell> {
     let s = r.settlement.as_ref();
+    let fixed = |cell: fn(&OrderRecord) -> Cell| if full { cell(r) } else { Cell::NullText };
     vec![
         text(key),
-        text(&r.order.merchant_id),
-        text(&r.order.category),
-        text(&r.order.channel),
-        fen(r.order.paid),
+        fixed(|r| text(&r.order.merchant_id)),
+        fixed(|r| text(&r.order.category)),
+        fixed(|r| text(&r.order.channel)),
+        fixed(|r| fen(r.order.paid)),
         fen(r.order.refunded),
-        text(r.order.status.as_str()),
-        opt_text(r.order.shipping.map(Shipping::as_str)),
+        Cell::Static(r.order.status.as_str()),
+        opt_static(r.order.shipping.map(Shipping::as_str)),
         int(r.paid_at),
         int(r.shipped_at),
         int(r.confirmed_at),
@@ -402,7 +426,7 @@ impl<'a> Cells<'a> {
         match self.next()? {
             Cell::Int(v) => Ok(Some(*v)),
             Cell::NullInt | Cell::NullText => Ok(None),
-            Cell::Text(_) => Err(self.bad("text where a number belongs")),
+            Cell::Text(_) | Cell::Static(_) => Err(self.bad("text where a number belongs")),
         }
     }
 
@@ -425,6 +449,7 @@ impl<'a> Cells<'a> {
     pub(crate) fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
         match self.next()? {
             Cell::Text(v) => Ok(Some(v.clone())),
+            Cell::Static(v) => Ok(Some((*v).to_owned())),
             Cell::NullInt | Cell::NullText => Ok(None),
             Cell::Int(_) => Err(self.bad("a number where text belongs")),
         }
@@ -508,7 +533,7 @@ fn event_row(key: &str, r: &EventRecord) -> Vec<Cell> {
         text(key),
         text(&r.order_id),
         Cell::Int(codec::u64_to_i64(r.fingerprint)),
-        text(r.applied.effect.as_str()),
+        Cell::Static(r.applied.effect.as_str()),
         opt_text(r.applied.reason.as_deref()),
     ]
 }
@@ -566,7 +591,7 @@ fn payout_row(key: &str, r: &PayoutRecord) -> Vec<Cell> {
         text(&r.merchant_id),
         opt_fen(r.requested),
         fen(r.amount),
-        text(r.status.as_str()),
+        Cell::Static(r.status.as_str()),
         Cell::Text(r.transfer_id.to_string()),
         int(r.created_at),
         int(r.settled_at),
@@ -693,21 +718,23 @@ pub(crate) fn load_book(
         let (key, record) = event_from(&row)?;
         book.events.entry(key).or_insert(record);
     }
+    // The merchants the group names and those of the orders loaded here and of the payouts.
+    // Orders the book held already are not walked (it may hold many): the caller names the
+    // merchants of those with due work, and an event names its own.
+    let mut merchants: Vec<String> = Vec::new();
     for row in loader.rows(&ORDERS, &needs.orders)? {
         let (key, record) = order_from(&row)?;
+        merchants.push(record.order.merchant_id.clone());
         book.orders.entry(key).or_insert(record);
     }
     for row in loader.rows(&PAYOUTS, &needs.payouts)? {
         let (key, record) = payout_from(&row)?;
         book.payouts.entry(key).or_insert(record);
     }
-    let mut merchants: Vec<String> = needs
-        .merchants
-        .iter()
-        .filter(|m| !book.merchants.contains_key(*m))
-        .cloned()
-        .collect();
-    merchants.extend(book.merchants_of_records());
+    // Payouts are few and held only while in flight: all their merchants.
+    merchants.extend(book.payouts.values().map(|p| p.merchant_id.clone()));
+    merchants.extend(needs.merchants.iter().cloned());
+    merchants.retain(|m| !book.merchants.contains_key(m));
     merchants.sort_unstable();
     merchants.dedup();
     for row in loader.rows(&MERCHANTS, &merchants)? {

@@ -417,12 +417,12 @@ pub(crate) fn apply_group(
     let lends = loan_commands().next().is_some();
     let (book_accounts, book_transfers) = if settles || lends {
         let mut needs = book.needs(commands());
-        needs.orders.extend(
-            due_orders
-                .iter()
-                .filter(|o| !book.orders.contains_key(*o))
-                .cloned(),
-        );
+        for order_id in &due_orders {
+            match book.orders.get(order_id) {
+                Some(held) => needs.merchants.push(held.order.merchant_id.clone()),
+                None => needs.orders.push(order_id.clone()),
+            }
+        }
         if lends {
             let loan_needs = loans.needs(loan_commands());
             load_loans(loader, loans, &loan_needs)?;
@@ -433,7 +433,17 @@ pub(crate) fn apply_group(
         }
         load_book(loader, book, &needs)?;
         if settles {
-            let merchants: Vec<String> = book.merchants.keys().cloned().collect();
+            // The merchants this group settles for: those its commands name and those of its
+            // due orders (the book may hold many more from earlier groups).
+            let mut merchants = needs.merchants.clone();
+            merchants.extend(
+                due_orders
+                    .iter()
+                    .filter_map(|o| book.orders.get(o))
+                    .map(|o| o.order.merchant_id.clone()),
+            );
+            merchants.sort_unstable();
+            merchants.dedup();
             load_open_loans_of(loader, loans, &merchants)?;
         }
         let (mut accounts, transfers) = book.ledger_needs(settings);
