@@ -9,11 +9,19 @@
 //!
 //! Keys and secrets are never logged; only `key_id` is.
 //!
+//! A key found in the store is remembered for [`KEY_CACHE_TTL`] ([`KeyCache`]), so that a
+//! busy client does not cost a database read per request. The price is the revocation delay:
+//! a key deleted from `api_keys` keeps working for at most [`KEY_CACHE_TTL`] after the
+//! deletion, in every server process. Keys not found are not remembered, so a new key works
+//! at once.
+//!
 //! A handler asks for a [`Principal`] and never sees how it was established, so a browser
 //! session can later produce the same `Principal` without any handler changing. What a
 //! principal may do is decided in [`crate::access`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -143,6 +151,74 @@ fn now_ns() -> u64 {
     u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// How long a key found in the store is trusted without asking the store again; a revoked
+/// (deleted) key stops working within this long.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Keys remembered at most; when full, all are forgotten and looked up again.
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// The API keys recently found in the store, by the SHA-256 of the whole key, each with when
+/// the lookup that found it began.
+#[derive(Debug)]
+pub struct KeyCache {
+    ttl: Duration,
+    found: Mutex<HashMap<[u8; 32], (Instant, ApiKeyRecord)>>,
+}
+
+impl Default for KeyCache {
+    fn default() -> KeyCache {
+        KeyCache::new(KEY_CACHE_TTL)
+    }
+}
+
+impl KeyCache {
+    pub fn new(ttl: Duration) -> KeyCache {
+        KeyCache {
+            ttl,
+            found: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key whose hash is `sha256`, as of `now`: remembered if a lookup that began less
+    /// than the TTL before `now` found it, else from `lookup`, remembered when found. A key
+    /// revoked at time `r` is found by no lookup beginning after `r`, so it stops working by
+    /// `r` + TTL.
+    pub async fn find<F, Fut, E>(
+        &self,
+        sha256: &[u8; 32],
+        now: Instant,
+        lookup: F,
+    ) -> Result<Option<ApiKeyRecord>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<ApiKeyRecord>, E>>,
+    {
+        if let Some(record) = self.fresh(sha256, now) {
+            return Ok(Some(record));
+        }
+        let record = lookup().await?;
+        if let Some(record) = &record
+            && let Ok(mut found) = self.found.lock()
+        {
+            if found.len() >= KEY_CACHE_MAX {
+                found.clear();
+            }
+            found.insert(*sha256, (now, record.clone()));
+        }
+        Ok(record)
+    }
+
+    fn fresh(&self, sha256: &[u8; 32], now: Instant) -> Option<ApiKeyRecord> {
+        let mut found = self.found.lock().ok()?;
+        let (since, record) = found.get(sha256)?;
+        if now.saturating_duration_since(*since) < self.ttl {
+            return Some(record.clone());
+        }
+        found.remove(sha256);
+        None
+    }
+}
+
 const MISSING: &str = "send an API key as Authorization: Bearer <key>";
 const UNKNOWN: &str = "the API key is not valid";
 
@@ -171,7 +247,12 @@ impl FromRequestParts<AppState> for Principal {
         // steer towards a stored one: no constant-time comparison is needed.
         let sha256 = key_sha256(key);
         let store = state.store.clone();
-        let record = blocking(move || store.find_api_key(&sha256)).await?;
+        let record = state
+            .keys
+            .find(&sha256, Instant::now(), || {
+                blocking(move || store.find_api_key(&sha256))
+            })
+            .await?;
         let Some(record) = record else {
             return Err(ApiError::Unauthenticated(UNKNOWN));
         };

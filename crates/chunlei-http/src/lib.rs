@@ -58,6 +58,8 @@ pub struct AppState {
     /// `None` when the server runs without a lending configuration: applications answer 503
     /// (stored decisions can still be read).
     pub lending: Option<Arc<Lending>>,
+    /// API keys recently found in the store ([`auth::KEY_CACHE_TTL`]).
+    pub keys: Arc<auth::KeyCache>,
 }
 
 /// The whole application: every route, its limits and its fallbacks.
@@ -115,7 +117,11 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         // Applies to the routes above, so it must come after them.
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(AppState { store, lending })
+        .with_state(AppState {
+            store,
+            lending,
+            keys: Arc::default(),
+        })
 }
 
 /// Serves the application on `listener` until SIGINT or SIGTERM, then finishes the requests

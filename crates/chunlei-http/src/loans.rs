@@ -8,6 +8,15 @@
 //! it is durable before the answer. The application id is the idempotency key: the same
 //! application again answers the stored decision, different content under the same id
 //! `application_id_conflict`.
+//!
+//! A new decision is answered from the record just stored, without reading it back, when
+//! nothing else can have stored one under its id first: the store is SQLite (whose writer is
+//! this process alone) and no other request of this process was deciding the same id at the
+//! same time ([`Deciding`]). Otherwise (two at once, or PostgreSQL, where other processes may
+//! write) the stored decision is read back after the write and answered, or 409.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::Json;
 use axum::extract::State;
@@ -19,7 +28,7 @@ use chunlei_lending::decision::{
 };
 use chunlei_lending::loans::portfolio;
 use chunlei_scorecard::Scorecard;
-use chunlei_store::{LoanDecisionRecord, Store, StoreError};
+use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError};
 
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
 use crate::auth::Principal;
@@ -46,6 +55,75 @@ pub struct Lending {
     pub scorecard: Scorecard,
     /// Bounds the decisions reading the store at once ([`DECISIONS_READING_MAX`]).
     reading: tokio::sync::Semaphore,
+    /// The application ids being decided now.
+    deciding: Deciding,
+}
+
+/// The application ids requests of this process are deciding now: for each, how many requests
+/// and whether two ever overlapped.
+#[derive(Debug, Default)]
+struct Deciding {
+    ids: Mutex<HashMap<String, Overlap>>,
+}
+
+#[derive(Debug)]
+struct Overlap {
+    requests: usize,
+    overlapped: bool,
+}
+
+/// One request's hold on an application id, from before it looks for a stored decision until
+/// it answers.
+struct Claim<'a> {
+    deciding: &'a Deciding,
+    id: String,
+}
+
+impl Deciding {
+    fn claim(&self, id: &str) -> Claim<'_> {
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.entry(id.to_owned())
+                .and_modify(|o| {
+                    o.requests += 1;
+                    o.overlapped = true;
+                })
+                .or_insert(Overlap {
+                    requests: 1,
+                    overlapped: false,
+                });
+        }
+        Claim {
+            deciding: self,
+            id: id.to_owned(),
+        }
+    }
+}
+
+impl Claim<'_> {
+    /// Whether another request held the same id at any time this one did (or the answer is
+    /// unknown). Only then can another decision have been stored under it after this request
+    /// found none.
+    fn overlapped(&self) -> bool {
+        self.deciding
+            .ids
+            .lock()
+            .ok()
+            .and_then(|ids| ids.get(&self.id).map(|o| o.overlapped))
+            .unwrap_or(true)
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut ids) = self.deciding.ids.lock()
+            && let Some(overlap) = ids.get_mut(&self.id)
+        {
+            overlap.requests -= 1;
+            if overlap.requests == 0 {
+                ids.remove(&self.id);
+            }
+        }
+    }
 }
 
 impl Lending {
@@ -55,6 +133,7 @@ impl Lending {
             consortium,
             scorecard,
             reading: tokio::sync::Semaphore::new(DECISIONS_READING_MAX),
+            deciding: Deciding::default(),
         }
     }
 }
@@ -71,6 +150,8 @@ pub(crate) async fn post_application(
         .ok_or(ApiError::LendingNotConfigured)?;
     let application = application_from_json(&body)?;
     authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
+    // Held from before the lookup of a stored decision until the answer.
+    let claim = lending.deciding.claim(&application.id);
     let reading = lending
         .reading
         .acquire()
@@ -94,7 +175,14 @@ pub(crate) async fn post_application(
         Decided::NoMerchant => return Err(merchant_not_found(&application.merchant_id)),
         Decided::New(record) => record,
     };
-    state.store.record_decisions(vec![record]).await?;
+    state.store.record_decisions(vec![record.clone()]).await?;
+    // No decision was stored under the id when this request looked, after claiming it; if no
+    // other request claimed it since and this process is the only writer, none was stored
+    // before this one, which is therefore the one stored.
+    let sole_writer = matches!(state.store.url(), DbUrl::Sqlite(_));
+    if sole_writer && !claim.overlapped() {
+        return Ok(Json(DecisionOut::new(&record)));
+    }
     // Read back: when the same id was decided concurrently, the first stored stays.
     let store = state.store.clone();
     let id = application.id.clone();
@@ -320,4 +408,34 @@ fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Deciding;
+
+    #[test]
+    fn a_lone_claim_has_not_overlapped() {
+        let deciding = Deciding::default();
+        let claim = deciding.claim("app-1");
+        let other = deciding.claim("app-2");
+        assert!(!claim.overlapped());
+        assert!(!other.overlapped());
+    }
+
+    #[test]
+    fn claims_on_one_id_overlap_even_after_the_other_is_gone() {
+        let deciding = Deciding::default();
+        let first = deciding.claim("app-1");
+        let second = deciding.claim("app-1");
+        assert!(first.overlapped() && second.overlapped());
+        drop(second);
+        // The other request may have stored its decision before this one writes.
+        assert!(first.overlapped());
+        drop(first);
+        // Once every claim is gone the id is forgotten: a later request starts afresh (and
+        // finds the stored decision when it looks).
+        assert!(deciding.ids.lock().expect("not poisoned").is_empty());
+        assert!(!deciding.claim("app-1").overlapped());
+    }
 }

@@ -98,3 +98,139 @@ fn malformed_keys_are_refused_without_a_lookup() {
         Some("0123456789ab")
     );
 }
+
+mod key_cache {
+    use std::cell::{Cell, RefCell};
+    use std::time::{Duration, Instant};
+
+    use chunlei_store::ApiKeyRecord;
+
+    use super::super::{KeyCache, Role, new_key};
+
+    /// A store of one key that counts its lookups; `revoke` deletes the key.
+    struct FakeStore {
+        key: RefCell<Option<ApiKeyRecord>>,
+        lookups: Cell<u32>,
+    }
+
+    impl FakeStore {
+        fn new(record: ApiKeyRecord) -> FakeStore {
+            FakeStore {
+                key: RefCell::new(Some(record)),
+                lookups: Cell::new(0),
+            }
+        }
+
+        fn revoke(&self) {
+            self.key.replace(None);
+        }
+
+        /// What the cache answers at `now`, the store asked only when the cache must.
+        fn find(&self, cache: &KeyCache, sha256: &[u8; 32], now: Instant) -> Option<String> {
+            let lookup = || async {
+                self.lookups.set(self.lookups.get() + 1);
+                Ok::<_, ()>(self.key.borrow().clone())
+            };
+            let found = block_on(cache.find(sha256, now, lookup));
+            found
+                .expect("the fake store does not fail")
+                .map(|r| r.key_id)
+        }
+    }
+
+    /// Runs a future that never waits (the fake store answers at once).
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    #[test]
+    fn a_found_key_is_not_looked_up_again_within_the_ttl() {
+        let (_, record) = new_key(&Role::Operator);
+        let sha256 = record.secret_sha256;
+        let key_id = record.key_id.clone();
+        let store = FakeStore::new(record);
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let t0 = Instant::now();
+        for after_ms in [0, 1, 4_999] {
+            let now = t0 + Duration::from_millis(after_ms);
+            assert_eq!(store.find(&cache, &sha256, now), Some(key_id.clone()));
+        }
+        assert_eq!(store.lookups.get(), 1);
+        // Past the TTL the store is asked again.
+        assert_eq!(
+            store.find(&cache, &sha256, t0 + Duration::from_secs(5)),
+            Some(key_id)
+        );
+        assert_eq!(store.lookups.get(), 2);
+    }
+
+    #[test]
+    fn a_revoked_key_stops_working_within_the_ttl() {
+        let (_, record) = new_key(&Role::Integration);
+        let sha256 = record.secret_sha256;
+        let store = FakeStore::new(record);
+        let ttl = Duration::from_secs(5);
+        let cache = KeyCache::new(ttl);
+        let t0 = Instant::now();
+        assert!(store.find(&cache, &sha256, t0).is_some());
+        let revoked_at = t0 + Duration::from_secs(2);
+        store.revoke();
+        // Still remembered until the TTL after the lookup that found it...
+        assert!(
+            store
+                .find(&cache, &sha256, revoked_at + Duration::from_secs(1))
+                .is_some()
+        );
+        // ...which is no later than the TTL after the revocation.
+        assert_eq!(store.find(&cache, &sha256, t0 + ttl), None);
+        assert_eq!(store.find(&cache, &sha256, revoked_at + ttl), None);
+        // A key not found is not remembered: each request asks the store.
+        assert_eq!(store.lookups.get(), 3);
+    }
+
+    #[test]
+    fn an_unknown_key_is_looked_up_every_time_so_a_new_key_works_at_once() {
+        let (_, record) = new_key(&Role::Operator);
+        let sha256 = record.secret_sha256;
+        let key_id = record.key_id.clone();
+        let store = FakeStore::new(record);
+        store.revoke();
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let t0 = Instant::now();
+        assert_eq!(store.find(&cache, &sha256, t0), None);
+        // The key is created now: the next request finds it.
+        let (_, mut again) = new_key(&Role::Operator);
+        again.key_id = key_id.clone();
+        store.key.replace(Some(again));
+        assert_eq!(
+            store.find(&cache, &sha256, t0 + Duration::from_millis(1)),
+            Some(key_id)
+        );
+        assert_eq!(store.lookups.get(), 2);
+    }
+
+    #[test]
+    fn keys_are_told_apart_by_their_hash() {
+        let (_, first) = new_key(&Role::Operator);
+        let (_, second) = new_key(&Role::Operator);
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let now = Instant::now();
+        let first_store = FakeStore::new(first.clone());
+        let second_store = FakeStore::new(second.clone());
+        assert_eq!(
+            first_store.find(&cache, &first.secret_sha256, now),
+            Some(first.key_id.clone())
+        );
+        assert_eq!(
+            second_store.find(&cache, &second.secret_sha256, now),
+            Some(second.key_id)
+        );
+        assert_eq!(
+            (first_store.lookups.get(), second_store.lookups.get()),
+            (1, 1)
+        );
+    }
+}

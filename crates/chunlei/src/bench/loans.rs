@@ -6,6 +6,18 @@
 //! gives each 60 days of sales through the settlement path, then has `--clients` concurrent
 //! clients post `--requests` applications, each a new application id. Every decision is
 //! stored durably (group commit) before its answer, so the latency is a decision's whole cost.
+//!
+//! Two ways to send:
+//!
+//! - closed loop (the default): each client waits for its answer before sending the next, so
+//!   the run measures the most decisions a second the machine does; the latency it reports is
+//!   mostly time spent queueing behind the other clients (Little's law: at 200 clients the
+//!   median is about 200 / throughput).
+//! - open loop (`--rate N`): applications are due at N a second in all, spread evenly over the
+//!   clients, each client on its own connection with at most one application in flight. A
+//!   client whose previous answer is late sends the next one as soon as it can, and every
+//!   latency is counted from when the application was *due*, not when it went out, so time
+//!   spent waiting behind a slow answer is counted rather than hidden.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,9 +35,14 @@ use chunlei_store::Store;
 pub struct LoansArgs {
     #[arg(long, default_value = crate::DEFAULT_DB)]
     db: String,
-    /// Concurrent clients, each waiting for its answer before sending its next application.
+    /// Concurrent clients, each on its own connection with one application in flight at most.
     #[arg(long, default_value_t = 200)]
     clients: usize,
+    /// Open loop: applications due per second in all, spread evenly over the clients, each
+    /// latency counted from when its application was due. Without it, closed loop: each client
+    /// sends its next application when the answer to the last one arrives.
+    #[arg(long)]
+    rate: Option<u64>,
     /// Applications to decide in all.
     #[arg(long, default_value_t = 20_000)]
     requests: u64,
@@ -40,8 +57,8 @@ const SALES_DAYS: u64 = 60;
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
 
 pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
-    if args.requests == 0 || args.merchants == 0 {
-        bail!("--requests and --merchants must be at least 1");
+    if args.requests == 0 || args.merchants == 0 || args.rate == Some(0) {
+        bail!("--requests, --merchants and --rate must be at least 1");
     }
     let clients = args.clients.clamp(1, CLIENTS_MAX);
     let store = crate::open_store(&args.db)?;
@@ -58,11 +75,11 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut latencies_us, approved, elapsed) = runtime.block_on(async {
+    let (mut answered, approved, elapsed) = runtime.block_on(async {
         let url = start_server(&store, lending).await?;
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(clients);
-        for _ in 0..clients {
+        for index in 0..clients {
             let client = Client {
                 http: reqwest::Client::new(),
                 url: url.clone(),
@@ -72,22 +89,42 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
                 requests: args.requests,
             };
             let next = next.clone();
-            tasks.push(tokio::spawn(async move { client.apply(&next).await }));
+            let schedule = args.rate.map(|rate| Schedule {
+                start: tokio::time::Instant::from_std(started),
+                rate,
+                first: index as u64,
+                step: clients as u64,
+            });
+            tasks.push(tokio::spawn(async move {
+                match schedule {
+                    None => client.apply(&next).await,
+                    Some(schedule) => client.apply_on(schedule).await,
+                }
+            }));
         }
-        let mut latencies = Vec::with_capacity(usize::try_from(args.requests).unwrap_or(0));
+        let mut answered = Latencies::with_capacity(usize::try_from(args.requests).unwrap_or(0));
         let mut approved = 0;
         for task in tasks {
             let (mine, yes) = task.await.context("client task panicked")??;
-            latencies.extend(mine);
+            answered.extend(mine);
             approved += yes;
         }
-        anyhow::Ok((latencies, approved, started.elapsed()))
+        anyhow::Ok((answered, approved, started.elapsed()))
     })?;
     drop(runtime);
-    latencies_us.sort_unstable();
-    let decided = latencies_us.len() as u64;
+    answered.due_us.sort_unstable();
+    answered.sent_us.sort_unstable();
+    let decided = answered.sent_us.len() as u64;
     let per_s = decided as f64 / elapsed.as_secs_f64().max(1e-9);
     println!("db={}", store.url());
+    match args.rate {
+        None => println!(
+            "mode=closed clients={clients} (each sends its next application on the last answer)"
+        ),
+        Some(rate) => println!(
+            "mode=open rate={rate}/s clients={clients} (latency from when each application was due)"
+        ),
+    }
     println!(
         "merchants={} requests={decided} clients={clients} approved={approved} declined={}",
         args.merchants,
@@ -95,18 +132,88 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     );
     println!("elapsed_s={:.3}", elapsed.as_secs_f64());
     println!("decisions_per_s={per_s:.0}");
-    println!("p50_ms={:.2}", percentile_ms(&latencies_us, 50));
-    println!("p99_ms={:.2}", percentile_ms(&latencies_us, 99));
+    if args.rate.is_some() {
+        // From when the application went out to its answer: what the server took, without
+        // the time a client spent waiting to send behind a late answer.
+        let sent = &answered.sent_us;
+        println!(
+            "response_ms p50={:.2} p99={:.2} max={:.2}",
+            percentile_ms(sent, 50.0),
+            percentile_ms(sent, 99.0),
+            percentile_ms(sent, 100.0)
+        );
+        let late = answered.due_us.iter().filter(|&&us| us > 10_000).count();
+        println!(
+            "over_10ms={late} ({:.2} %)",
+            100.0 * late as f64 / decided.max(1) as f64
+        );
+    }
+    let latencies = match args.rate {
+        Some(_) => &answered.due_us,
+        None => &answered.sent_us,
+    };
+    println!("p90_ms={:.2}", percentile_ms(latencies, 90.0));
+    println!("p99.9_ms={:.2}", percentile_ms(latencies, 99.9));
+    println!("max_ms={:.2}", percentile_ms(latencies, 100.0));
+    println!("p50_ms={:.2}", percentile_ms(latencies, 50.0));
+    println!("p99_ms={:.2}", percentile_ms(latencies, 99.0));
     // Any refused application stops the run with an error, so reaching here is success.
     Ok(ExitCode::SUCCESS)
 }
 
-fn percentile_ms(sorted_us: &[u32], percent: usize) -> f64 {
+/// The value below which `percent` of `sorted_us` lie (nearest rank), in milliseconds.
+fn percentile_ms(sorted_us: &[u32], percent: f64) -> f64 {
     if sorted_us.is_empty() {
         return 0.0;
     }
-    let at = (sorted_us.len() * percent).div_ceil(100).saturating_sub(1);
+    let rank = (sorted_us.len() as f64 * percent / 100.0).ceil() as usize;
+    let at = rank.clamp(1, sorted_us.len()) - 1;
     f64::from(sorted_us.get(at).copied().unwrap_or(0)) / 1_000.0
+}
+
+/// Every answer's latency in µs: from when its application was due (open loop; the same as
+/// `sent_us` in closed loop, where an application is due when it is sent) and from when it
+/// was sent.
+struct Latencies {
+    due_us: Vec<u32>,
+    sent_us: Vec<u32>,
+}
+
+impl Latencies {
+    fn with_capacity(capacity: usize) -> Latencies {
+        Latencies {
+            due_us: Vec::with_capacity(capacity),
+            sent_us: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn extend(&mut self, other: Latencies) {
+        self.due_us.extend(other.due_us);
+        self.sent_us.extend(other.sent_us);
+    }
+
+    fn push(&mut self, due: Instant, sent: Instant, answered: Instant) {
+        let us = |d: std::time::Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+        self.due_us.push(us(answered.duration_since(due)));
+        self.sent_us.push(us(answered.duration_since(sent)));
+    }
+}
+
+/// When one open-loop client's applications are due: application `first + k * step` at
+/// `start + (first + k * step) / rate` seconds, so that all clients together send `rate` a
+/// second, evenly spaced.
+struct Schedule {
+    start: tokio::time::Instant,
+    rate: u64,
+    first: u64,
+    step: u64,
+}
+
+impl Schedule {
+    fn due(&self, n: u64) -> tokio::time::Instant {
+        let ns = u128::from(n) * 1_000_000_000 / u128::from(self.rate);
+        self.start + std::time::Duration::from_nanos(u64::try_from(ns).unwrap_or(u64::MAX))
+    }
 }
 
 struct Client {
@@ -119,46 +226,67 @@ struct Client {
 }
 
 impl Client {
-    /// Sends applications until all are taken; each one's latency in µs and the approvals.
-    async fn apply(self, next: &AtomicU64) -> anyhow::Result<(Vec<u32>, u64)> {
-        let mut latencies = Vec::new();
+    /// Closed loop: sends applications, each when the last is answered, until all are taken;
+    /// their latencies and the approvals.
+    async fn apply(self, next: &AtomicU64) -> anyhow::Result<(Latencies, u64)> {
+        let mut latencies = Latencies::with_capacity(0);
         let mut approved = 0;
         loop {
             let n = next.fetch_add(1, Ordering::Relaxed);
             if n >= self.requests {
                 return Ok((latencies, approved));
             }
-            let merchant = merchant_id(self.run, n % self.merchants);
-            // Every tenth application asks for more than the merchant's sales support.
-            let amount: u64 = if n.is_multiple_of(10) {
-                900_000_000
-            } else {
-                5_000_000
-            };
-            let body = format!(
-                r#"{{"id":"ba{}-{n}","merchant_id":"{merchant}","amount":{amount},"term_months":6}}"#,
-                self.run
-            );
             let sent = Instant::now();
-            let response = self
-                .http
-                .post(format!("{}/api/v1/loan-applications", self.url))
-                .bearer_auth(&self.key)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await?;
-            let status = response.status();
-            let text = response.text().await?;
-            let took = sent.elapsed();
-            if !status.is_success() {
-                bail!("application {n} answered {status}: {text}");
-            }
-            if text.contains(r#""status":"approved""#) {
-                approved += 1;
-            }
-            latencies.push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+            approved += u64::from(self.send(n).await?);
+            latencies.push(sent, sent, Instant::now());
         }
+    }
+
+    /// Open loop: sends this client's applications of `schedule`, each when it is due or, if
+    /// the last answer came after that, as soon as the answer arrives; their latencies from
+    /// when each was due, and the approvals.
+    async fn apply_on(self, schedule: Schedule) -> anyhow::Result<(Latencies, u64)> {
+        let mut latencies = Latencies::with_capacity(0);
+        let mut approved = 0;
+        let mut n = schedule.first;
+        while n < self.requests {
+            let due = schedule.due(n);
+            tokio::time::sleep_until(due).await;
+            let sent = Instant::now();
+            approved += u64::from(self.send(n).await?);
+            latencies.push(due.into_std(), sent, Instant::now());
+            n += schedule.step;
+        }
+        Ok((latencies, approved))
+    }
+
+    /// Sends application `n` and waits for its answer; whether it was approved.
+    async fn send(&self, n: u64) -> anyhow::Result<bool> {
+        let merchant = merchant_id(self.run, n % self.merchants);
+        // Every tenth application asks for more than the merchant's sales support.
+        let amount: u64 = if n.is_multiple_of(10) {
+            900_000_000
+        } else {
+            5_000_000
+        };
+        let body = format!(
+            r#"{{"id":"ba{}-{n}","merchant_id":"{merchant}","amount":{amount},"term_months":6}}"#,
+            self.run
+        );
+        let response = self
+            .http
+            .post(format!("{}/api/v1/loan-applications", self.url))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("application {n} answered {status}: {text}");
+        }
+        Ok(text.contains(r#""status":"approved""#))
     }
 }
 
