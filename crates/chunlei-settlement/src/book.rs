@@ -357,6 +357,18 @@ impl Book {
     }
 }
 
+/// Puts `value` under `key` and marks it changed. Looked up before inserting: most events save
+/// a record already held and already marked, and an owned key costs an allocation.
+fn save<V>(records: &mut KeyMap<V>, changed: &mut KeySet, key: &str, value: V) {
+    match records.get_mut(key) {
+        Some(held) => *held = value,
+        None => {
+            records.insert(key.to_owned(), value);
+        }
+    }
+    mark(changed, key);
+}
+
 /// Adds `key` to `keys` unless it is there, without allocating when it is.
 fn mark(keys: &mut KeySet, key: &str) {
     if !keys.contains(key) {
@@ -512,26 +524,22 @@ impl<'a> Desk<'a> {
     }
 
     fn save_merchant(&mut self, merchant_id: &str, book: MerchantBook) {
-        // Looked up before inserting: most events save a merchant already held and already
-        // marked, and an owned key costs an allocation.
-        match self.book.merchants.get_mut(merchant_id) {
-            Some(held) => *held = book,
-            None => {
-                self.book.merchants.insert(merchant_id.to_owned(), book);
-            }
-        }
-        mark(&mut self.book.changed.merchants, merchant_id);
+        save(
+            &mut self.book.merchants,
+            &mut self.book.changed.merchants,
+            merchant_id,
+            book,
+        );
     }
 
     /// Stores an order's record and marks it changed.
     fn save_order(&mut self, order_id: &str, record: OrderRecord) {
-        match self.book.orders.get_mut(order_id) {
-            Some(held) => *held = record,
-            None => {
-                self.book.orders.insert(order_id.to_owned(), record);
-            }
-        }
-        mark(&mut self.book.changed.orders, order_id);
+        save(
+            &mut self.book.orders,
+            &mut self.book.changed.orders,
+            order_id,
+            record,
+        );
     }
 
     /// Does an order's scheduled work due at event time `at`: its automatic confirmation,
