@@ -185,7 +185,7 @@ pub(crate) async fn list_loans(
     principal: Principal,
     uri: Uri,
 ) -> Result<Json<LoansOut>, ApiError> {
-    let query = crate::wire::loans_query(uri.query().unwrap_or(""))?;
+    let query = crate::wire::loans_query(&crate::api::query_pairs(&uri)?)?;
     let (column, value) = match &principal.role {
         crate::auth::Role::Bank(own) => ("bank", own.as_str().to_owned()),
         crate::auth::Role::Merchant(own) => ("merchant", own.as_str().to_owned()),
@@ -261,11 +261,7 @@ async fn read_loan(
 
 /// The server's UTC day.
 fn today() -> CivilDate {
-    day_of(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
-    )
+    day_of(crate::now_ns())
 }
 
 /// The loan the decision's chosen offer describes, disbursed on `on`. Amortising loans run the
@@ -398,7 +394,7 @@ pub(crate) async fn get_portfolio(
     principal: Principal,
     uri: Uri,
 ) -> Result<Json<crate::wire::PortfolioOut>, ApiError> {
-    let query = crate::wire::portfolio_query(uri.query().unwrap_or(""))?;
+    let query = crate::wire::portfolio_query(&crate::api::query_pairs(&uri)?)?;
     let bank = match &principal.role {
         crate::auth::Role::Bank(own) => Some(own.as_str().to_owned()),
         crate::auth::Role::Operator | crate::auth::Role::Integration => query.bank_id.clone(),

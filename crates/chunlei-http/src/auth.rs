@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -30,7 +30,7 @@ use chunlei_store::ApiKeyRecord;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{ApiError, AppState, PartyId, blocking};
+use crate::{ApiError, AppState, PartyId, blocking, now_ns};
 
 const KEY_PREFIX: &str = "ck_";
 const KEY_ID_BYTES: usize = 6;
@@ -142,13 +142,6 @@ fn hex(bytes: &[u8]) -> String {
         text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     text
-}
-
-fn now_ns() -> u64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// How long a key found in the store is trusted without asking the store again; a revoked

@@ -63,6 +63,13 @@ pub struct AppState {
 }
 
 /// The whole application: every route, its limits and its fallbacks.
+/// Nanoseconds since the Unix epoch, by the server's clock.
+pub(crate) fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))

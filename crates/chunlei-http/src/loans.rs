@@ -35,7 +35,7 @@ use crate::auth::Principal;
 use crate::body::JsonBody;
 use crate::settle::KeyPath;
 use crate::wire::{ApplicationIn, DecisionOut, application_from_json};
-use crate::{ApiError, AppState, blocking};
+use crate::{ApiError, AppState, blocking, now_ns};
 
 /// Nanoseconds in a day.
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
@@ -358,16 +358,9 @@ fn debt_record(
         record.days_past_due = record.days_past_due.max(now.days_past_due);
         record.worst_12m = record.worst_12m.max(now.days_past_due);
         let (year, month, _) = day.ymd();
-        for back in 1..=12_i32 {
-            let index = year * 12 + i32::try_from(month).unwrap_or(1) - 1 - back;
-            let first = chunlei_ledger::CivilDate::from_ymd(
-                index.div_euclid(12),
-                u32::try_from(index.rem_euclid(12)).unwrap_or(0) + 1,
-                1,
-            )
-            .and_then(|d| d.add_months(1))
-            .and_then(|d| chunlei_ledger::CivilDate::from_days(d.days_since_epoch() - 1));
-            if let Some(state) = first.and_then(|end| portfolio::state_on(loan, end)) {
+        for back in 1..=12 {
+            let end = portfolio::month_end(year, month, -back);
+            if let Some(state) = end.and_then(|end| portfolio::state_on(loan, end)) {
                 record.worst_12m = record.worst_12m.max(state.days_past_due);
             }
         }
@@ -402,12 +395,6 @@ fn to_record(decision: &Decision, term_months: u16, decided_at: u64) -> LoanDeci
         reasons: reasons_text(decision.reasons()),
         answers: answers_text(&decision.answers),
     }
-}
-
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -126,8 +126,7 @@ pub(crate) struct LoansQuery {
     pub limit: u32,
 }
 
-pub(crate) fn loans_query(query: &str) -> Result<LoansQuery, ApiError> {
-    let pairs: Vec<(String, String)> = url_pairs(query);
+pub(crate) fn loans_query(pairs: &[(String, String)]) -> Result<LoansQuery, ApiError> {
     let mut out = LoansQuery {
         bank_id: None,
         merchant_id: None,
@@ -135,7 +134,7 @@ pub(crate) fn loans_query(query: &str) -> Result<LoansQuery, ApiError> {
         limit: LIST_LIMIT_DEFAULT,
     };
     let mut seen: Vec<&str> = Vec::new();
-    for (name, value) in &pairs {
+    for (name, value) in pairs {
         once(&mut seen, name)?;
         let key = |what: &str| {
             check_key(value)
@@ -157,19 +156,6 @@ pub(crate) fn loans_query(query: &str) -> Result<LoansQuery, ApiError> {
         }
     }
     Ok(out)
-}
-
-/// Splits `a=1&b=2`; ids and limits need no percent-decoding (they are ASCII letters, digits,
-/// `_`, `.` and `-`), so an encoded character is refused by the checks that follow.
-fn url_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (p.to_owned(), String::new()),
-        })
-        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -305,14 +291,13 @@ pub(crate) struct PortfolioQuery {
     pub on: Option<CivilDate>,
 }
 
-pub(crate) fn portfolio_query(query: &str) -> Result<PortfolioQuery, ApiError> {
+pub(crate) fn portfolio_query(pairs: &[(String, String)]) -> Result<PortfolioQuery, ApiError> {
     let mut out = PortfolioQuery {
         bank_id: None,
         on: None,
     };
-    let pairs = url_pairs(query);
     let mut seen: Vec<&str> = Vec::new();
-    for (name, value) in &pairs {
+    for (name, value) in pairs {
         once(&mut seen, name)?;
         match name.as_str() {
             "bank_id" => {

@@ -88,6 +88,14 @@ pub fn state_on(record: &LoanRecord, day: CivilDate) -> Option<Summary> {
     Some(loan.summary())
 }
 
+/// The last day of the month `months` months after `year`-`month` (negative: before).
+pub fn month_end(year: i32, month: u32, months: i32) -> Option<CivilDate> {
+    let index = year * 12 + i32::try_from(month).ok()? - 1 + months;
+    let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
+    let first = CivilDate::from_ymd(index.div_euclid(12), month, 1)?;
+    CivilDate::from_days(first.add_months(1)?.days_since_epoch() - 1)
+}
+
 fn bps(part: u64, whole: u64) -> u64 {
     if whole == 0 {
         0
@@ -134,13 +142,12 @@ pub fn portfolio(loans: &[LoanRecord], day: CivilDate) -> Portfolio {
 }
 
 fn vintage(year: i32, month: u32, records: &[&LoanRecord], day: CivilDate) -> Option<Vintage> {
-    let start = CivilDate::from_ymd(year, month, 1)?;
     let disbursed: u64 = records.iter().map(|r| r.spec.principal().get()).sum();
     let mut ever: Vec<bool> = vec![false; records.len()];
     let mut curve = Vec::new();
     for months_on_book in 1..=VINTAGE_MONTHS_MAX {
         // The last day of the cohort's `months_on_book`-th month.
-        let end = CivilDate::from_days(start.add_months(months_on_book)?.days_since_epoch() - 1)?;
+        let end = month_end(year, month, i32::try_from(months_on_book).ok()? - 1)?;
         if end > day {
             break;
         }

@@ -140,3 +140,13 @@ fn portfolio_figures_follow_the_histories() {
     // Month ends 30 April, 31 May, 30 June, 31 July: 30 days late first on 31 May.
     assert_eq!(april.ever_30_bps, [0, 5_000, 5_000, 5_000]);
 }
+
+#[test]
+fn month_ends_count_from_any_month_either_way() {
+    use super::portfolio::month_end;
+    let end = |y, m, k| month_end(y, m, k).map(|d| d.to_string());
+    assert_eq!(end(2020, 2, 0).as_deref(), Some("2020-02-29"));
+    assert_eq!(end(2020, 1, -1).as_deref(), Some("2019-12-31"));
+    assert_eq!(end(2020, 12, 2).as_deref(), Some("2021-02-28"));
+    assert_eq!(end(2020, 3, -13).as_deref(), Some("2019-02-28"));
+}
