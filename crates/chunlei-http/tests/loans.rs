@@ -757,3 +757,97 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
         assert!(violations.is_empty(), "{violations:?}");
     });
 }
+
+/// Malformed loan requests are refused whole with a stable code, and nothing is disbursed.
+#[test]
+fn malformed_loan_requests_change_nothing() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let (status, _) = app.apply(&app.operator, "app-zj", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK);
+        let send = |path: &'static str, body: &'static str| {
+            let app = &app;
+            async move {
+                let request = app
+                    .http
+                    .post(app.url(path))
+                    .bearer_auth(&app.operator)
+                    .header("content-type", "application/json")
+                    .body(body);
+                let (status, body) = answer(request).await;
+                (status, code(&body).to_owned())
+            }
+        };
+        let bad = StatusCode::BAD_REQUEST;
+        let cases: [(&str, &str, StatusCode, &str); 10] = [
+            ("/api/v1/loans", "not json", bad, "invalid_json"),
+            ("/api/v1/loans", r#"{"id":"l-1"}"#, bad, "invalid_field"),
+            (
+                "/api/v1/loans",
+                r#"{"id":"l 1","application_id":"app-zj"}"#,
+                bad,
+                "invalid_field",
+            ),
+            (
+                "/api/v1/loans",
+                r#"{"id":"l-1","application_id":"app-zj","rate":1}"#,
+                bad,
+                "unknown_field",
+            ),
+            (
+                "/api/v1/loans",
+                r#"{"id":"l-1","application_id":"app-none"}"#,
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                "/api/v1/loans/l-9/payments",
+                r#"{"id":"p-1","amount":0}"#,
+                bad,
+                "amount_must_not_be_zero",
+            ),
+            (
+                "/api/v1/loans/l-9/payments",
+                r#"{"id":"p-1","amount":-5}"#,
+                bad,
+                "invalid_field",
+            ),
+            (
+                "/api/v1/loans/l-9/payments",
+                r#"{"id":"p-1","amount":5}"#,
+                StatusCode::NOT_FOUND,
+                "loan_not_found",
+            ),
+            (
+                "/api/v1/loans/l-9/relief",
+                r#"{"id":"r-1","kind":"amnesty","from":"2020-01-01","to":"2020-02-01"}"#,
+                bad,
+                "invalid_field",
+            ),
+            (
+                "/api/v1/loans/l-9/relief",
+                r#"{"id":"r-1","kind":"holiday","from":"2020-02-30","to":"2020-03-01"}"#,
+                bad,
+                "invalid_field",
+            ),
+        ];
+        for (path, body, status, expected) in cases {
+            let (got, code) = send(path, body).await;
+            assert_eq!((got, code.as_str()), (status, expected), "{path} {body}");
+        }
+        for query in [
+            "?bank_id=icbc&colour=red",
+            "?bank_id=icbc&limit=0",
+            "?bank_id=a%20b",
+        ] {
+            let (status, body) = app
+                .get(&format!("/api/v1/loans{query}"), &app.operator)
+                .await;
+            assert_eq!(status, bad, "{query}: {body}");
+        }
+        // Nothing was disbursed: the application can still be accepted, once.
+        assert!(app.listed(&app.operator, "?bank_id=icbc").await.is_empty());
+        let (status, body) = app.accept(&app.operator, "l-1", "app-zj").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    });
+}
