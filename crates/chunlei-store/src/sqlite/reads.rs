@@ -72,7 +72,7 @@ impl SqliteReads {
         drop(pool);
         let conn = match pooled {
             Some(conn) => conn,
-            None => match connect_for_reads(&self.path) {
+            None => match connect(&self.path) {
                 Ok(conn) => conn,
                 Err(error) => {
                     if let Ok(mut pool) = self.pool.lock() {
@@ -92,21 +92,6 @@ impl SqliteReads {
             None => Err(StoreError::Corrupt("a leased connection is missing".into())),
         }
     }
-}
-
-/// A read connection. With the query planner stability guarantee on, SQLite plans a statement
-/// once, without looking at the values bound to it. Without it, SQLite 3.54 marks statements
-/// to be planned again on the next step whenever a parameter is rebound if the plan looked at
-/// its value: a `LIMIT ?`, and an equality on a parameter next to an `ORDER BY` (every listing
-/// by merchant or bank, a merchant's daily activity). Planning such a statement costs more
-/// than running it on a small result, and the cached statement saved nothing.
-fn connect_for_reads(path: &std::path::Path) -> Result<Connection, StoreError> {
-    let conn = connect(path)?;
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )?;
-    Ok(conn)
 }
 
 /// `(min, max)` timestamps of a filter as inclusive SQL bounds.
