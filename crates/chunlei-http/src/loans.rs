@@ -160,13 +160,16 @@ pub(crate) async fn post_application(
     let store = state.store.clone();
     let wanted = application.clone();
     let deciding = lending.clone();
-    // One trip to a blocking thread for everything read before the decision.
-    let decided = blocking(move || match store.loan_decision(&wanted.id)? {
-        Some(stored) => Ok(Decided::Stored(stored)),
-        None => Ok(match decide(&store, &deciding, &wanted)? {
-            Some(record) => Decided::New(record),
-            None => Decided::NoMerchant,
-        }),
+    // One trip to a blocking thread for everything read before the decision, and on SQLite
+    // one connection and one snapshot for all of it.
+    let decided = blocking(move || {
+        store.in_snapshot(|| match store.loan_decision(&wanted.id)? {
+            Some(stored) => Ok(Decided::Stored(stored)),
+            None => Ok(match decide(&store, &deciding, &wanted)? {
+                Some(record) => Decided::New(record),
+                None => Decided::NoMerchant,
+            }),
+        })
     })
     .await?;
     drop(reading);

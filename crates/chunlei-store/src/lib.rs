@@ -162,6 +162,11 @@ impl std::fmt::Debug for Store {
 
 /// The read side of a backend. Implementations keep a pool of connections.
 pub(crate) trait ReadPool: Send + Sync {
+    /// Runs `f` with the reads it makes on this thread through the pool on one connection and
+    /// one snapshot, where the backend can; by default each read sees the latest commit.
+    fn in_snapshot(&self, f: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        f()
+    }
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError>;
     fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError>;
     fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError>;
@@ -413,6 +418,27 @@ impl Store {
 
     pub fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
         self.inner.reads.merchant(id)
+    }
+
+    /// Runs `f`, with the store's single-statement reads that it makes on this thread (records,
+    /// lists, a merchant's activity, loans) taken on SQLite from one connection in one read
+    /// transaction: one snapshot, and one lease and one lock instead of one per read. Reads
+    /// with a transaction of their own (`verify`, account transfer lists) and writes are not
+    /// part of it. On PostgreSQL each read still sees the latest commit.
+    pub fn in_snapshot<T>(
+        &self,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.inner.reads.in_snapshot(&mut || {
+            let f = f
+                .take()
+                .ok_or_else(|| StoreError::Corrupt("a snapshot ran its reads twice".into()))?;
+            out = Some(f()?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Corrupt("a snapshot's reads did not run".into()))
     }
 
     /// Merchants in order of id, those after `after` (all when `None`), at most `limit`

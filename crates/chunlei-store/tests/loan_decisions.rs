@@ -2,7 +2,7 @@
 //! stored once per application id.
 
 use chunlei_store::testing::TestDb;
-use chunlei_store::{LoanDecisionRecord, Store, StoreOptions};
+use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError, StoreOptions};
 
 fn decision(application_id: &str, requested: u64) -> LoanDecisionRecord {
     LoanDecisionRecord {
@@ -49,4 +49,49 @@ fn a_decision_is_stored_once_and_survives_a_reopen() {
         let declined = store.loan_decision("app-2").expect("read").expect("stored");
         assert_eq!(declined.requested, 5);
     }
+}
+
+/// On SQLite the reads made inside `in_snapshot` see one moment: a decision committed meanwhile
+/// is not seen until the snapshot ends, a snapshot inside it is the same one, and the
+/// connection goes back to the pool afterwards, also when the reads fail.
+#[test]
+fn reads_in_a_snapshot_see_one_moment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = DbUrl::Sqlite(dir.path().join("snapshot.db"));
+    // One read connection: a snapshot that kept its connection would leave later reads waiting.
+    let options = StoreOptions {
+        read_pool_max: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&url, options).expect("open");
+    store
+        .record_decisions_blocking(vec![decision("app-1", 100)])
+        .expect("first");
+    let requested = |d: Option<LoanDecisionRecord>| d.map(|d| d.requested);
+    let seen = store
+        .in_snapshot(|| {
+            let before = requested(store.loan_decision("app-2")?);
+            let first = requested(store.loan_decision("app-1")?);
+            store.record_decisions_blocking(vec![decision("app-2", 200)])?;
+            let after = requested(store.loan_decision("app-2")?);
+            let nested = store.in_snapshot(|| store.loan_decision("app-2"))?;
+            Ok((before, first, after, requested(nested)))
+        })
+        .expect("snapshot");
+    assert_eq!(seen, (None, Some(100), None, None));
+    assert_eq!(
+        requested(store.loan_decision("app-2").expect("read")),
+        Some(200)
+    );
+    let failed: Result<(), StoreError> =
+        store.in_snapshot(|| Err(StoreError::Corrupt("a read failed".into())));
+    assert!(failed.is_err());
+    assert_eq!(
+        requested(
+            store
+                .loan_decision("app-1")
+                .expect("read after a failed snapshot")
+        ),
+        Some(100)
+    );
 }

@@ -1,5 +1,6 @@
 //! SQLite reads: a small pool of connections, each reading the last committed state.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 
@@ -49,14 +50,79 @@ impl Drop for Lease<'_> {
     }
 }
 
+thread_local! {
+    /// Connections pinned to this thread by [`SqliteReads::in_snapshot`], each with its read
+    /// transaction open, by the address of the pool they came from.
+    static PINNED: RefCell<Vec<(usize, Connection)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives a pinned connection back to its lease when the snapshot ends, even when the reads
+/// inside it panicked.
+struct Pin<'a> {
+    lease: Lease<'a>,
+    key: usize,
+}
+
+impl Drop for Pin<'_> {
+    fn drop(&mut self) {
+        let key = self.key;
+        let conn = PINNED.with(|pinned| {
+            let mut pinned = pinned.borrow_mut();
+            let at = pinned.iter().position(|(k, _)| *k == key)?;
+            Some(pinned.remove(at).1)
+        });
+        let Some(conn) = conn else { return };
+        // A read transaction keeps nothing: ending it either way gives the same.
+        if conn.execute_batch("ROLLBACK").is_ok() {
+            self.lease.conn = Some(conn);
+        } else if let Ok(mut pool) = self.lease.reads.pool.lock() {
+            // In an unknown state: closed rather than handed to the next read.
+            pool.open -= 1;
+        }
+    }
+}
+
 impl SqliteReads {
-    /// Runs `f` on a pooled connection. At most `open_max` are open: under more concurrent
-    /// reads than that, a read waits for one to come back rather than open another, which
-    /// would cost more than most reads (opening sets pragmas and prepares anew).
+    /// Runs `f` on a connection: the one [`SqliteReads::in_snapshot`] pinned to this thread
+    /// when there is one, else a pooled one. Only single-statement reads come this way; reads
+    /// with a transaction of their own and writes take [`SqliteReads::with_pooled`].
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let key = self.key();
+        if !PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key)) {
+            return self.with_pooled(f);
+        }
+        PINNED.with(|pinned| {
+            let pinned = pinned.borrow();
+            match pinned.iter().find(|(k, _)| *k == key) {
+                Some((_, conn)) => f(conn),
+                None => Err(StoreError::Corrupt("a pinned connection is missing".into())),
+            }
+        })
+    }
+
+    fn key(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// Runs `f` on a pooled connection, never a pinned one.
+    fn with_pooled<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let lease = self.lease()?;
+        match &lease.conn {
+            Some(conn) => f(conn),
+            None => Err(StoreError::Corrupt("a leased connection is missing".into())),
+        }
+    }
+
+    /// Takes a connection from the pool. At most `open_max` are open: under more concurrent
+    /// reads than that, a read waits for one to come back rather than open another, which
+    /// would cost more than most reads (opening sets pragmas and prepares anew).
+    fn lease(&self) -> Result<Lease<'_>, StoreError> {
         let poisoned = |_| StoreError::Corrupt("read pool poisoned".into());
         let mut pool = self.pool.lock().map_err(poisoned)?;
         let pooled = loop {
@@ -83,14 +149,10 @@ impl SqliteReads {
                 }
             },
         };
-        let lease = Lease {
+        Ok(Lease {
             reads: self,
             conn: Some(conn),
-        };
-        match &lease.conn {
-            Some(conn) => f(conn),
-            None => Err(StoreError::Corrupt("a leased connection is missing".into())),
-        }
+        })
     }
 }
 
@@ -105,6 +167,29 @@ fn bounds(filter: &AccountFilter) -> (i64, i64) {
 }
 
 impl ReadPool for SqliteReads {
+    fn in_snapshot(&self, f: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let key = self.key();
+        if PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key)) {
+            // Already inside a snapshot of this database: the same one.
+            return f();
+        }
+        let mut lease = self.lease()?;
+        let conn = lease
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
+        // Deferred: the snapshot is taken by the first read.
+        if let Err(error) = conn.execute_batch("BEGIN") {
+            lease.conn = Some(conn);
+            return Err(error.into());
+        }
+        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
+        let pin = Pin { lease, key };
+        let result = f();
+        drop(pin);
+        result
+    }
+
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
         self.with(|conn| {
             let sql = format!(
@@ -146,7 +231,7 @@ impl ReadPool for SqliteReads {
         // Copy the in-memory entries before reading the database: entries leave memory only
         // after their chunk committed, so together the two miss nothing.
         let recent = postings::lock(&self.postings).entries(filter.account_id);
-        self.with(|conn| {
+        self.with_pooled(|conn| {
             conn.execute_batch("BEGIN")?;
             let result = chunks::account_transfers(&mut SqliteChunks { conn }, filter, &recent);
             conn.execute_batch("COMMIT")?;
@@ -208,7 +293,7 @@ impl ReadPool for SqliteReads {
     }
 
     fn verify(&self) -> Result<Vec<Violation>, StoreError> {
-        self.with(|conn| {
+        self.with_pooled(|conn| {
             // One read transaction, so accounts and transfers come from the same snapshot.
             conn.execute_batch("BEGIN")?;
             let result = verify_in(conn);
@@ -218,7 +303,7 @@ impl ReadPool for SqliteReads {
     }
 
     fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        self.with(|conn| {
+        self.with_pooled(|conn| {
             conn.execute(
                 "INSERT INTO api_keys (key_id, secret_sha256, role, merchant_id, bank_id, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -262,7 +347,7 @@ impl ReadPool for SqliteReads {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 1) \
              ON CONFLICT (id) DO UPDATE SET {MERCHANT_UPDATES}"
         );
-        self.with(|conn| {
+        self.with_pooled(|conn| {
             // IMMEDIATE: take the write lock at the start, so the transaction cannot fail
             // half-way on a lock it could not upgrade. Dropped without commit, it rolls back.
             let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
