@@ -90,10 +90,10 @@ impl SqliteReads {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let key = self.key();
-        if !PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key)) {
+        if !self.is_pinned() {
             return self.with_pooled(f);
         }
+        let key = self.key();
         PINNED.with(|pinned| {
             let pinned = pinned.borrow();
             match pinned.iter().find(|(k, _)| *k == key) {
@@ -105,6 +105,12 @@ impl SqliteReads {
 
     fn key(&self) -> usize {
         std::ptr::from_ref(self) as usize
+    }
+
+    /// Whether this thread is inside a snapshot of this pool's database.
+    fn is_pinned(&self) -> bool {
+        let key = self.key();
+        PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key))
     }
 
     /// Runs `f` on a pooled connection, never a pinned one.
@@ -168,11 +174,11 @@ fn bounds(filter: &AccountFilter) -> (i64, i64) {
 
 impl ReadPool for SqliteReads {
     fn in_snapshot(&self, f: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let key = self.key();
-        if PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key)) {
+        if self.is_pinned() {
             // Already inside a snapshot of this database: the same one.
             return f();
         }
+        let key = self.key();
         let mut lease = self.lease()?;
         let conn = lease
             .conn
