@@ -10,8 +10,10 @@
 //! every record changed by a group in its working set until that group has committed, and
 //! never loads over it. If a commit fails, the committer fails every later group the engine had
 //! already built on it (they carry the same epoch); the engine waits for those, then starts
-//! again from what is committed. Nothing is half-applied and no caller hears of a result before
-//! the commit that makes it durable.
+//! again from what is committed. The engine hears of a failure before the group's callers do,
+//! so a request sent after the failure is answered is never built on the failed group.
+//! Nothing is half-applied and no caller hears of a result before the commit that makes it
+//! durable.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -317,22 +319,27 @@ fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<A
             tracing::trace!(commit_us = started.elapsed().as_micros(), "group committed");
             result
         };
-        let committed = result.is_ok();
+        if let Err(error) = &result {
+            tracing::error!(%error, requests = job.group.len(), "ledger commit failed; group rejected");
+            failed_epoch = Some(job.epoch);
+        }
+        // The engine hears before the callers do. A caller told of a failure may send again at
+        // once; its request must find the engine starting over from what is committed, not
+        // building on the failed group (which would fail it too, for no fault of its own).
+        let ack = Ack {
+            committed: result.is_ok(),
+            _rows: job.rows,
+        };
+        let engine_gone = acks.send(ack).is_err();
         match result {
             Ok(()) => reply(job.group, job.outcomes),
             Err(error) => {
-                tracing::error!(%error, requests = job.group.len(), "ledger commit failed; group rejected");
-                failed_epoch = Some(job.epoch);
                 for request in job.group {
                     request.fail(&error);
                 }
             }
         }
-        let ack = Ack {
-            committed,
-            _rows: job.rows,
-        };
-        if acks.send(ack).is_err() {
+        if engine_gone {
             return;
         }
     }
