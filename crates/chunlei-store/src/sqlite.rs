@@ -455,10 +455,8 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
     for (id, result) in &rows.failed {
         failed.execute(params![id_bytes(*id), result.as_str()])?;
     }
-    tx.execute(
-        "UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1",
-        [codec::timestamp(rows.clock)],
-    )?;
+    tx.prepare_cached("UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1")?
+        .execute([codec::timestamp(rows.clock)])?;
     for (table, table_rows) in rows.book.tables() {
         let started = std::time::Instant::now();
         write_table(tx, table, table_rows)?;
@@ -470,21 +468,23 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
             "settlement rows written"
         );
     }
-    let head = format!("INSERT OR FAIL INTO merchant_daily ({DAILY_COLUMNS}) VALUES ");
-    let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
-    let daily: Vec<&Vec<Cell>> = rows.book.daily.iter().collect();
-    let started = std::time::Instant::now();
-    insert_rows(tx, &head, &tail, 8, &daily, |stmt, at, row| {
-        for (i, cell) in row.iter().enumerate() {
-            stmt.raw_bind_parameter(at + i + 1, cell)?;
-        }
-        Ok(())
-    })?;
-    tracing::trace!(
-        rows = daily.len(),
-        us = started.elapsed().as_micros(),
-        "daily activity written"
-    );
+    if !rows.book.daily.is_empty() {
+        let head = format!("INSERT OR FAIL INTO merchant_daily ({DAILY_COLUMNS}) VALUES ");
+        let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
+        let daily: Vec<&Vec<Cell>> = rows.book.daily.iter().collect();
+        let started = std::time::Instant::now();
+        insert_rows(tx, &head, &tail, 8, &daily, |stmt, at, row| {
+            for (i, cell) in row.iter().enumerate() {
+                stmt.raw_bind_parameter(at + i + 1, cell)?;
+            }
+            Ok(())
+        })?;
+        tracing::trace!(
+            rows = daily.len(),
+            us = started.elapsed().as_micros(),
+            "daily activity written"
+        );
+    }
     write_decisions(tx, &rows.decisions)?;
     write_table(tx, &LOANS, &rows.loans.loans)?;
     write_table(
@@ -518,6 +518,9 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
 
 /// Inserts loan decisions; one whose application id is stored already stays as it is.
 fn write_decisions(tx: &rusqlite::Transaction<'_>, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let head = format!(
         "INSERT INTO {} ({}) VALUES ",
         DECISIONS.name,
@@ -559,6 +562,9 @@ fn write_table(
     table: &Table,
     rows: &TableRows,
 ) -> Result<(), StoreError> {
+    if rows.inserts.is_empty() && rows.updates.is_empty() {
+        return Ok(());
+    }
     let columns = table.columns.len();
     let head = format!(
         "INSERT OR FAIL INTO {} ({}) VALUES ",
@@ -885,11 +891,20 @@ fn insert_rows<T>(
     rows: &[&T],
     bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
 ) -> Result<(), StoreError> {
+    // Most groups leave most tables alone (a loan decision writes one table of a dozen): no
+    // statement text is built for them.
+    if rows.is_empty() {
+        return Ok(());
+    }
     let sql = |count: usize| {
         let row = format!("({})", vec!["?"; columns].join(","));
         format!("{head}{}{tail}", vec![row; count].join(","))
     };
-    let full = sql(ROWS_PER_INSERT);
+    let full = if rows.len() >= ROWS_PER_INSERT {
+        sql(ROWS_PER_INSERT)
+    } else {
+        String::new()
+    };
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut insert = if chunk.len() == ROWS_PER_INSERT {
             tx.prepare_cached(&full)?
