@@ -1,8 +1,8 @@
 //! The loan routes: a merchant's application decided in the request that sends it, and the
 //! stored decision read back.
 //!
-//! A decision reads the merchant's registry entry and at most a year of its daily activity
-//! (`Store::merchant_daily`), never its orders; scores the features with the loaded
+//! A decision reads the merchant's registry entry and a year of its daily activity summed
+//! over four ranges of days (`Store::merchant_activity_totals`), never its orders; scores the features with the loaded
 //! scorecard; asks every bank of the consortium ([`Policy::decide`]); and stores the decision
 //! with everything it was made from through the ledger writer (`Store::record_decisions`), so
 //! it is durable before the answer. The application id is the idempotency key: the same
@@ -23,8 +23,8 @@ use axum::extract::State;
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::audit::{answers_text, features_text, offer_text, reasons_text};
 use chunlei_lending::decision::{
-    Application, BankUsage, Consortium, DECLINE_REASONS_MAX, DayActivity, Decision, MerchantFacts,
-    ModelScore, Outcome, Policy, features_from_activity,
+    ACTIVITY_WINDOWS, Application, BankUsage, Consortium, DECLINE_REASONS_MAX, Decision,
+    MerchantFacts, ModelScore, Outcome, Policy, features_from_totals,
 };
 use chunlei_lending::loans::portfolio;
 use chunlei_scorecard::Scorecard;
@@ -39,8 +39,6 @@ use crate::{ApiError, AppState, blocking, now_ns};
 
 /// Nanoseconds in a day.
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
-/// The days of activity a decision reads: the last 365, today included.
-const FEATURE_DAYS: i32 = 365;
 /// Decisions reading the store at once, at most: as many as the store keeps read connections
 /// by default. Beyond the pool a read opens a connection of its own, which costs more than
 /// the decision; under many concurrent applications waiting here is faster than that.
@@ -251,17 +249,10 @@ fn decide(
     let now = now_ns();
     let today = i32::try_from(now / DAY_NS).unwrap_or(i32::MAX);
     let merchant_id = application.merchant_id.as_str();
-    let days: Vec<DayActivity> = store
-        .merchant_daily(merchant_id, today - (FEATURE_DAYS - 1), today)?
-        .into_iter()
-        .map(|(day, a)| DayActivity {
-            day,
-            orders: a.orders,
-            gross: a.gross,
-            refunded: a.refunded,
-            settlements: a.settlements,
-        })
-        .collect();
+    let totals = store.merchant_activity_totals(
+        merchant_id,
+        ACTIVITY_WINDOWS.map(|(young, old)| (today - old, today - young)),
+    )?;
     let day = chunlei_ledger::CivilDate::from_days(today)
         .ok_or_else(|| StoreError::Corrupt("today is outside the calendar".into()))?;
     let record = debt_record(store, merchant_id, day)?;
@@ -296,7 +287,7 @@ fn decide(
             }
         })
         .collect();
-    let features = features_from_activity(today, &days, facts);
+    let features = features_from_totals(today, &totals, facts);
     let record = features.record();
     let card = &lending.scorecard;
     let scored = card

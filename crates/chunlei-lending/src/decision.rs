@@ -101,7 +101,10 @@ mod reason;
 mod sizing;
 mod terms;
 
-pub use activity::{DayActivity, MerchantFacts, features_from_activity};
+pub use activity::{
+    ACTIVITY_WINDOWS, ActivityTotals, DayActivity, MerchantFacts, features_from_activity,
+    features_from_totals,
+};
 pub use bank::{
     BANK_ID_LEN_MAX, BANKS_MAX, BankAnswer, BankDecline, BankId, BankPolicy, BankUsage, Consortium,
     ConsortiumError, INDUSTRIES_MAX, Offer, OfferedProduct, PRODUCTS_MAX, Product, RATE_BPS_MAX,

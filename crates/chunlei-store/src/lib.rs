@@ -22,6 +22,7 @@ use std::sync::Arc;
 use chunlei_ledger::{
     Account, CreateAccountResult, CreateTransferResult, HistoryRow, Transfer, Violation,
 };
+use chunlei_lending::decision::ActivityTotals;
 use chunlei_lending::loans::{LoanApplied, LoanCommand, LoanRecord, LoanResult};
 use chunlei_settlement::book::{
     Command, CommandResult, DailyActivity, MerchantBook, Meta, OrderRecord, PayoutIn, PayoutRecord,
@@ -190,6 +191,12 @@ pub(crate) trait ReadPool: Send + Sync {
         from: i32,
         to: i32,
     ) -> Result<Vec<(i32, DailyActivity)>, StoreError>;
+    /// A merchant's activity summed over each range of days `(from, to)`, in order.
+    fn merchant_activity_totals(
+        &self,
+        merchant_id: &str,
+        ranges: &[(i32, i32)],
+    ) -> Result<Vec<ActivityTotals>, StoreError>;
     /// Stored usage rows among `keys` (dimension, key): (bank, dimension, lent).
     fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError>;
     /// Settlement rows by key.
@@ -541,6 +548,26 @@ impl Store {
     ) -> Result<Vec<(i32, DailyActivity)>, StoreError> {
         let to = to.min(from.saturating_add(DAILY_DAYS_MAX - 1));
         self.inner.reads.merchant_daily(merchant_id, from, to)
+    }
+
+    /// A merchant's activity summed over each range of days `(from, to)` (both included, days
+    /// since 1970-01-01), in the order given: what a loan decision needs of a year of activity,
+    /// with one aggregate read per range instead of a row per day. A range longer than 3,660
+    /// days is cut to its first 3,660; an empty one (`to < from`) sums nothing.
+    pub fn merchant_activity_totals<const N: usize>(
+        &self,
+        merchant_id: &str,
+        ranges: [(i32, i32); N],
+    ) -> Result<[ActivityTotals; N], StoreError> {
+        let ranges =
+            ranges.map(|(from, to)| (from, to.min(from.saturating_add(DAILY_DAYS_MAX - 1))));
+        let totals = self
+            .inner
+            .reads
+            .merchant_activity_totals(merchant_id, &ranges)?;
+        totals.try_into().map_err(|totals: Vec<ActivityTotals>| {
+            StoreError::Corrupt(format!("{} activity totals for {N} ranges", totals.len()))
+        })
     }
 
     /// The daily payout schedule: asks for a payout of every registered merchant's available

@@ -5,6 +5,7 @@
 //! two databases store exactly the same thing.
 
 use chunlei_ledger::Fen;
+use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::{
     ActivityDeltas, Applied, Book, BookKeys, DailyActivity, Effect, EventRecord, MerchantBook,
     Meta, OrderRecord, PayoutRecord, PayoutStatus, Settlement, Totals,
@@ -204,6 +205,23 @@ pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<C
 }
 
 /// A day's activity from its counters (the columns after `merchant_id`).
+/// Activity totals from the sums of orders, gross, refunded, settlements and active days
+/// (none can be negative: every counter only grows).
+pub(crate) fn totals_from(sums: [i64; 5]) -> Result<ActivityTotals, StoreError> {
+    let unsigned = |sum: i64| {
+        u64::try_from(sum).map_err(|_| StoreError::Corrupt(format!("activity sum {sum}")))
+    };
+    let [orders, gross, refunded, settlements, active_days] = sums;
+    Ok(ActivityTotals {
+        orders: unsigned(orders)?,
+        gross: u128::from(unsigned(gross)?),
+        refunded: u128::from(unsigned(refunded)?),
+        settlements: unsigned(settlements)?,
+        active_days: u32::try_from(active_days)
+            .map_err(|_| StoreError::Corrupt(format!("{active_days} active days")))?,
+    })
+}
+
 pub(crate) fn daily_from(values: [i64; 7]) -> Result<(i32, DailyActivity), StoreError> {
     let [
         day,

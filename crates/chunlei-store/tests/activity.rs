@@ -2,6 +2,7 @@
 //! loan features), on every backend.
 
 use chunlei_ledger::Fen;
+use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::{Command, DailyActivity, EventIn};
 use chunlei_settlement::{Merchant, MerchantFields, OrderEvent, Shipping};
 use chunlei_store::testing::TestDb;
@@ -163,6 +164,37 @@ fn daily_activity_counts_applied_events_by_event_day() {
                 .expect("read")
                 .is_empty()
         );
+        // Summed over ranges (what a decision reads): day 2 refunds but sells nothing, so it
+        // is not an active day; a range without rows, and one that ends before it starts, sum
+        // to nothing.
+        let totals = store
+            .merchant_activity_totals(
+                "m-1",
+                [
+                    (APRIL_1, APRIL_1),
+                    (APRIL_1 - 5, APRIL_1 + 1),
+                    (APRIL_1 + 2, APRIL_1 + 9),
+                    (APRIL_1 + 1, APRIL_1),
+                ],
+            )
+            .expect("totals");
+        let sums =
+            |t: &ActivityTotals| (t.orders, t.gross, t.refunded, t.settlements, t.active_days);
+        assert_eq!(
+            totals.iter().map(sums).collect::<Vec<_>>(),
+            [
+                (2, 15_000, 0, 1, 1),
+                (2, 15_000, 1_000, 2, 1),
+                (0, 0, 0, 0, 0),
+                (0, 0, 0, 0, 0)
+            ],
+            "{}",
+            db.url_string()
+        );
+        let [none] = store
+            .merchant_activity_totals("m-9", [(APRIL_1, APRIL_1 + 9)])
+            .expect("totals");
+        assert_eq!(none, ActivityTotals::default());
         drop(store);
     }
 }

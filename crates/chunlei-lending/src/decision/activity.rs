@@ -1,6 +1,7 @@
 //! [`Features`] from a merchant's daily activity, as the settlement book counts it per day of
-//! event time (orders and gross paid, refunds, settlements): at most a year of daily rows in,
-//! the figures of a decision out, so no decision scans orders.
+//! event time (orders and gross paid, refunds, settlements): the activity of a year summed over
+//! four ranges of days ([`ACTIVITY_WINDOWS`]) in, or the daily rows themselves, the figures of
+//! a decision out, so no decision scans orders.
 
 use chunlei_ledger::Fen;
 
@@ -30,25 +31,30 @@ pub struct MerchantFacts {
     pub fraud_flag: bool,
 }
 
-/// Sums over a window of days.
-#[derive(Clone, Copy, Default)]
-struct Window {
-    orders: u64,
-    gross: u128,
-    refunded: u128,
-    settlements: u64,
-    active_days: u32,
+/// The days a decision looks at, as disjoint ranges of age in days (today is age 0):
+/// the last 30 days, the 60 before them, the 90 before those, and the rest of the year. The
+/// 30-, 90- and 365-day figures and the prior 90 days of the growth rate are unions of these,
+/// so a store can sum each range once and no decision reads day by day.
+pub const ACTIVITY_WINDOWS: [(i32, i32); 4] = [(0, 29), (30, 89), (90, 179), (180, 364)];
+
+/// A merchant's activity summed over one range of days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActivityTotals {
+    pub orders: u64,
+    pub gross: u128,
+    pub refunded: u128,
+    pub settlements: u64,
+    /// Days in the range with at least one order.
+    pub active_days: u32,
 }
 
-impl Window {
-    fn add(&mut self, a: &DayActivity) {
-        self.orders += a.orders;
-        self.gross += u128::from(a.gross.get());
-        self.refunded += u128::from(a.refunded.get());
-        self.settlements += a.settlements;
-        if a.orders > 0 {
-            self.active_days += 1;
-        }
+impl ActivityTotals {
+    fn add(&mut self, other: &ActivityTotals) {
+        self.orders += other.orders;
+        self.gross += other.gross;
+        self.refunded += other.refunded;
+        self.settlements += other.settlements;
+        self.active_days += other.active_days;
     }
 }
 
@@ -56,31 +62,47 @@ fn fen(value: u128) -> Fen {
     Fen::new(u64::try_from(value).unwrap_or(u64::MAX)).unwrap_or(Fen::MAX)
 }
 
-/// The features on `today` (days since 1970-01-01): the last 30, 90 and 365 days are the
-/// days `today − n + 1 ..= today`; growth compares the last 90 days' sales with the 90 before
-/// (+10,000 bps when there were none before and some now, 0 when neither); the refund rate
-/// and the average order value are over the last 90 days; days after `today` are ignored.
+/// The features on `today` (days since 1970-01-01) from daily rows: each day is added to the
+/// [`ACTIVITY_WINDOWS`] range its age falls in (days after `today` or older than a year are
+/// ignored), then [`features_from_totals`].
 pub fn features_from_activity(today: i32, days: &[DayActivity], facts: MerchantFacts) -> Features {
-    let (mut d30, mut d90, mut prior90, mut d365) = (
-        Window::default(),
-        Window::default(),
-        Window::default(),
-        Window::default(),
-    );
+    let mut totals = [ActivityTotals::default(); ACTIVITY_WINDOWS.len()];
     for a in days.iter().filter(|a| a.day <= today) {
         let age = today - a.day;
-        if age < 30 {
-            d30.add(a);
-        }
-        if age < 90 {
-            d90.add(a);
-        } else if age < 180 {
-            prior90.add(a);
-        }
-        if age < 365 {
-            d365.add(a);
-        }
+        let Some(window) = ACTIVITY_WINDOWS
+            .iter()
+            .position(|(young, old)| (*young..=*old).contains(&age))
+        else {
+            continue;
+        };
+        totals[window].add(&ActivityTotals {
+            orders: a.orders,
+            gross: u128::from(a.gross.get()),
+            refunded: u128::from(a.refunded.get()),
+            settlements: a.settlements,
+            active_days: u32::from(a.orders > 0),
+        });
     }
+    features_from_totals(today, &totals, facts)
+}
+
+/// The features on `today` from the activity summed over each of the [`ACTIVITY_WINDOWS`]
+/// ranges, in that order: the last 30, 90 and 365 days are the days `today − n + 1 ..= today`;
+/// growth compares the last 90 days' sales with the 90 before (+10,000 bps when there were
+/// none before and some now, 0 when neither); the refund rate and the average order value are
+/// over the last 90 days.
+pub fn features_from_totals(
+    today: i32,
+    totals: &[ActivityTotals; ACTIVITY_WINDOWS.len()],
+    facts: MerchantFacts,
+) -> Features {
+    let [last30, rest90, prior90, rest365] = totals;
+    let d30 = *last30;
+    let mut d90 = d30;
+    d90.add(rest90);
+    let mut d365 = d90;
+    d365.add(prior90);
+    d365.add(rest365);
     let growth = if prior90.gross == 0 {
         if d90.gross == 0 { 0 } else { 10_000 }
     } else {

@@ -17,6 +17,7 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
+use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -359,6 +360,37 @@ impl ReadPool for PostgresReads {
                         *v = r.try_get(i)?;
                     }
                     crate::settlement::daily_from(values)
+                })
+                .collect()
+        })
+    }
+
+    fn merchant_activity_totals(
+        &self,
+        merchant_id: &str,
+        ranges: &[(i32, i32)],
+    ) -> Result<Vec<ActivityTotals>, StoreError> {
+        let from: Vec<i64> = ranges.iter().map(|(from, _)| i64::from(*from)).collect();
+        let to: Vec<i64> = ranges.iter().map(|(_, to)| i64::from(*to)).collect();
+        self.with(|conn| {
+            // One round trip for every range; `sum` of bigint is numeric, so it is cast back.
+            let rows = conn.client.query(
+                "SELECT coalesce(sum(d.orders), 0)::bigint, coalesce(sum(d.gross), 0)::bigint, \
+                 coalesce(sum(d.refunded), 0)::bigint, coalesce(sum(d.settlements), 0)::bigint, \
+                 count(d.day) FILTER (WHERE d.orders > 0) \
+                 FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(from_day, to_day, n) \
+                 LEFT JOIN merchant_daily d ON d.merchant_id = $1::text \
+                 AND d.day BETWEEN r.from_day AND r.to_day \
+                 GROUP BY r.n ORDER BY r.n",
+                &[&merchant_id, &from, &to],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let mut sums = [0i64; 5];
+                    for (i, sum) in sums.iter_mut().enumerate() {
+                        *sum = r.try_get(i)?;
+                    }
+                    crate::settlement::totals_from(sums)
                 })
                 .collect()
         })

@@ -16,6 +16,7 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
+use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
@@ -403,6 +404,32 @@ impl ReadPool for SqliteReads {
                 Ok(values)
             })?;
             rows.map(|values| crate::settlement::daily_from(values?))
+                .collect()
+        })
+    }
+
+    fn merchant_activity_totals(
+        &self,
+        merchant_id: &str,
+        ranges: &[(i32, i32)],
+    ) -> Result<Vec<ActivityTotals>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT sum(orders), sum(gross), sum(refunded), sum(settlements), sum(orders > 0) \
+                 FROM merchant_daily WHERE merchant_id = ?1 AND day BETWEEN ?2 AND ?3",
+            )?;
+            ranges
+                .iter()
+                .map(|(from, to)| {
+                    let sums = stmt.query_row(params![merchant_id, from, to], |r| {
+                        let mut sums = [0i64; 5];
+                        for (i, sum) in sums.iter_mut().enumerate() {
+                            *sum = r.get::<_, Option<i64>>(i)?.unwrap_or(0);
+                        }
+                        Ok(sums)
+                    })?;
+                    crate::settlement::totals_from(sums)
+                })
                 .collect()
         })
     }
