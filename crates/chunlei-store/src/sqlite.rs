@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("sqlite/schema_5.sql")),
     (6, include_str!("sqlite/schema_6.sql")),
     (7, include_str!("sqlite/schema_7.sql")),
+    (8, include_str!("sqlite/schema_8.sql")),
 ];
 
 pub(crate) fn open(
