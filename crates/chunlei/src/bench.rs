@@ -39,7 +39,7 @@ pub struct LedgerArgs {
     /// Every transfer credits one hot account (a platform fee account).
     #[arg(long)]
     hot_account: bool,
-    /// Concurrent clients; by default enough that about 131,072 transfers are in flight (two commit groups, so the writer always has the next group ready).
+    /// Concurrent clients; by default enough that about 131,072 transfers are in flight (four commit groups, so the writer always has the next ones ready).
     #[arg(long)]
     clients: Option<usize>,
 }
