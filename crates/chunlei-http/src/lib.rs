@@ -141,6 +141,36 @@ pub async fn serve(
     serve_until(store, lending, listener, shutdown_signal()).await
 }
 
+/// Connections waiting to be accepted, at most (the kernel may cap it lower, at
+/// `net.core.somaxconn`). The usual default of 128 drops connection attempts when a few hundred
+/// clients connect at once (a restart, a load test), and a dropped attempt is retried by the
+/// client's kernel only after a second.
+pub const LISTEN_BACKLOG: u32 = 1_024;
+
+/// A listener on `address` (`host:port`; the first address it resolves to that can be bound)
+/// with a queue of [`LISTEN_BACKLOG`] connections.
+pub async fn listen(address: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for candidate in tokio::net::lookup_host(address).await? {
+        let socket = if candidate.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(candidate) {
+            Ok(()) => return socket.listen(LISTEN_BACKLOG),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            format!("{address} resolves to no address"),
+        )
+    }))
+}
+
 /// [`serve`] until `shutdown` completes.
 pub async fn serve_until(
     store: Store,

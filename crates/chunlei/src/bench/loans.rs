@@ -410,7 +410,7 @@ async fn start_server(
     store: &Store,
     lending: Arc<chunlei_http::Lending>,
 ) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = chunlei_http::listen("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = store.clone();
     tokio::spawn(async move {

@@ -382,7 +382,7 @@ fn events_json(events: &[EventIn]) -> String {
 
 /// Starts the real server on a random loopback port; `key` is an integration key it knows.
 async fn start_server(store: &Store, key: String) -> anyhow::Result<(String, String)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = chunlei_http::listen("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = store.clone();
     tokio::spawn(async move {
