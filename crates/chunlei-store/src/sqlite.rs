@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("sqlite/schema_6.sql")),
     (7, include_str!("sqlite/schema_7.sql")),
     (8, include_str!("sqlite/schema_8.sql")),
+    (9, include_str!("sqlite/schema_9.sql")),
 ];
 
 pub(crate) fn open(
