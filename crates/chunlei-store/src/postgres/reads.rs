@@ -354,13 +354,7 @@ impl ReadPool for PostgresReads {
                 &[&merchant_id, &i64::from(from), &i64::from(to)],
             )?;
             rows.iter()
-                .map(|r| {
-                    let mut values = [0i64; 7];
-                    for (i, v) in values.iter_mut().enumerate() {
-                        *v = r.try_get(i)?;
-                    }
-                    crate::settlement::daily_from(values)
-                })
+                .map(|r| crate::settlement::daily_from(bigints(r)?))
                 .collect()
         })
     }
@@ -385,13 +379,7 @@ impl ReadPool for PostgresReads {
                 &[&merchant_id, &from, &to],
             )?;
             rows.iter()
-                .map(|r| {
-                    let mut sums = [0i64; 5];
-                    for (i, sum) in sums.iter_mut().enumerate() {
-                        *sum = r.try_get(i)?;
-                    }
-                    crate::settlement::totals_from(sums)
-                })
+                .map(|r| crate::settlement::totals_from(bigints(r)?))
                 .collect()
         })
     }
@@ -643,4 +631,13 @@ impl ChunkSource for PostgresChunks<'_, '_> {
         let rows = self.tx.query(&self.at, &[&codec::timestamp(timestamp)])?;
         rows.first().map(transfer_row).transpose()
     }
+}
+
+/// The first `N` columns of a row, all `bigint`.
+fn bigints<const N: usize>(row: &Row) -> Result<[i64; N], StoreError> {
+    let mut values = [0i64; N];
+    for (i, value) in values.iter_mut().enumerate() {
+        *value = row.try_get(i)?;
+    }
+    Ok(values)
 }
