@@ -155,26 +155,29 @@ pub(crate) async fn post_application(
         .acquire()
         .await
         .map_err(|_| ApiError::Internal("the decision semaphore is closed".into()))?;
-    let read = |store: &Store, lending: &Lending, wanted: &ApplicationIn| {
-        // On SQLite one connection and one snapshot for everything read before the decision.
-        store.in_snapshot(|| match store.loan_decision(&wanted.id)? {
-            Some(stored) => Ok(Decided::Stored(stored)),
-            None => Ok(match decide(store, lending, wanted)? {
-                Some(record) => Decided::New(record),
-                None => Decided::NoMerchant,
-            }),
-        })
+    let read = |store: &Store, lending: &Lending, wanted: &ApplicationIn| match store
+        .loan_decision(&wanted.id)?
+    {
+        Some(stored) => Ok(Decided::Stored(stored)),
+        None => Ok(match decide(store, lending, wanted)? {
+            Some(record) => Decided::New(record),
+            None => Decided::NoMerchant,
+        }),
     };
-    let decided = if matches!(state.store.url(), DbUrl::Sqlite(_)) {
-        // SQLite reads a decision's few records from its page cache in less time than a trip
-        // to a blocking thread and back costs (two thread switches): they run here. The
-        // synchronous PostgreSQL client may not block the runtime, and waits on the network.
-        read(&state.store, &lending, &application)?
-    } else {
-        let store = state.store.clone();
-        let wanted = application.clone();
-        let deciding = lending.clone();
-        blocking(move || read(&store, &deciding, &wanted)).await?
+    // On SQLite one connection and one snapshot for everything read before the decision. Its
+    // few records come from SQLite's page cache in less time than a trip to a blocking thread
+    // and back costs (two thread switches), so they are read here when a pooled connection is
+    // free at once; otherwise, and on PostgreSQL (whose synchronous client waits on the
+    // network and may not block the runtime), on a blocking thread.
+    let store = &state.store;
+    let decided = match store.try_in_snapshot(|| read(store, &lending, &application)) {
+        Some(decided) => decided?,
+        None => {
+            let store = state.store.clone();
+            let wanted = application.clone();
+            let deciding = lending.clone();
+            blocking(move || store.in_snapshot(|| read(&store, &deciding, &wanted))).await?
+        }
     };
     drop(reading);
     let record = match decided {

@@ -168,6 +168,15 @@ pub(crate) trait ReadPool: Send + Sync {
     fn in_snapshot(&self, f: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
         f()
     }
+    /// [`ReadPool::in_snapshot`] if it can start without waiting for the network or for a
+    /// connection to come back to the pool; `None` (and `f` not run) otherwise. By default
+    /// never.
+    fn try_in_snapshot(
+        &self,
+        _f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Option<Result<(), StoreError>> {
+        None
+    }
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError>;
     fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError>;
     fn account_transfers(&self, filter: &AccountFilter) -> Result<Vec<Transfer>, StoreError>;
@@ -438,14 +447,30 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut f = Some(f);
         let mut out = None;
-        self.inner.reads.in_snapshot(&mut || {
-            let f = f
-                .take()
-                .ok_or_else(|| StoreError::Corrupt("a snapshot ran its reads twice".into()))?;
-            out = Some(f()?);
-            Ok(())
-        })?;
+        self.inner
+            .reads
+            .in_snapshot(&mut snapshot_call(&mut f, &mut out))?;
         out.ok_or_else(|| StoreError::Corrupt("a snapshot's reads did not run".into()))
+    }
+
+    /// [`Store::in_snapshot`] when the reads can start at once without blocking the thread:
+    /// on SQLite when a pooled connection is free (or may be opened), so that an async task
+    /// can run short reads itself instead of handing them to a blocking thread. `None`, with
+    /// `f` not run, when they cannot: on PostgreSQL (its client waits on the network), or on
+    /// SQLite with every pooled connection out.
+    pub fn try_in_snapshot<T>(
+        &self,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let mut f = Some(f);
+        let mut out = None;
+        let ran = self
+            .inner
+            .reads
+            .try_in_snapshot(&mut snapshot_call(&mut f, &mut out))?;
+        Some(ran.and_then(|()| {
+            out.ok_or_else(|| StoreError::Corrupt("a snapshot's reads did not run".into()))
+        }))
     }
 
     /// Merchants in order of id, those after `after` (all when `None`), at most `limit`
@@ -867,6 +892,20 @@ pub struct DailyPayouts {
     pub payouts: u64,
     /// Their total.
     pub amount: u64,
+}
+
+/// The closure a backend's snapshot runs: `f` once, its answer into `out`.
+fn snapshot_call<'a, T>(
+    f: &'a mut Option<impl FnOnce() -> Result<T, StoreError>>,
+    out: &'a mut Option<T>,
+) -> impl FnMut() -> Result<(), StoreError> + 'a {
+    move || {
+        let f = f
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("a snapshot ran its reads twice".into()))?;
+        *out = Some(f()?);
+        Ok(())
+    }
 }
 
 /// Days one [`Store::merchant_daily`] call reads at most (ten years).

@@ -130,6 +130,13 @@ impl SqliteReads {
     /// reads than that, a read waits for one to come back rather than open another, which
     /// would cost more than most reads (opening sets pragmas and prepares anew).
     fn lease(&self) -> Result<Lease<'_>, StoreError> {
+        self.lease_or_not(true)?
+            .ok_or_else(|| StoreError::Corrupt("a read lease came back empty".into()))
+    }
+
+    /// [`SqliteReads::lease`], or `None` at once instead of waiting when `wait` is false and
+    /// every connection the pool may open is out.
+    fn lease_or_not(&self, wait: bool) -> Result<Option<Lease<'_>>, StoreError> {
         let poisoned = |_| StoreError::Corrupt("read pool poisoned".into());
         let mut pool = self.pool.lock().map_err(poisoned)?;
         let pooled = loop {
@@ -139,6 +146,9 @@ impl SqliteReads {
             if pool.open < self.open_max.max(1) {
                 pool.open += 1;
                 break None;
+            }
+            if !wait {
+                return Ok(None);
             }
             pool = self.returned.wait(pool).map_err(poisoned)?;
         };
@@ -156,10 +166,33 @@ impl SqliteReads {
                 }
             },
         };
-        Ok(Lease {
+        Ok(Some(Lease {
             reads: self,
             conn: Some(conn),
-        })
+        }))
+    }
+
+    /// Runs `f` in a snapshot on the connection of `lease`, pinned to this thread.
+    fn pinned(
+        &self,
+        mut lease: Lease<'_>,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let key = self.key();
+        let conn = lease
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
+        // Deferred: the snapshot is taken by the first read.
+        if let Err(error) = conn.execute_batch("BEGIN") {
+            lease.conn = Some(conn);
+            return Err(error.into());
+        }
+        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
+        let pin = Pin { lease, key };
+        let result = f();
+        drop(pin);
+        result
     }
 }
 
@@ -179,22 +212,22 @@ impl ReadPool for SqliteReads {
             // Already inside a snapshot of this database: the same one.
             return f();
         }
-        let key = self.key();
-        let mut lease = self.lease()?;
-        let conn = lease
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
-        // Deferred: the snapshot is taken by the first read.
-        if let Err(error) = conn.execute_batch("BEGIN") {
-            lease.conn = Some(conn);
-            return Err(error.into());
+        let lease = self.lease()?;
+        self.pinned(lease, f)
+    }
+
+    fn try_in_snapshot(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Option<Result<(), StoreError>> {
+        if self.is_pinned() {
+            return Some(f());
         }
-        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
-        let pin = Pin { lease, key };
-        let result = f();
-        drop(pin);
-        result
+        match self.lease_or_not(false) {
+            Ok(Some(lease)) => Some(self.pinned(lease, f)),
+            Ok(None) => None,
+            Err(error) => Some(Err(error)),
+        }
     }
 
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
