@@ -57,16 +57,8 @@ fn a_decision_is_stored_once_and_survives_a_reopen() {
 #[test]
 fn reads_in_a_snapshot_see_one_moment() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = DbUrl::Sqlite(dir.path().join("snapshot.db"));
     // One read connection: a snapshot that kept its connection would leave later reads waiting.
-    let options = StoreOptions {
-        read_pool_max: 1,
-        ..StoreOptions::default()
-    };
-    let store = Store::open(&url, options).expect("open");
-    store
-        .record_decisions_blocking(vec![decision("app-1", 100)])
-        .expect("first");
+    let store = one_connection_store(&dir);
     let requested = |d: Option<LoanDecisionRecord>| d.map(|d| d.requested);
     let seen = store
         .in_snapshot(|| {
@@ -101,15 +93,7 @@ fn reads_in_a_snapshot_see_one_moment() {
 #[test]
 fn a_snapshot_that_would_wait_is_not_started() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = DbUrl::Sqlite(dir.path().join("try.db"));
-    let options = StoreOptions {
-        read_pool_max: 1,
-        ..StoreOptions::default()
-    };
-    let store = Store::open(&url, options).expect("open");
-    store
-        .record_decisions_blocking(vec![decision("app-1", 100)])
-        .expect("first");
+    let store = one_connection_store(&dir);
     let read = || store.loan_decision("app-1").map(|d| d.map(|d| d.requested));
     assert_eq!(
         store.try_in_snapshot(read).map(|r| r.expect("read")),
@@ -153,4 +137,18 @@ fn a_snapshot_that_would_wait_is_not_started() {
             db.url_string()
         );
     }
+}
+
+/// A SQLite store in `dir` with one read connection, holding decision `app-1` for 100 fen.
+fn one_connection_store(dir: &tempfile::TempDir) -> Store {
+    let url = DbUrl::Sqlite(dir.path().join("decisions.db"));
+    let options = StoreOptions {
+        read_pool_max: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&url, options).expect("open");
+    store
+        .record_decisions_blocking(vec![decision("app-1", 100)])
+        .expect("first");
+    store
 }
