@@ -205,6 +205,56 @@ pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<C
 }
 
 /// A day's activity from its counters (the columns after `merchant_id`).
+/// Days in a week of `merchant_weekly` (week = day / 7, days since 1970-01-01).
+const WEEK_DAYS: i32 = 7;
+
+/// Where the activity of the days `from..=to` is summed from: the whole weeks inside the range
+/// (`merchant_weekly`) and the days before and after them (`merchant_daily`, at most six at
+/// each end). Days before 1970 hold nothing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ActivityParts {
+    pub days: Vec<(i32, i32)>,
+    pub weeks: Option<(i32, i32)>,
+}
+
+pub(crate) fn activity_parts(from: i32, to: i32) -> ActivityParts {
+    let from = from.max(0);
+    if to < from {
+        return ActivityParts::default();
+    }
+    // The first week that starts on or after `from`, and the last that ends on or before `to`.
+    let first = from.saturating_add(WEEK_DAYS - 1) / WEEK_DAYS;
+    let last = to.saturating_add(1) / WEEK_DAYS - 1;
+    if first > last {
+        return ActivityParts {
+            days: vec![(from, to)],
+            weeks: None,
+        };
+    }
+    let days = [
+        (from, first.saturating_mul(WEEK_DAYS) - 1),
+        ((last + 1).saturating_mul(WEEK_DAYS), to),
+    ]
+    .into_iter()
+    .filter(|(a, b)| a <= b)
+    .collect();
+    ActivityParts {
+        days,
+        weeks: Some((first, last)),
+    }
+}
+
+/// Adds the sums of orders, gross, refunded, settlements and active days of one part.
+pub(crate) fn add_sums(totals: &mut ActivityTotals, sums: [i64; 5]) -> Result<(), StoreError> {
+    let part = totals_from(sums)?;
+    totals.orders += part.orders;
+    totals.gross += part.gross;
+    totals.refunded += part.refunded;
+    totals.settlements += part.settlements;
+    totals.active_days += part.active_days;
+    Ok(())
+}
+
 /// Activity totals from the sums of orders, gross, refunded, settlements and active days
 /// (none can be negative: every counter only grows).
 pub(crate) fn totals_from(sums: [i64; 5]) -> Result<ActivityTotals, StoreError> {
@@ -769,4 +819,31 @@ pub(crate) fn load_book(
             .insert(merchant.id.as_str().to_owned(), merchant);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod activity_parts_tests {
+    use super::{ActivityParts, activity_parts};
+
+    /// Every day of the range is in exactly one part, and no whole week is read day by day.
+    #[test]
+    fn parts_cover_each_day_once() {
+        for from in 0..40 {
+            for to in from - 2..from + 40 {
+                let parts = activity_parts(from, to);
+                let mut days: Vec<i32> = parts.days.iter().flat_map(|(a, b)| *a..=*b).collect();
+                if let Some((first, last)) = parts.weeks {
+                    days.extend(first * 7..(last + 1) * 7);
+                    for (a, b) in &parts.days {
+                        assert!(b - a < 6, "{from}..={to}: a whole week read by day");
+                    }
+                }
+                days.sort_unstable();
+                let want: Vec<i32> = (from..=to).collect();
+                assert_eq!(days, want, "{from}..={to}: {parts:?}");
+            }
+        }
+        assert_eq!(activity_parts(-10, 6).weeks, Some((0, 0)));
+        assert_eq!(activity_parts(5, 4), ActivityParts::default());
+    }
 }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("sqlite/schema_7.sql")),
     (8, include_str!("sqlite/schema_8.sql")),
     (9, include_str!("sqlite/schema_9.sql")),
+    (10, include_str!("sqlite/schema_10.sql")),
 ];
 
 pub(crate) fn open(

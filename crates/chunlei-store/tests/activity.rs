@@ -198,3 +198,117 @@ fn daily_activity_counts_applied_events_by_event_day() {
         drop(store);
     }
 }
+
+/// Runs `sql` on the database behind the store, outside it.
+fn execute(db: &TestDb, sql: &str) {
+    match &db.url {
+        chunlei_store::DbUrl::Sqlite(path) => {
+            rusqlite::Connection::open(path)
+                .expect("connect")
+                .execute_batch(sql)
+                .expect(sql);
+        }
+        chunlei_store::DbUrl::Postgres(_) => {
+            postgres::Client::connect(&db.url_string(), postgres::NoTls)
+                .expect("connect")
+                .batch_execute(sql)
+                .expect(sql);
+        }
+    }
+}
+
+/// Day rows added to as the writer adds to them: a first row, then more for the same day, some
+/// days with refunds and no orders, in no order of day.
+fn add_days(db: &TestDb, seed: u64, count: usize) {
+    let mut state = seed;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let mut sql = String::new();
+    for _ in 0..count {
+        let merchant = format!("w-{}", next(2));
+        let day = APRIL_1 - 400 + i32::try_from(next(420)).expect("small");
+        let orders = if next(4) == 0 { 0 } else { 1 + next(3) };
+        sql.push_str(&format!(
+            "INSERT INTO merchant_daily (merchant_id, day, orders, gross, refunds, refunded, \
+             settlements, settled_net) VALUES ('{merchant}', {day}, {orders}, {}, {}, {}, {}, 0) \
+             ON CONFLICT (merchant_id, day) DO UPDATE SET \
+             orders = merchant_daily.orders + excluded.orders, \
+             gross = merchant_daily.gross + excluded.gross, \
+             refunds = merchant_daily.refunds + excluded.refunds, \
+             refunded = merchant_daily.refunded + excluded.refunded, \
+             settlements = merchant_daily.settlements + excluded.settlements, \
+             settled_net = merchant_daily.settled_net + excluded.settled_net;\n",
+            orders * (1_000 + next(9_000)),
+            next(2),
+            next(500),
+            next(2),
+        ));
+    }
+    execute(db, &sql);
+}
+
+/// The sums over ranges of days (whole weeks from the weekly table, the ends from the daily
+/// rows) are the sums of the daily rows, on every backend: for days added to after the weekly
+/// table existed (its triggers), and for days that were there before it (its migration).
+#[test]
+fn range_sums_match_the_daily_rows() {
+    for db in TestDb::all() {
+        let check = |store: &Store, seed: u64| {
+            let mut state = seed;
+            for _ in 0..150 {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let from = APRIL_1 - 410 + i32::try_from((state >> 33) % 430).expect("small");
+                let to = from + i32::try_from((state >> 20) % 200).expect("small") - 3;
+                for merchant in ["w-0", "w-1"] {
+                    let rows = store.merchant_daily(merchant, from, to).expect("rows");
+                    let want = ActivityTotals {
+                        orders: rows.iter().map(|(_, a)| a.orders).sum(),
+                        gross: rows.iter().map(|(_, a)| u128::from(a.gross.get())).sum(),
+                        refunded: rows.iter().map(|(_, a)| u128::from(a.refunded.get())).sum(),
+                        settlements: rows.iter().map(|(_, a)| a.settlements).sum(),
+                        active_days: u32::try_from(
+                            rows.iter().filter(|(_, a)| a.orders > 0).count(),
+                        )
+                        .expect("small"),
+                    };
+                    let [got] = store
+                        .merchant_activity_totals(merchant, [(from, to)])
+                        .expect("totals");
+                    assert_eq!(got, want, "{} {merchant} {from}..={to}", db.url_string());
+                }
+            }
+        };
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        add_days(&db, 7, 600);
+        check(&store, 11);
+        drop(store);
+        // As if the days had been written before the weekly table: the migration builds it.
+        let (undo, version) = match db.url {
+            chunlei_store::DbUrl::Sqlite(_) => (
+                "DROP TABLE merchant_weekly; DROP TRIGGER merchant_weekly_insert; \
+                 DROP TRIGGER merchant_weekly_update;",
+                10,
+            ),
+            chunlei_store::DbUrl::Postgres(_) => (
+                "DROP TABLE merchant_weekly; DROP TRIGGER merchant_weekly_add ON merchant_daily; \
+                 DROP FUNCTION merchant_weekly_add();",
+                9,
+            ),
+        };
+        execute(
+            &db,
+            &format!("{undo} DELETE FROM schema_migrations WHERE version = {version};"),
+        );
+        add_days(&db, 13, 300);
+        let store = Store::open(&db.url, StoreOptions::default()).expect("reopen");
+        check(&store, 17);
+        add_days(&db, 19, 300);
+        check(&store, 23);
+    }
+}

@@ -364,24 +364,70 @@ impl ReadPool for PostgresReads {
         merchant_id: &str,
         ranges: &[(i32, i32)],
     ) -> Result<Vec<ActivityTotals>, StoreError> {
-        let from: Vec<i64> = ranges.iter().map(|(from, _)| i64::from(*from)).collect();
-        let to: Vec<i64> = ranges.iter().map(|(_, to)| i64::from(*to)).collect();
+        // The parts of every range, as (from, to, index of the range): days and weeks.
+        let mut days: Vec<(i64, i64, i64)> = Vec::new();
+        let mut weeks: Vec<(i64, i64, i64)> = Vec::new();
+        for (k, (from, to)) in (0..).zip(ranges) {
+            let parts = crate::settlement::activity_parts(*from, *to);
+            days.extend(
+                parts
+                    .days
+                    .iter()
+                    .map(|(a, b)| (i64::from(*a), i64::from(*b), k)),
+            );
+            weeks.extend(parts.weeks.map(|(a, b)| (i64::from(a), i64::from(b), k)));
+        }
+        let mut totals = vec![ActivityTotals::default(); ranges.len()];
         self.with(|conn| {
-            // One round trip for every range; `sum` of bigint is numeric, so it is cast back.
-            let rows = conn.client.query(
-                "SELECT coalesce(sum(d.orders), 0)::bigint, coalesce(sum(d.gross), 0)::bigint, \
-                 coalesce(sum(d.refunded), 0)::bigint, coalesce(sum(d.settlements), 0)::bigint, \
-                 count(d.day) FILTER (WHERE d.orders > 0) \
-                 FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(from_day, to_day, n) \
-                 LEFT JOIN merchant_daily d ON d.merchant_id = $1::text \
-                 AND d.day BETWEEN r.from_day AND r.to_day \
-                 GROUP BY r.n ORDER BY r.n",
-                &[&merchant_id, &from, &to],
-            )?;
-            rows.iter()
-                .map(|r| crate::settlement::totals_from(bigints(r)?))
-                .collect()
-        })
+            // One round trip per table for every range; `sum` of bigint is numeric, so it is
+            // cast back.
+            for (parts, table, key, active) in [
+                (
+                    &days,
+                    "merchant_daily",
+                    "day",
+                    "count(t.day) FILTER (WHERE t.orders > 0)",
+                ),
+                (
+                    &weeks,
+                    "merchant_weekly",
+                    "week",
+                    "coalesce(sum(t.active_days), 0)::bigint",
+                ),
+            ] {
+                if parts.is_empty() {
+                    continue;
+                }
+                let from: Vec<i64> = parts.iter().map(|p| p.0).collect();
+                let to: Vec<i64> = parts.iter().map(|p| p.1).collect();
+                let index: Vec<i64> = parts.iter().map(|p| p.2).collect();
+                let rows = conn.client.query(
+                    &format!(
+                        "SELECT r.k, coalesce(sum(t.orders), 0)::bigint, \
+                         coalesce(sum(t.gross), 0)::bigint, coalesce(sum(t.refunded), 0)::bigint, \
+                         coalesce(sum(t.settlements), 0)::bigint, {active} \
+                         FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(a, b, k) \
+                         LEFT JOIN {table} t ON t.merchant_id = $1::text \
+                         AND t.{key} BETWEEN r.a AND r.b GROUP BY r.k"
+                    ),
+                    &[&merchant_id, &from, &to, &index],
+                )?;
+                for row in &rows {
+                    let [k, orders, gross, refunded, settlements, active_days]: [i64; 6] =
+                        bigints(row)?;
+                    let totals = usize::try_from(k)
+                        .ok()
+                        .and_then(|k| totals.get_mut(k))
+                        .ok_or_else(|| StoreError::Corrupt(format!("activity range {k}")))?;
+                    crate::settlement::add_sums(
+                        totals,
+                        [orders, gross, refunded, settlements, active_days],
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(totals)
     }
 
     fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError> {

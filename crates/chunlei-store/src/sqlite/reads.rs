@@ -447,23 +447,37 @@ impl ReadPool for SqliteReads {
         ranges: &[(i32, i32)],
     ) -> Result<Vec<ActivityTotals>, StoreError> {
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached(
+            let mut days = conn.prepare_cached(
                 "SELECT sum(orders), sum(gross), sum(refunded), sum(settlements), sum(orders > 0) \
                  FROM merchant_daily WHERE merchant_id = ?1 AND day BETWEEN ?2 AND ?3",
             )?;
-            ranges
-                .iter()
-                .map(|(from, to)| {
-                    let sums = stmt.query_row(params![merchant_id, from, to], |r| {
-                        let mut sums = [0i64; 5];
-                        for (i, sum) in sums.iter_mut().enumerate() {
-                            *sum = r.get::<_, Option<i64>>(i)?.unwrap_or(0);
-                        }
-                        Ok(sums)
-                    })?;
-                    crate::settlement::totals_from(sums)
-                })
-                .collect()
+            let mut weeks = conn.prepare_cached(
+                "SELECT sum(orders), sum(gross), sum(refunded), sum(settlements), \
+                 sum(active_days) FROM merchant_weekly \
+                 WHERE merchant_id = ?1 AND week BETWEEN ?2 AND ?3",
+            )?;
+            let sums = |r: &Row<'_>| {
+                let mut sums = [0i64; 5];
+                for (i, sum) in sums.iter_mut().enumerate() {
+                    *sum = r.get::<_, Option<i64>>(i)?.unwrap_or(0);
+                }
+                Ok(sums)
+            };
+            let mut all = Vec::with_capacity(ranges.len());
+            for (from, to) in ranges {
+                let parts = crate::settlement::activity_parts(*from, *to);
+                let mut totals = ActivityTotals::default();
+                for (a, b) in parts.days {
+                    let part = days.query_row(params![merchant_id, a, b], sums)?;
+                    crate::settlement::add_sums(&mut totals, part)?;
+                }
+                if let Some((a, b)) = parts.weeks {
+                    let part = weeks.query_row(params![merchant_id, a, b], sums)?;
+                    crate::settlement::add_sums(&mut totals, part)?;
+                }
+                all.push(totals);
+            }
+            Ok(all)
         })
     }
 
