@@ -2,8 +2,8 @@
 //! stored decision read back.
 //!
 //! A decision reads the merchant's registry entry and a year of its daily activity summed
-//! over four ranges of days (`Store::merchant_activity_totals`), never its orders; scores the features with the loaded
-//! scorecard; asks every bank of the consortium ([`Policy::decide`]); and stores the decision
+//! over four ranges of days (`Store::merchant_activity_totals`), never its orders; scores the
+//! features with the loaded scorecard; asks every bank of the consortium ([`Policy::decide`]); and stores the decision
 //! with everything it was made from through the ledger writer (`Store::record_decisions`), so
 //! it is durable before the answer. The application id is the idempotency key: the same
 //! application again answers the stored decision, different content under the same id

@@ -576,8 +576,9 @@ impl Store {
     }
 
     /// A merchant's activity summed over each range of days `(from, to)` (both included, days
-    /// since 1970-01-01), in the order given: what a loan decision needs of a year of activity,
-    /// with one aggregate read per range instead of a row per day. A range longer than 3,660
+    /// since 1970-01-01), in the order given: what a loan decision needs of a year of activity.
+    /// The whole weeks of a range are read from the weekly sums and only the days at its two
+    /// ends from the daily rows. A range longer than 3,660
     /// days is cut to its first 3,660; an empty one (`to < from`) sums nothing.
     pub fn merchant_activity_totals<const N: usize>(
         &self,

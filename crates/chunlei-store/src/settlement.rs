@@ -204,7 +204,6 @@ pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<C
     ]
 }
 
-/// A day's activity from its counters (the columns after `merchant_id`).
 /// Days in a week of `merchant_weekly` (week = day / 7, days since 1970-01-01).
 const WEEK_DAYS: i32 = 7;
 
@@ -217,6 +216,7 @@ pub(crate) struct ActivityParts {
     pub weeks: Option<(i32, i32)>,
 }
 
+/// The parts of the days `from..=to` ([`ActivityParts`]).
 pub(crate) fn activity_parts(from: i32, to: i32) -> ActivityParts {
     let from = from.max(0);
     if to < from {
@@ -246,12 +246,7 @@ pub(crate) fn activity_parts(from: i32, to: i32) -> ActivityParts {
 
 /// Adds the sums of orders, gross, refunded, settlements and active days of one part.
 pub(crate) fn add_sums(totals: &mut ActivityTotals, sums: [i64; 5]) -> Result<(), StoreError> {
-    let part = totals_from(sums)?;
-    totals.orders += part.orders;
-    totals.gross += part.gross;
-    totals.refunded += part.refunded;
-    totals.settlements += part.settlements;
-    totals.active_days += part.active_days;
+    totals.add(&totals_from(sums)?);
     Ok(())
 }
 
@@ -272,6 +267,7 @@ pub(crate) fn totals_from(sums: [i64; 5]) -> Result<ActivityTotals, StoreError> 
     })
 }
 
+/// A day's activity from its counters (the columns after `merchant_id`).
 pub(crate) fn daily_from(values: [i64; 7]) -> Result<(i32, DailyActivity), StoreError> {
     let [
         day,

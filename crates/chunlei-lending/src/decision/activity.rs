@@ -49,7 +49,8 @@ pub struct ActivityTotals {
 }
 
 impl ActivityTotals {
-    fn add(&mut self, other: &ActivityTotals) {
+    /// Adds `other`'s sums to these (of a range of days next to this one).
+    pub fn add(&mut self, other: &ActivityTotals) {
         self.orders += other.orders;
         self.gross += other.gross;
         self.refunded += other.refunded;
