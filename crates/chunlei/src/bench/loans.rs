@@ -30,6 +30,8 @@ use chunlei_lending::decision::{BankPolicy, Consortium, GradeGrid};
 use chunlei_settlement::book::{Command, EventIn};
 use chunlei_settlement::{Merchant, MerchantFields, OrderEvent};
 use chunlei_store::Store;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
 
 #[derive(Debug, clap::Args)]
 pub struct LoansArgs {
@@ -76,20 +78,18 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
     let (mut answered, approved, elapsed) = runtime.block_on(async {
-        let url = start_server(&store, lending).await?;
-        // Parsed once: the client's own work per request is part of what the run measures on
-        // the same two cores, so it does no more than a real client must.
-        let endpoint = reqwest::Url::parse(&format!("{url}/api/v1/loan-applications"))?;
+        let address = start_server(&store, lending).await?;
+        let authorization = http::HeaderValue::try_from(format!("Bearer {key}"))?;
+        let mut connections = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            connections.push(connect(address).await?);
+        }
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(clients);
-        for index in 0..clients {
+        for (index, http) in connections.into_iter().enumerate() {
             let client = Client {
-                http: reqwest::Client::builder()
-                    .no_proxy()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()?,
-                endpoint: endpoint.clone(),
-                key: key.clone(),
+                http,
+                authorization: authorization.clone(),
                 run,
                 merchants: args.merchants,
                 requests: args.requests,
@@ -222,10 +222,27 @@ impl Schedule {
     }
 }
 
+/// One client's connection: HTTP/1.1 over its own TCP connection, kept alive. The client
+/// runs on the same two cores as the server, so it is hyper's connection API and nothing
+/// more (no pool, proxy or redirect logic) to leave the cores to the server.
+type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(address: std::net::SocketAddr) -> anyhow::Result<Connection> {
+    let stream = tokio::net::TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::error!(%error, "benchmark client connection failed");
+        }
+    });
+    Ok(sender)
+}
+
 struct Client {
-    http: reqwest::Client,
-    endpoint: reqwest::Url,
-    key: String,
+    http: Connection,
+    authorization: http::HeaderValue,
     run: u128,
     merchants: u64,
     requests: u64,
@@ -234,7 +251,7 @@ struct Client {
 impl Client {
     /// Closed loop: sends applications, each when the last is answered, until all are taken;
     /// their latencies and the approvals.
-    async fn apply(self, next: &AtomicU64) -> anyhow::Result<(Latencies, u64)> {
+    async fn apply(mut self, next: &AtomicU64) -> anyhow::Result<(Latencies, u64)> {
         let mut latencies = Latencies::with_capacity(0);
         let mut approved = 0;
         loop {
@@ -251,7 +268,7 @@ impl Client {
     /// Open loop: sends this client's applications of `schedule`, each when it is due or, if
     /// the last answer came after that, as soon as the answer arrives; their latencies from
     /// when each was due, and the approvals.
-    async fn apply_on(self, schedule: Schedule) -> anyhow::Result<(Latencies, u64)> {
+    async fn apply_on(mut self, schedule: Schedule) -> anyhow::Result<(Latencies, u64)> {
         let mut latencies = Latencies::with_capacity(0);
         let mut approved = 0;
         let mut n = schedule.first;
@@ -267,7 +284,7 @@ impl Client {
     }
 
     /// Sends application `n` and waits for its answer; whether it was approved.
-    async fn send(&self, n: u64) -> anyhow::Result<bool> {
+    async fn send(&mut self, n: u64) -> anyhow::Result<bool> {
         let merchant = merchant_id(self.run, n % self.merchants);
         // Every tenth application asks for more than the merchant's sales support.
         let amount: u64 = if n.is_multiple_of(10) {
@@ -279,16 +296,16 @@ impl Client {
             r#"{{"id":"ba{}-{n}","merchant_id":"{merchant}","amount":{amount},"term_months":6}}"#,
             self.run
         );
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
+        let request = http::Request::post("/api/v1/loan-applications")
+            .header(http::header::HOST, "chunlei")
+            .header(http::header::AUTHORIZATION, self.authorization.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        self.http.ready().await?;
+        let response = self.http.send_request(request).await?;
         let status = response.status();
-        let text = response.text().await?;
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let text = std::str::from_utf8(&bytes).context("an answer that is not UTF-8")?;
         if !status.is_success() {
             bail!("application {n} answered {status}: {text}");
         }
@@ -405,11 +422,11 @@ fn settle(store: &Store, commands: Vec<Command>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the real server with `lending` on a random loopback port; answers its URL.
+/// Starts the real server with `lending` on a random loopback port; answers its address.
 async fn start_server(
     store: &Store,
     lending: Arc<chunlei_http::Lending>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<std::net::SocketAddr> {
     let listener = chunlei_http::listen("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = store.clone();
@@ -420,5 +437,5 @@ async fn start_server(
             tracing::error!(%error, "benchmark server failed");
         }
     });
-    Ok(format!("http://{address}"))
+    Ok(address)
 }
