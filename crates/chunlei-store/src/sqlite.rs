@@ -103,6 +103,12 @@ pub(crate) fn reads_only(path: &Path) -> SqliteReads {
     }
 }
 
+/// Runs a statement without parameters, such as `BEGIN`, from the connection's statement
+/// cache: `execute_batch` would parse it anew each time, which costs more than the statement.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push("-lock");
@@ -354,26 +360,19 @@ impl Committer {
                 postings.rebuild(&self.conn)?;
             }
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        run_cached(&self.conn, "BEGIN IMMEDIATE")?;
         let started = std::time::Instant::now();
-        write_rows(&tx, rows)?;
-        let written = started.elapsed();
-        let trim = {
-            // Held only while the lists change, not while rows are written: readers take it.
-            let mut postings = postings::lock(&self.postings);
-            // Marked stale until the commit succeeds: if anything below fails, the lists hold
-            // entries that never committed and are rebuilt before the next write.
-            postings.mark_stale();
-            let entries = rows
-                .transfers
-                .iter()
-                .map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
-            postings.append(&tx, entries, rows.clock)?
+        let written = self.write_group(rows, started);
+        let (written, listed, trim) = match written {
+            Ok(done) => done,
+            Err(error) => {
+                // Nothing of a failed group stays; the next group starts clean.
+                if run_cached(&self.conn, "ROLLBACK").is_err() {
+                    tracing::error!("rolling back a failed commit group failed");
+                }
+                return Err(error);
+            }
         };
-        let listed = started.elapsed();
-        tx.commit()?;
         tracing::trace!(
             rows_us = written.as_micros(),
             postings_us = (listed - written).as_micros(),
@@ -385,9 +384,36 @@ impl Committer {
         postings.mark_fresh();
         Ok(())
     }
+
+    /// Writes a group's rows and postings and commits, in the transaction the caller began;
+    /// when the rows and when the postings were written, measured from `started`, and what
+    /// the postings may drop once the commit holds.
+    fn write_group(
+        &mut self,
+        rows: &CommitRows,
+        started: std::time::Instant,
+    ) -> Result<(std::time::Duration, std::time::Duration, postings::Trim), StoreError> {
+        write_rows(&self.conn, rows)?;
+        let written = started.elapsed();
+        let trim = {
+            // Held only while the lists change, not while rows are written: readers take it.
+            let mut postings = postings::lock(&self.postings);
+            // Marked stale until the commit succeeds: if anything below fails, the lists hold
+            // entries that never committed and are rebuilt before the next write.
+            postings.mark_stale();
+            let entries = rows
+                .transfers
+                .iter()
+                .map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
+            postings.append(&self.conn, entries, rows.clock)?
+        };
+        let listed = started.elapsed();
+        run_cached(&self.conn, "COMMIT")?;
+        Ok((written, listed, trim))
+    }
 }
 
-fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), StoreError> {
+fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<(), StoreError> {
     insert_rows(
         tx,
         ACCOUNT_INSERT,
@@ -520,7 +546,7 @@ fn write_rows(tx: &rusqlite::Transaction<'_>, rows: &CommitRows) -> Result<(), S
 }
 
 /// Inserts loan decisions; one whose application id is stored already stays as it is.
-fn write_decisions(tx: &rusqlite::Transaction<'_>, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -560,11 +586,7 @@ impl rusqlite::ToSql for Cell {
 
 /// Writes one table's settlement rows: new ones with multi-row `INSERT`s, changed ones with an
 /// `UPDATE` of their mutable columns (so the indexes on the others are left alone).
-fn write_table(
-    tx: &rusqlite::Transaction<'_>,
-    table: &Table,
-    rows: &TableRows,
-) -> Result<(), StoreError> {
+fn write_table(tx: &Connection, table: &Table, rows: &TableRows) -> Result<(), StoreError> {
     if rows.inserts.is_empty() && rows.updates.is_empty() {
         return Ok(());
     }
@@ -887,7 +909,7 @@ const ROWS_PER_INSERT: usize = 32;
 /// Inserts `rows` with multi-row statements `head (?,…),(?,…)… tail`, `columns` parameters
 /// per row, bound by `bind` at a 0-based parameter offset.
 fn insert_rows<T>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     head: &str,
     tail: &str,
     columns: usize,

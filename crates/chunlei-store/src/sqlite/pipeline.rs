@@ -178,13 +178,13 @@ impl Pipeline {
         };
         // One read transaction for all the group's loads: one snapshot, and one lock taken
         // instead of one per lookup.
-        self.engine.conn.execute_batch("BEGIN")?;
+        super::run_cached(&self.engine.conn, "BEGIN")?;
         // Registry records kept from earlier groups hold while nothing changed the registry.
         let registry_changes = self.engine.registry_changes();
         let registry_changes = match registry_changes {
             Ok(changes) => changes,
             Err(error) => {
-                self.engine.conn.execute_batch("COMMIT")?;
+                super::run_cached(&self.engine.conn, "COMMIT")?;
                 return Err(error);
             }
         };
@@ -200,7 +200,7 @@ impl Pipeline {
             settings,
             group,
         );
-        self.engine.conn.execute_batch("COMMIT")?;
+        super::run_cached(&self.engine.conn, "COMMIT")?;
         let (outcomes, mut changes) = applied?;
         let keys = std::mem::take(&mut changes.book);
         Ok((

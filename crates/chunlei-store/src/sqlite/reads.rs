@@ -74,7 +74,7 @@ impl Drop for Pin<'_> {
         });
         let Some(conn) = conn else { return };
         // A read transaction keeps nothing: ending it either way gives the same.
-        if conn.execute_batch("ROLLBACK").is_ok() {
+        if super::run_cached(&conn, "ROLLBACK").is_ok() {
             self.lease.conn = Some(conn);
         } else if let Ok(mut pool) = self.lease.reads.pool.lock() {
             // In an unknown state: closed rather than handed to the next read.
@@ -184,7 +184,7 @@ impl SqliteReads {
             .take()
             .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
         // Deferred: the snapshot is taken by the first read.
-        if let Err(error) = conn.execute_batch("BEGIN") {
+        if let Err(error) = super::run_cached(&conn, "BEGIN") {
             lease.conn = Some(conn);
             return Err(error.into());
         }
