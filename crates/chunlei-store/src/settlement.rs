@@ -204,50 +204,52 @@ pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<C
     ]
 }
 
-/// Days in a week of `merchant_weekly` (week = day / 7, days since 1970-01-01).
-const WEEK_DAYS: i32 = 7;
-
-/// Where the activity of the days `from..=to` is summed from: the whole weeks inside the range
-/// (`merchant_weekly`) and the days before and after them (`merchant_daily`, at most six at
-/// each end). Days before 1970 hold nothing.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct ActivityParts {
-    pub days: Vec<(i32, i32)>,
-    pub weeks: Option<(i32, i32)>,
+/// The days whose running totals (`merchant_running`: a merchant's counters summed from its
+/// first day through the day) the sums over `ranges` of days need: each range's last day and
+/// the day before its first, sorted, once each. Ranges that end before they start, or before
+/// 1970, need none.
+pub(crate) fn running_days(ranges: &[(i32, i32)]) -> Vec<i32> {
+    let mut days: Vec<i32> = ranges
+        .iter()
+        .filter(|(from, to)| to >= from && *to >= 0)
+        .flat_map(|(from, to)| [from.max(&0) - 1, *to])
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
 }
 
-/// The parts of the days `from..=to` ([`ActivityParts`]).
-pub(crate) fn activity_parts(from: i32, to: i32) -> ActivityParts {
-    let from = from.max(0);
-    if to < from {
-        return ActivityParts::default();
-    }
-    // The first week that starts on or after `from`, and the last that ends on or before `to`.
-    let first = from.saturating_add(WEEK_DAYS - 1) / WEEK_DAYS;
-    let last = to.saturating_add(1) / WEEK_DAYS - 1;
-    if first > last {
-        return ActivityParts {
-            days: vec![(from, to)],
-            weeks: None,
-        };
-    }
-    let days = [
-        (from, first.saturating_mul(WEEK_DAYS) - 1),
-        ((last + 1).saturating_mul(WEEK_DAYS), to),
-    ]
-    .into_iter()
-    .filter(|(a, b)| a <= b)
-    .collect();
-    ActivityParts {
-        days,
-        weeks: Some((first, last)),
-    }
-}
-
-/// Adds the sums of orders, gross, refunded, settlements and active days of one part.
-pub(crate) fn add_sums(totals: &mut ActivityTotals, sums: [i64; 5]) -> Result<(), StoreError> {
-    totals.add(&totals_from(sums)?);
-    Ok(())
+/// The sums over `ranges` from the running totals at the days of [`running_days`]`(ranges)`
+/// (`running[i]` at `days[i]`: orders, gross, refunded, settlements and active days through
+/// that day; zeros where the merchant had no activity yet): each range's is the total at its
+/// last day less the total on the day before its first.
+pub(crate) fn totals_from_running(
+    ranges: &[(i32, i32)],
+    days: &[i32],
+    running: &[[i64; 5]],
+) -> Result<Vec<ActivityTotals>, StoreError> {
+    let at = |day: i32| {
+        days.binary_search(&day)
+            .ok()
+            .and_then(|i| running.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("no running total read for day {day}")))
+    };
+    ranges
+        .iter()
+        .map(|&(from, to)| {
+            if to < from || to < 0 {
+                return Ok(ActivityTotals::default());
+            }
+            let (end, before) = (at(to)?, at(from.max(0) - 1)?);
+            let mut sums = [0i64; 5];
+            for (i, sum) in sums.iter_mut().enumerate() {
+                *sum = end[i].checked_sub(before[i]).ok_or_else(|| {
+                    StoreError::Corrupt(format!("running totals {end:?} below {before:?}"))
+                })?;
+            }
+            totals_from(sums)
+        })
+        .collect()
 }
 
 /// Activity totals from the sums of orders, gross, refunded, settlements and active days
@@ -818,28 +820,30 @@ pub(crate) fn load_book(
 }
 
 #[cfg(test)]
-mod activity_parts_tests {
-    use super::{ActivityParts, activity_parts};
+mod running_tests {
+    use super::{running_days, totals_from_running};
 
-    /// Every day of the range is in exactly one part, and no whole week is read day by day.
+    /// Each range is the difference of two running totals, read once each; empty ranges and
+    /// days before 1970 sum to nothing.
     #[test]
-    fn parts_cover_each_day_once() {
-        for from in 0..40 {
-            for to in from - 2..from + 40 {
-                let parts = activity_parts(from, to);
-                let mut days: Vec<i32> = parts.days.iter().flat_map(|(a, b)| *a..=*b).collect();
-                if let Some((first, last)) = parts.weeks {
-                    days.extend(first * 7..(last + 1) * 7);
-                    for (a, b) in &parts.days {
-                        assert!(b - a < 6, "{from}..={to}: a whole week read by day");
-                    }
-                }
-                days.sort_unstable();
-                let want: Vec<i32> = (from..=to).collect();
-                assert_eq!(days, want, "{from}..={to}: {parts:?}");
-            }
-        }
-        assert_eq!(activity_parts(-10, 6).weeks, Some((0, 0)));
-        assert_eq!(activity_parts(5, 4), ActivityParts::default());
+    fn ranges_are_differences_of_running_totals() {
+        // One order a day on days 0..=9, of 100 fen each: through day d, d + 1 of everything.
+        let through = |day: i32| {
+            let n = i64::from(day.clamp(-1, 9) + 1);
+            [n, 100 * n, 0, n, n]
+        };
+        let ranges = [(3, 5), (-4, 2), (6, 20), (5, 4), (-9, -2), (0, 9)];
+        let days = running_days(&ranges);
+        assert_eq!(days, [-1, 2, 5, 9, 20]);
+        let running: Vec<[i64; 5]> = days.iter().map(|&d| through(d)).collect();
+        let totals = totals_from_running(&ranges, &days, &running).expect("sums");
+        let orders: Vec<u64> = totals.iter().map(|t| t.orders).collect();
+        assert_eq!(orders, [3, 3, 4, 0, 0, 10]);
+        assert_eq!(totals[5].gross, 1_000);
+        assert_eq!(totals[2].active_days, 4);
+        // A total that shrinks is corruption, not a negative sum.
+        let mut bad = running.clone();
+        bad[1][0] = 50;
+        assert!(totals_from_running(&ranges, &days, &bad).is_err());
     }
 }

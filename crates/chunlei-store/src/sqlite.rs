@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("sqlite/schema_8.sql")),
     (9, include_str!("sqlite/schema_9.sql")),
     (10, include_str!("sqlite/schema_10.sql")),
+    (11, include_str!("sqlite/schema_11.sql")),
 ];
 
 pub(crate) fn open(

@@ -251,9 +251,10 @@ fn add_days(db: &TestDb, seed: u64, count: usize) {
     execute(db, &sql);
 }
 
-/// The sums over ranges of days (whole weeks from the weekly table, the ends from the daily
-/// rows) are the sums of the daily rows, on every backend: for days added to after the weekly
-/// table existed (its triggers), and for days that were there before it (its migration).
+/// The sums over ranges of days (each the difference of two running totals) are the sums of
+/// the daily rows, on every backend: for days added to after the running totals existed (their
+/// triggers, days written in no order, so that earlier days change later totals), and for days
+/// that were there before them (their migration).
 #[test]
 fn range_sums_match_the_daily_rows() {
     for db in TestDb::all() {
@@ -288,17 +289,18 @@ fn range_sums_match_the_daily_rows() {
         add_days(&db, 7, 600);
         check(&store, 11);
         drop(store);
-        // As if the days had been written before the weekly table: the migration builds it.
+        // As if the days had been written before the running totals: the migration builds
+        // them.
         let (undo, version) = match db.url {
             chunlei_store::DbUrl::Sqlite(_) => (
-                "DROP TABLE merchant_weekly; DROP TRIGGER merchant_weekly_insert; \
-                 DROP TRIGGER merchant_weekly_update;",
-                10,
+                "DROP TABLE merchant_running; DROP TRIGGER merchant_running_insert; \
+                 DROP TRIGGER merchant_running_update;",
+                11,
             ),
             chunlei_store::DbUrl::Postgres(_) => (
-                "DROP TABLE merchant_weekly; DROP TRIGGER merchant_weekly_add ON merchant_daily; \
-                 DROP FUNCTION merchant_weekly_add();",
-                9,
+                "DROP TABLE merchant_running; DROP TRIGGER merchant_running_add ON merchant_daily; \
+                 DROP FUNCTION merchant_running_add();",
+                10,
             ),
         };
         execute(

@@ -364,70 +364,23 @@ impl ReadPool for PostgresReads {
         merchant_id: &str,
         ranges: &[(i32, i32)],
     ) -> Result<Vec<ActivityTotals>, StoreError> {
-        // The parts of every range, as (from, to, index of the range): days and weeks.
-        let mut days: Vec<(i64, i64, i64)> = Vec::new();
-        let mut weeks: Vec<(i64, i64, i64)> = Vec::new();
-        for (k, (from, to)) in (0..).zip(ranges) {
-            let parts = crate::settlement::activity_parts(*from, *to);
-            days.extend(
-                parts
-                    .days
-                    .iter()
-                    .map(|(a, b)| (i64::from(*a), i64::from(*b), k)),
-            );
-            weeks.extend(parts.weeks.map(|(a, b)| (i64::from(a), i64::from(b), k)));
-        }
-        let mut totals = vec![ActivityTotals::default(); ranges.len()];
-        self.with(|conn| {
-            // One round trip per table for every range; `sum` of bigint is numeric, so it is
-            // cast back.
-            for (parts, table, key, active) in [
-                (
-                    &days,
-                    "merchant_daily",
-                    "day",
-                    "count(t.day) FILTER (WHERE t.orders > 0)",
-                ),
-                (
-                    &weeks,
-                    "merchant_weekly",
-                    "week",
-                    "coalesce(sum(t.active_days), 0)::bigint",
-                ),
-            ] {
-                if parts.is_empty() {
-                    continue;
-                }
-                let from: Vec<i64> = parts.iter().map(|p| p.0).collect();
-                let to: Vec<i64> = parts.iter().map(|p| p.1).collect();
-                let index: Vec<i64> = parts.iter().map(|p| p.2).collect();
-                let rows = conn.client.query(
-                    &format!(
-                        "SELECT r.k, coalesce(sum(t.orders), 0)::bigint, \
-                         coalesce(sum(t.gross), 0)::bigint, coalesce(sum(t.refunded), 0)::bigint, \
-                         coalesce(sum(t.settlements), 0)::bigint, {active} \
-                         FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(a, b, k) \
-                         LEFT JOIN {table} t ON t.merchant_id = $1::text \
-                         AND t.{key} BETWEEN r.a AND r.b GROUP BY r.k"
-                    ),
-                    &[&merchant_id, &from, &to, &index],
-                )?;
-                for row in &rows {
-                    let [k, orders, gross, refunded, settlements, active_days]: [i64; 6] =
-                        bigints(row)?;
-                    let totals = usize::try_from(k)
-                        .ok()
-                        .and_then(|k| totals.get_mut(k))
-                        .ok_or_else(|| StoreError::Corrupt(format!("activity range {k}")))?;
-                    crate::settlement::add_sums(
-                        totals,
-                        [orders, gross, refunded, settlements, active_days],
-                    )?;
-                }
-            }
-            Ok(())
+        let days = crate::settlement::running_days(ranges);
+        let wanted: Vec<i64> = days.iter().map(|&d| i64::from(d)).collect();
+        let running = self.with(|conn| {
+            // Every day's running total in one round trip: the merchant's last row on or
+            // before it, zeros when there is none.
+            let rows = conn.client.query(
+                "SELECT coalesce(r.orders, 0), coalesce(r.gross, 0), coalesce(r.refunded, 0), \
+                 coalesce(r.settlements, 0), coalesce(r.active_days, 0) \
+                 FROM unnest($2::bigint[]) WITH ORDINALITY AS d(day, n) \
+                 LEFT JOIN LATERAL (SELECT orders, gross, refunded, settlements, active_days \
+                 FROM merchant_running WHERE merchant_id = $1::text AND day <= d.day \
+                 ORDER BY day DESC LIMIT 1) r ON true ORDER BY d.n",
+                &[&merchant_id, &wanted],
+            )?;
+            rows.iter().map(bigints::<5>).collect::<Result<Vec<_>, _>>()
         })?;
-        Ok(totals)
+        crate::settlement::totals_from_running(ranges, &days, &running)
     }
 
     fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError> {

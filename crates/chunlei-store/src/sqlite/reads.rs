@@ -446,38 +446,26 @@ impl ReadPool for SqliteReads {
         merchant_id: &str,
         ranges: &[(i32, i32)],
     ) -> Result<Vec<ActivityTotals>, StoreError> {
+        let days = crate::settlement::running_days(ranges);
         self.with(|conn| {
-            let mut days = conn.prepare_cached(
-                "SELECT sum(orders), sum(gross), sum(refunded), sum(settlements), sum(orders > 0) \
-                 FROM merchant_daily WHERE merchant_id = ?1 AND day BETWEEN ?2 AND ?3",
+            let mut through = conn.prepare_cached(
+                "SELECT orders, gross, refunded, settlements, active_days FROM merchant_running \
+                 WHERE merchant_id = ?1 AND day <= ?2 ORDER BY day DESC LIMIT 1",
             )?;
-            let mut weeks = conn.prepare_cached(
-                "SELECT sum(orders), sum(gross), sum(refunded), sum(settlements), \
-                 sum(active_days) FROM merchant_weekly \
-                 WHERE merchant_id = ?1 AND week BETWEEN ?2 AND ?3",
-            )?;
-            let sums = |r: &Row<'_>| {
+            let mut running = Vec::with_capacity(days.len());
+            for &day in &days {
                 let mut sums = [0i64; 5];
-                for (i, sum) in sums.iter_mut().enumerate() {
-                    *sum = r.get::<_, Option<i64>>(i)?.unwrap_or(0);
+                if day >= 0 {
+                    let mut rows = through.query(params![merchant_id, day])?;
+                    if let Some(row) = rows.next()? {
+                        for (i, sum) in sums.iter_mut().enumerate() {
+                            *sum = row.get(i)?;
+                        }
+                    }
                 }
-                Ok(sums)
-            };
-            let mut all = Vec::with_capacity(ranges.len());
-            for (from, to) in ranges {
-                let parts = crate::settlement::activity_parts(*from, *to);
-                let mut totals = ActivityTotals::default();
-                for (a, b) in parts.days {
-                    let part = days.query_row(params![merchant_id, a, b], sums)?;
-                    crate::settlement::add_sums(&mut totals, part)?;
-                }
-                if let Some((a, b)) = parts.weeks {
-                    let part = weeks.query_row(params![merchant_id, a, b], sums)?;
-                    crate::settlement::add_sums(&mut totals, part)?;
-                }
-                all.push(totals);
+                running.push(sums);
             }
-            Ok(all)
+            crate::settlement::totals_from_running(ranges, &days, &running)
         })
     }
 

@@ -390,7 +390,9 @@ fn prepare_merchants(store: &Store, run: u128, merchants: u64) -> anyhow::Result
     let mut commands = Vec::new();
     for index in 0..merchants {
         let merchant = merchant_id(run, index);
-        for age in 1..=SALES_DAYS {
+        // Oldest day first, as sales happen: each day then adds to its own running totals only,
+        // none of a later day being there yet.
+        for age in (1..=SALES_DAYS).rev() {
             commands.push(Command::Order(EventIn {
                 event_id: format!("{merchant}-paid-{age}"),
                 order_id: format!("{merchant}-order-{age}"),
