@@ -91,10 +91,17 @@ fn run_engine(
         registry_changes: None,
     };
     let mut carry = None;
-    while let Some(group) = collect_group(requests, &mut carry) {
+    loop {
+        // Room in the pipeline first, then the group: taken when it can be prepared at once, a
+        // group holds every request that came while the committer was busy, so none of them
+        // waits for a later commit than it must.
         let waited = std::time::Instant::now();
         pipeline.settle();
+        let Some(group) = collect_group(requests, &mut carry) else {
+            break;
+        };
         let started = std::time::Instant::now();
+        pipeline.settle();
         let prepared = pipeline.prepare(&group, settings);
         tracing::trace!(
             requests = group.len(),
