@@ -20,6 +20,7 @@ pub enum BenchCommand {
     Loans(loans::LoansArgs),
 }
 
+mod http1;
 mod loans;
 mod settle;
 

@@ -766,3 +766,52 @@ async fn a_restarted_server_collects_what_is_due_on_loans_once() {
         drop(server);
     }
 }
+
+/// `bench loans` sends every application over HTTP and stores every decision before it counts
+/// it, in both of its modes, and ends with the p99 line.
+#[test]
+fn bench_loans_stores_every_decision_it_times() {
+    for mode in [&[][..], &["--rate", "400"][..]] {
+        let db = TestDb::sqlite();
+        let url = db.url_string();
+        let mut args = vec![
+            "bench",
+            "loans",
+            "--db",
+            &url,
+            "--merchants",
+            "20",
+            "--clients",
+            "16",
+            "--requests",
+            "300",
+        ];
+        args.extend_from_slice(mode);
+        let (ok, stdout) = run(&args);
+        assert!(ok, "{mode:?}: {stdout}");
+        let field = |name: &str| {
+            stdout
+                .split_whitespace()
+                .find_map(|word| word.strip_prefix(name)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("{mode:?}: no {name} in {stdout}"))
+        };
+        let count = |name: &str| field(name).parse::<u64>().expect("a count");
+        assert_eq!(count("requests"), 300, "{stdout}");
+        assert_eq!(count("approved") + count("declined"), 300, "{stdout}");
+        assert!(count("approved") > 0, "{stdout}");
+        let last = stdout.lines().last().unwrap_or_default();
+        let p99: f64 = last
+            .strip_prefix("p99_ms=")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{mode:?}: last line {last:?}"));
+        assert!(p99 > 0.0, "{stdout}");
+        let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+            panic!("a SQLite test database")
+        };
+        let stored: i64 = rusqlite::Connection::open(path)
+            .expect("open the benchmark's database")
+            .query_row("SELECT count(*) FROM loan_decisions", [], |r| r.get(0))
+            .expect("count decisions");
+        assert_eq!(stored, 300, "{mode:?}: every decision timed is stored");
+    }
+}

@@ -30,8 +30,8 @@ use chunlei_lending::decision::{BankPolicy, Consortium, GradeGrid};
 use chunlei_settlement::book::{Command, EventIn};
 use chunlei_settlement::{Merchant, MerchantFields, OrderEvent};
 use chunlei_store::Store;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+
+use super::http1::Connection;
 
 #[derive(Debug, clap::Args)]
 pub struct LoansArgs {
@@ -79,10 +79,10 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     let next = Arc::new(AtomicU64::new(0));
     let (mut answered, approved, elapsed) = runtime.block_on(async {
         let address = start_server(&store, lending).await?;
-        let authorization = http::HeaderValue::try_from(format!("Bearer {key}"))?;
+        let authorization = format!("Bearer {key}");
         let mut connections = Vec::with_capacity(clients);
         for _ in 0..clients {
-            connections.push(connect(address).await?);
+            connections.push(Connection::open(address).await?);
         }
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(clients);
@@ -222,27 +222,10 @@ impl Schedule {
     }
 }
 
-/// One client's connection: HTTP/1.1 over its own TCP connection, kept alive. The client
-/// runs on the same two cores as the server, so it is hyper's connection API and nothing
-/// more (no pool, proxy or redirect logic) to leave the cores to the server.
-type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(address: std::net::SocketAddr) -> anyhow::Result<Connection> {
-    let stream = tokio::net::TcpStream::connect(address).await?;
-    stream.set_nodelay(true)?;
-    let (sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::error!(%error, "benchmark client connection failed");
-        }
-    });
-    Ok(sender)
-}
-
 struct Client {
+    /// HTTP/1.1 over its own TCP connection, kept alive.
     http: Connection,
-    authorization: http::HeaderValue,
+    authorization: String,
     run: u128,
     merchants: u64,
     requests: u64,
@@ -296,20 +279,19 @@ impl Client {
             r#"{{"id":"ba{}-{n}","merchant_id":"{merchant}","amount":{amount},"term_months":6}}"#,
             self.run
         );
-        let request = http::Request::post("/api/v1/loan-applications")
-            .header(http::header::HOST, "chunlei")
-            .header(http::header::AUTHORIZATION, self.authorization.clone())
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))?;
-        self.http.ready().await?;
-        let response = self.http.send_request(request).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let text = std::str::from_utf8(&bytes).context("an answer that is not UTF-8")?;
-        if !status.is_success() {
-            bail!("application {n} answered {status}: {text}");
+        let answer = self
+            .http
+            .post_json("/api/v1/loan-applications", &self.authorization, &body)
+            .await?;
+        if !(200..300).contains(&answer.status) {
+            let text = String::from_utf8_lossy(&answer.body);
+            bail!("application {n} answered {}: {text}", answer.status);
         }
-        Ok(text.contains(r#""status":"approved""#))
+        let approved = br#""status":"approved""#;
+        Ok(answer
+            .body
+            .windows(approved.len())
+            .any(|part| part == approved))
     }
 }
 
