@@ -21,10 +21,10 @@ use std::sync::Mutex;
 use axum::Json;
 use axum::extract::State;
 use chunlei_ledger::Fen;
-use chunlei_lending::decision::audit::{answers_text, features_text, offer_text, reasons_text};
+use chunlei_lending::decision::audit::{answers_text, offer_text, reasons_text, record_text};
 use chunlei_lending::decision::{
     ACTIVITY_WINDOWS, Application, BankUsage, Consortium, DECLINE_REASONS_MAX, Decision,
-    MerchantFacts, ModelScore, Outcome, Policy, features_from_totals,
+    FeatureRecord, MerchantFacts, ModelScore, Outcome, Policy, features_from_totals,
 };
 use chunlei_lending::loans::portfolio;
 use chunlei_scorecard::Scorecard;
@@ -321,7 +321,12 @@ fn decide(
         &lending.consortium,
         &usage,
     );
-    Ok(Some(to_record(&decision, application.term_months, now)))
+    Ok(Some(to_record(
+        &decision,
+        &record,
+        application.term_months,
+        now,
+    )))
 }
 
 /// A merchant's record with its lenders on `day`.
@@ -372,7 +377,13 @@ fn debt_record(
 }
 
 /// The decision flattened for the store, its details as audit text.
-fn to_record(decision: &Decision, term_months: u16, decided_at: u64) -> LoanDecisionRecord {
+/// The record stored of `decision`; `features` is the record of its features, as scored.
+fn to_record(
+    decision: &Decision,
+    features: &FeatureRecord,
+    term_months: u16,
+    decided_at: u64,
+) -> LoanDecisionRecord {
     let (outcome, bank_id, offer) = match &decision.outcome {
         Outcome::Approved(offer) => (
             "approved",
@@ -393,7 +404,7 @@ fn to_record(decision: &Decision, term_months: u16, decided_at: u64) -> LoanDeci
         policy_version: decision.policy_version.clone(),
         outcome: outcome.to_owned(),
         bank_id,
-        features: features_text(&decision.features),
+        features: record_text(features),
         offer,
         reasons: reasons_text(decision.reasons()),
         answers: answers_text(&decision.answers),

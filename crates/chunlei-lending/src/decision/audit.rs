@@ -6,12 +6,17 @@
 //! break as `\n`, so every entry is one line. [`parse_lines`] reads any of them back.
 
 use super::bank::{BankAnswer, Offer, OfferedProduct};
-use super::features::Features;
+use super::features::{FeatureRecord, Features};
 use super::reason::DeclineReason;
 
 /// The features, one scorecard column a line (`sales_30d_fen=…`), in column order.
 pub fn features_text(features: &Features) -> String {
-    lines(features.record().iter())
+    record_text(&features.record())
+}
+
+/// [`features_text`] from the features' record, for a caller that already built it to score.
+pub fn record_text(record: &FeatureRecord) -> String {
+    lines(record.iter())
 }
 
 /// The offer: bank, product and its price, amount and parts, in fen and basis points.
