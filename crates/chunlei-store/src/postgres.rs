@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("postgres/schema_8.sql")),
     (9, include_str!("postgres/schema_9.sql")),
     (10, include_str!("postgres/schema_10.sql")),
+    (11, include_str!("postgres/schema_11.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("sqlite/schema_9.sql")),
     (10, include_str!("sqlite/schema_10.sql")),
     (11, include_str!("sqlite/schema_11.sql")),
+    (12, include_str!("sqlite/schema_12.sql")),
 ];
 
 pub(crate) fn open(

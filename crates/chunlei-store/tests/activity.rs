@@ -1,5 +1,5 @@
 //! Each merchant's daily activity, kept by the ledger writer as events arrive (the source of
-//! loan features), on every backend.
+//! loan features), and the banks' usage a decision reads, on every backend.
 
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::ActivityTotals;
@@ -312,5 +312,68 @@ fn range_sums_match_the_daily_rows() {
         check(&store, 17);
         add_days(&db, 19, 300);
         check(&store, 23);
+    }
+}
+
+/// Each bank's usage on a day, in a province and an industry, and in all, as a decision reads
+/// it: found by dimension and key among every bank's usage of many days, through an index.
+#[test]
+fn bank_usage_is_read_by_key_for_every_bank() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let mut sql = String::new();
+        for bank in ["icbc", "webank", "mybank"] {
+            for day in 0..200 {
+                sql.push_str(&format!(
+                    "INSERT INTO loan_usage (bank_id, dimension, key, lent) \
+                     VALUES ('{bank}', 'day', '{}', {});\n",
+                    chunlei_ledger::CivilDate::from_days(APRIL_1 + day).expect("a date"),
+                    1_000 + day,
+                ));
+            }
+        }
+        sql.push_str(
+            "INSERT INTO loan_usage (bank_id, dimension, key, lent) VALUES \
+             ('icbc', 'total', '', 90000), ('webank', 'total', '', 80000), \
+             ('icbc', 'region', '33', 700), ('icbc', 'region', '44', 600), \
+             ('webank', 'industry', 'toys', 500), ('mybank', 'industry', 'food', 400);",
+        );
+        execute(&db, &sql);
+        let day = chunlei_ledger::CivilDate::from_days(APRIL_1 + 7).expect("a date");
+        let lent = store.bank_lent(day, "330782", "toys").expect("usage");
+        let row = |bank: &str, day, total, region, industry| chunlei_store::BankLent {
+            bank_id: bank.to_owned(),
+            day,
+            total,
+            region,
+            industry,
+        };
+        assert_eq!(
+            lent,
+            [
+                row("icbc", 1_007, 90_000, 700, 0),
+                row("mybank", 1_007, 0, 0, 0),
+                row("webank", 1_007, 80_000, 0, 500),
+            ],
+            "{}",
+            db.url_string()
+        );
+        if let chunlei_store::DbUrl::Sqlite(path) = &db.url {
+            let conn = rusqlite::Connection::open(path).expect("connect");
+            let plan: Vec<String> = conn
+                .prepare(
+                    "EXPLAIN QUERY PLAN SELECT bank_id, dimension, lent FROM loan_usage \
+                     WHERE dimension = ?1 AND key = ?2",
+                )
+                .expect("plan")
+                .query_map(["day", "2020-04-08"], |r| r.get(3))
+                .expect("plan rows")
+                .collect::<Result<_, _>>()
+                .expect("plan");
+            assert!(
+                plan.iter().any(|step| step.contains("loan_usage_by_key")),
+                "{plan:?}"
+            );
+        }
     }
 }
