@@ -9,14 +9,10 @@
 //! application again answers the stored decision, different content under the same id
 //! `application_id_conflict`.
 //!
-//! A new decision is answered from the record just stored, without reading it back, when
-//! nothing else can have stored one under its id first: the store is SQLite (whose writer is
-//! this process alone) and no other request of this process was deciding the same id at the
-//! same time ([`Deciding`]). Otherwise (two at once, or PostgreSQL, where other processes may
-//! write) the stored decision is read back after the write and answered, or 409.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! The writer tells which decision it stored under each id, so the idempotency check costs no
+//! read before deciding: a new decision is answered as stored; when one was stored first under
+//! the id (the same application sent again, or sent twice at once, by this process or
+//! another), that one is read back and answered, or 409 if the applications differ.
 
 use axum::Json;
 use axum::extract::State;
@@ -28,7 +24,7 @@ use chunlei_lending::decision::{
 };
 use chunlei_lending::loans::portfolio;
 use chunlei_scorecard::Scorecard;
-use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError};
+use chunlei_store::{LoanDecisionRecord, Store, StoreError};
 
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
 use crate::auth::Principal;
@@ -53,75 +49,6 @@ pub struct Lending {
     pub scorecard: Scorecard,
     /// Bounds the decisions reading the store at once ([`DECISIONS_READING_MAX`]).
     reading: tokio::sync::Semaphore,
-    /// The application ids being decided now.
-    deciding: Deciding,
-}
-
-/// The application ids requests of this process are deciding now: for each, how many requests
-/// and whether two ever overlapped.
-#[derive(Debug, Default)]
-struct Deciding {
-    ids: Mutex<HashMap<String, Overlap>>,
-}
-
-#[derive(Debug)]
-struct Overlap {
-    requests: usize,
-    overlapped: bool,
-}
-
-/// One request's hold on an application id, from before it looks for a stored decision until
-/// it answers.
-struct Claim<'a> {
-    deciding: &'a Deciding,
-    id: String,
-}
-
-impl Deciding {
-    fn claim(&self, id: &str) -> Claim<'_> {
-        if let Ok(mut ids) = self.ids.lock() {
-            ids.entry(id.to_owned())
-                .and_modify(|o| {
-                    o.requests += 1;
-                    o.overlapped = true;
-                })
-                .or_insert(Overlap {
-                    requests: 1,
-                    overlapped: false,
-                });
-        }
-        Claim {
-            deciding: self,
-            id: id.to_owned(),
-        }
-    }
-}
-
-impl Claim<'_> {
-    /// Whether another request held the same id at any time this one did (or the answer is
-    /// unknown). Only then can another decision have been stored under it after this request
-    /// found none.
-    fn overlapped(&self) -> bool {
-        self.deciding
-            .ids
-            .lock()
-            .ok()
-            .and_then(|ids| ids.get(&self.id).map(|o| o.overlapped))
-            .unwrap_or(true)
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut ids) = self.deciding.ids.lock()
-            && let Some(overlap) = ids.get_mut(&self.id)
-        {
-            overlap.requests -= 1;
-            if overlap.requests == 0 {
-                ids.remove(&self.id);
-            }
-        }
-    }
 }
 
 impl Lending {
@@ -131,7 +58,6 @@ impl Lending {
             consortium,
             scorecard,
             reading: tokio::sync::Semaphore::new(DECISIONS_READING_MAX),
-            deciding: Deciding::default(),
         }
     }
 }
@@ -148,58 +74,55 @@ pub(crate) async fn post_application(
         .ok_or(ApiError::LendingNotConfigured)?;
     let application = application_from_json(&body)?;
     authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
-    // Held from before the lookup of a stored decision until the answer.
-    let claim = lending.deciding.claim(&application.id);
     let reading = lending
         .reading
         .acquire()
         .await
         .map_err(|_| ApiError::Internal("the decision semaphore is closed".into()))?;
-    let read = |store: &Store, lending: &Lending, wanted: &ApplicationIn| match store
-        .loan_decision(&wanted.id)?
-    {
-        Some(stored) => Ok(Decided::Stored(stored)),
-        None => Ok(match decide(store, lending, wanted)? {
-            Some(record) => Decided::New(record),
-            None => Decided::NoMerchant,
-        }),
-    };
     // On SQLite one connection and one snapshot for everything read before the decision. Its
     // few records come from SQLite's page cache in less time than a trip to a blocking thread
     // and back costs (two thread switches), so they are read here when a pooled connection is
     // free at once; otherwise, and on PostgreSQL (whose synchronous client waits on the
     // network and may not block the runtime), on a blocking thread.
     let store = &state.store;
-    let decided = match store.try_in_snapshot(|| read(store, &lending, &application)) {
+    let decided = match store.try_in_snapshot(|| decide(store, &lending, &application)) {
         Some(decided) => decided?,
         None => {
             let store = state.store.clone();
             let wanted = application.clone();
             let deciding = lending.clone();
-            blocking(move || store.in_snapshot(|| read(&store, &deciding, &wanted))).await?
+            blocking(move || store.in_snapshot(|| decide(&store, &deciding, &wanted))).await?
         }
     };
     drop(reading);
-    let record = match decided {
-        Decided::Stored(stored) => return same_or_conflict(&application, &stored),
-        Decided::NoMerchant => return Err(merchant_not_found(&application.merchant_id)),
-        Decided::New(record) => record,
+    let Some(record) = decided else {
+        // Not in the registry. A decision stored under the id before still answers the same
+        // application sent again.
+        return match stored_decision(&state, &application.id).await? {
+            Some(stored) => same_or_conflict(&application, &stored),
+            None => Err(merchant_not_found(&application.merchant_id)),
+        };
     };
-    state.store.record_decisions(vec![record.clone()]).await?;
-    // No decision was stored under the id when this request looked, after claiming it; if no
-    // other request claimed it since and this process is the only writer, none was stored
-    // before this one, which is therefore the one stored.
-    let sole_writer = matches!(state.store.url(), DbUrl::Sqlite(_));
-    if sole_writer && !claim.overlapped() {
-        return Ok(Json(DecisionOut::new(&record)));
+    let answer = DecisionOut::new(&record);
+    let stored = state.store.record_decisions(vec![record]).await?;
+    if stored.first() == Some(&true) {
+        return Ok(Json(answer));
     }
-    // Read back: when the same id was decided concurrently, the first stored stays.
-    let store = state.store.clone();
-    let id = application.id.clone();
-    let stored = blocking(move || store.loan_decision(&id))
+    // A decision was stored under the id first: it stays and is the answer.
+    let stored = stored_decision(&state, &application.id)
         .await?
         .ok_or_else(|| ApiError::Internal("a stored decision was not found".into()))?;
     same_or_conflict(&application, &stored)
+}
+
+/// The decision stored under an application id, read on a blocking thread.
+async fn stored_decision(
+    state: &AppState,
+    application_id: &str,
+) -> Result<Option<LoanDecisionRecord>, ApiError> {
+    let store = state.store.clone();
+    let id = application_id.to_owned();
+    blocking(move || store.loan_decision(&id)).await
 }
 
 /// `GET /api/v1/loan-applications/{id}`: the stored decision.
@@ -208,9 +131,7 @@ pub(crate) async fn get_application(
     principal: Principal,
     KeyPath(id): KeyPath,
 ) -> Result<Json<DecisionOut>, ApiError> {
-    let store = state.store.clone();
-    let wanted = id.clone();
-    let stored = blocking(move || store.loan_decision(&wanted))
+    let stored = stored_decision(&state, &id)
         .await?
         .ok_or_else(|| decision_not_found(&id))?;
     authorize(
@@ -222,16 +143,6 @@ pub(crate) async fn get_application(
         },
     )?;
     Ok(Json(DecisionOut::new(&stored)))
-}
-
-/// What the reads before a decision found.
-enum Decided {
-    /// A decision stored under the application id.
-    Stored(LoanDecisionRecord),
-    /// A new decision, not yet stored.
-    New(LoanDecisionRecord),
-    /// The merchant is not in the registry.
-    NoMerchant,
 }
 
 fn same_or_conflict(
@@ -408,35 +319,5 @@ fn to_record(
         offer,
         reasons: reasons_text(decision.reasons()),
         answers: answers_text(&decision.answers),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Deciding;
-
-    #[test]
-    fn a_lone_claim_has_not_overlapped() {
-        let deciding = Deciding::default();
-        let claim = deciding.claim("app-1");
-        let other = deciding.claim("app-2");
-        assert!(!claim.overlapped());
-        assert!(!other.overlapped());
-    }
-
-    #[test]
-    fn claims_on_one_id_overlap_even_after_the_other_is_gone() {
-        let deciding = Deciding::default();
-        let first = deciding.claim("app-1");
-        let second = deciding.claim("app-1");
-        assert!(first.overlapped() && second.overlapped());
-        drop(second);
-        // The other request may have stored its decision before this one writes.
-        assert!(first.overlapped());
-        drop(first);
-        // Once every claim is gone the id is forgotten: a later request starts afresh (and
-        // finds the stored decision when it looks).
-        assert!(deciding.ids.lock().expect("not poisoned").is_empty());
-        assert!(!deciding.claim("app-1").overlapped());
     }
 }

@@ -640,27 +640,27 @@ impl Store {
 impl Store {
     /// Stores `decisions` in one durable commit. A decision whose application id is stored
     /// already is not written: the stored one stays, and [`Store::loan_decision`] returns it.
+    /// For each decision, whether it is the one now stored under its id (false when another
+    /// was stored first, before or in the same commit).
     pub async fn record_decisions(
         &self,
         decisions: Vec<LoanDecisionRecord>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         self.writer()?
             .decisions(decisions)?
             .await
-            .map_err(|_| StoreError::WriterStopped)??;
-        Ok(())
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// [`Store::record_decisions`] for callers outside an async runtime.
     pub fn record_decisions_blocking(
         &self,
         decisions: Vec<LoanDecisionRecord>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         self.writer()?
             .decisions(decisions)?
             .blocking_recv()
-            .map_err(|_| StoreError::WriterStopped)??;
-        Ok(())
+            .map_err(|_| StoreError::WriterStopped)?
     }
 
     /// The decision stored for an application.

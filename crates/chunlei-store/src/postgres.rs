@@ -484,6 +484,19 @@ fn insert_values(
     width: usize,
     rows: &[Vec<Cell>],
 ) -> Result<(), StoreError> {
+    insert_returning(tx, head, tail, width, rows, None)
+}
+
+/// [`insert_values`]; with `returned`, the statement ends in a `RETURNING` clause of one text
+/// column, whose values are added to it.
+fn insert_returning(
+    tx: &mut Transaction<'_>,
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: &[Vec<Cell>],
+    mut returned: Option<&mut Vec<String>>,
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(BOOK_ROWS_PER_STATEMENT) {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
@@ -507,7 +520,16 @@ fn insert_values(
             })
             .collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
-        tx.execute(&sql, &refs)?;
+        match returned.as_deref_mut() {
+            None => {
+                tx.execute(&sql, &refs)?;
+            }
+            Some(values) => {
+                for row in tx.query(&sql, &refs)? {
+                    values.push(row.try_get(0)?);
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -536,14 +558,26 @@ impl WriteTx for PostgresTx<'_> {
         )
     }
 
-    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<Vec<String>, StoreError> {
         let head = format!(
             "INSERT INTO {} ({}) VALUES ",
             DECISIONS.name,
             DECISIONS.column_list()
         );
-        let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
-        insert_values(&mut self.tx, &head, &tail, DECISIONS.columns.len(), rows)
+        let tail = format!(
+            " ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+            key = DECISIONS.key()
+        );
+        let mut stored = Vec::new();
+        insert_returning(
+            &mut self.tx,
+            &head,
+            &tail,
+            DECISIONS.columns.len(),
+            rows,
+            Some(&mut stored),
+        )?;
+        Ok(stored)
     }
 
     fn write_loans(

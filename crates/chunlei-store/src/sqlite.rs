@@ -360,10 +360,11 @@ impl CommitRows {
 }
 
 impl Committer {
-    /// Writes and commits one group's rows; durable when it returns `Ok`.
-    pub(crate) fn commit(&mut self, rows: &CommitRows) -> Result<(), StoreError> {
+    /// Writes and commits one group's rows; durable when it returns `Ok`, with the application
+    /// ids of the decisions it stored (not those already stored under their id).
+    pub(crate) fn commit(&mut self, rows: &CommitRows) -> Result<Vec<String>, StoreError> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         {
             // Before the transaction: a rebuild must not see this commit's own rows.
@@ -375,7 +376,7 @@ impl Committer {
         run_cached(&self.conn, "BEGIN IMMEDIATE")?;
         let started = std::time::Instant::now();
         let written = self.write_group(rows, started);
-        let (written, listed, trim) = match written {
+        let (written, listed, trim, stored) = match written {
             Ok(done) => done,
             Err(error) => {
                 // Nothing of a failed group stays; the next group starts clean.
@@ -394,18 +395,26 @@ impl Committer {
         let mut postings = postings::lock(&self.postings);
         postings.trim(trim);
         postings.mark_fresh();
-        Ok(())
+        Ok(stored)
     }
 
     /// Writes a group's rows and postings and commits, in the transaction the caller began;
-    /// when the rows and when the postings were written, measured from `started`, and what
-    /// the postings may drop once the commit holds.
+    /// when the rows and when the postings were written, measured from `started`, what the
+    /// postings may drop once the commit holds, and the ids of the decisions stored.
     fn write_group(
         &mut self,
         rows: &CommitRows,
         started: std::time::Instant,
-    ) -> Result<(std::time::Duration, std::time::Duration, postings::Trim), StoreError> {
-        write_rows(&self.conn, rows)?;
+    ) -> Result<
+        (
+            std::time::Duration,
+            std::time::Duration,
+            postings::Trim,
+            Vec<String>,
+        ),
+        StoreError,
+    > {
+        let stored = write_rows(&self.conn, rows)?;
         let written = started.elapsed();
         let trim = {
             // Held only while the lists change, not while rows are written: readers take it.
@@ -421,11 +430,12 @@ impl Committer {
         };
         let listed = started.elapsed();
         run_cached(&self.conn, "COMMIT")?;
-        Ok((written, listed, trim))
+        Ok((written, listed, trim, stored))
     }
 }
 
-fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<(), StoreError> {
+/// Writes a group's rows; the ids of the decisions it stored.
+fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreError> {
     insert_rows(
         tx,
         ACCOUNT_INSERT,
@@ -526,7 +536,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<(), StoreError> {
             "daily activity written"
         );
     }
-    write_decisions(tx, &rows.decisions)?;
+    let stored = write_decisions(tx, &rows.decisions)?;
     write_table(tx, &LOANS, &rows.loans.loans)?;
     write_table(
         tx,
@@ -554,22 +564,27 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<(), StoreError> {
         ))?;
         upsert.execute(rusqlite::params_from_iter(meta))?;
     }
-    Ok(())
+    Ok(stored)
 }
 
-/// Inserts loan decisions; one whose application id is stored already stays as it is.
-fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<(), StoreError> {
+/// Inserts loan decisions; one whose application id is stored already stays as it is. The ids
+/// of those it stored, in order.
+fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, StoreError> {
+    let mut stored = Vec::new();
     if rows.is_empty() {
-        return Ok(());
+        return Ok(stored);
     }
     let head = format!(
         "INSERT INTO {} ({}) VALUES ",
         DECISIONS.name,
         DECISIONS.column_list()
     );
-    let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
+    let tail = format!(
+        " ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+        key = DECISIONS.key()
+    );
     let rows: Vec<&Vec<Cell>> = rows.iter().collect();
-    insert_rows(
+    insert_chunks(
         tx,
         &head,
         &tail,
@@ -581,7 +596,9 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<(), StoreError
             }
             Ok(())
         },
-    )
+        Some(&mut stored),
+    )?;
+    Ok(stored)
 }
 
 impl rusqlite::ToSql for Cell {
@@ -928,6 +945,20 @@ fn insert_rows<T>(
     rows: &[&T],
     bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
 ) -> Result<(), StoreError> {
+    insert_chunks(tx, head, tail, columns, rows, bind, None)
+}
+
+/// [`insert_rows`]; with `returned`, the statement ends in a `RETURNING` clause of one text
+/// column, whose values are added to it.
+fn insert_chunks<T>(
+    tx: &Connection,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &[&T],
+    bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+    mut returned: Option<&mut Vec<String>>,
+) -> Result<(), StoreError> {
     // Most groups leave most tables alone (a loan decision writes one table of a dozen): no
     // statement text is built for them.
     if rows.is_empty() {
@@ -951,7 +982,17 @@ fn insert_rows<T>(
         for (index, row) in chunk.iter().enumerate() {
             bind(&mut insert, index * columns, row)?;
         }
-        insert.raw_execute()?;
+        match returned.as_deref_mut() {
+            None => {
+                insert.raw_execute()?;
+            }
+            Some(values) => {
+                let mut out = insert.raw_query();
+                while let Some(row) = out.next()? {
+                    values.push(row.get(0)?);
+                }
+            }
+        }
     }
     Ok(())
 }

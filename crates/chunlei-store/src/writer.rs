@@ -50,7 +50,7 @@ pub(crate) enum Request {
     Settle(Vec<Command>, Reply<CommandResult>),
     /// Loan decisions to store, each unless its application id is stored already; the reply
     /// (one `()` per decision) only says the group committed.
-    Decisions(Vec<LoanDecisionRecord>, Reply<()>),
+    Decisions(Vec<LoanDecisionRecord>, Reply<bool>),
     Loans(Vec<LoanCommand>, Reply<LoanResult>),
 }
 
@@ -102,7 +102,9 @@ pub(crate) trait WriteTx: Load {
     ) -> Result<(), StoreError>;
     /// Inserts decision rows ([`crate::decisions::DECISIONS`]), leaving any whose application
     /// id is stored already as it is.
-    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<(), StoreError>;
+    /// Inserts decisions, keeping any stored before under the same application id; the ids of
+    /// those it stored, in order.
+    fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<Vec<String>, StoreError>;
     /// Writes the loans `changed` names ([`crate::loans::LOANS`]) and their new history.
     fn write_loans(&mut self, loans: &LoanBook, changed: &LoanKeys) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -187,7 +189,7 @@ impl WriterHandle {
     pub(crate) fn decisions(
         &self,
         decisions: Vec<LoanDecisionRecord>,
-    ) -> Result<oneshot::Receiver<Result<Vec<()>, StoreError>>, StoreError> {
+    ) -> Result<oneshot::Receiver<Result<Vec<bool>, StoreError>>, StoreError> {
         check_size(decisions.len())?;
         let (reply, receiver) = oneshot::channel();
         self.send(Request::Decisions(decisions, reply))?;
@@ -309,7 +311,9 @@ pub(crate) enum Outcome {
     Accounts(Vec<CreateAccountResult>),
     Transfers(Vec<CreateTransferResult>),
     Settle(Vec<CommandResult>),
-    Decisions(Vec<()>),
+    /// For each decision, whether it is the one stored under its application id: false when
+    /// one was stored before, or by an earlier request of the same group.
+    Decisions(Vec<bool>),
     Loans(Vec<LoanResult>),
 }
 
@@ -363,11 +367,31 @@ fn try_commit_group(
     if !changes.is_empty() {
         tx.write(state, &changes.ledger)?;
         tx.write_book(book, &changes.book, &changes.activity)?;
-        tx.write_decisions(&changes.decisions)?;
+        let stored = tx.write_decisions(&changes.decisions)?;
         tx.write_loans(loans, &changes.loans)?;
         tx.commit()?;
+        let mut outcomes = outcomes;
+        mark_stored(group, &mut outcomes, stored);
+        return Ok(outcomes);
     }
     Ok(outcomes)
+}
+
+/// Marks each decision of `group` stored when the commit stored it: when its application id
+/// is among `stored`, the ids the commit inserted. Where a group holds one id twice, the first
+/// request's decision is the one inserted (rows are inserted in the group's order).
+pub(crate) fn mark_stored(group: &[Request], outcomes: &mut [Outcome], stored: Vec<String>) {
+    if stored.is_empty() {
+        return;
+    }
+    let mut stored: std::collections::HashSet<String> = stored.into_iter().collect();
+    for (request, outcome) in group.iter().zip(outcomes) {
+        if let (Request::Decisions(records, _), Outcome::Decisions(marks)) = (request, outcome) {
+            for (record, mark) in records.iter().zip(marks) {
+                *mark = stored.remove(&record.application_id);
+            }
+        }
+    }
 }
 
 /// Loads what the group and the due expiries touch, expires what is due and applies the
@@ -493,7 +517,8 @@ pub(crate) fn apply_group(
             }
             Request::Decisions(records, _) => {
                 decisions.extend(records.iter().map(decision_row));
-                Outcome::Decisions(vec![(); records.len()])
+                // Marked once the commit tells which it stored (`mark_stored`).
+                Outcome::Decisions(vec![false; records.len()])
             }
         });
     }

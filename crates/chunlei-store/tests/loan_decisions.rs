@@ -31,14 +31,28 @@ fn a_decision_is_stored_once_and_survives_a_reopen() {
         {
             let store = Store::open(&db.url, StoreOptions::default()).expect("open");
             assert_eq!(store.loan_decision("app-1").expect("read"), None);
-            store
+            let stored = store
                 .record_decisions_blocking(vec![first.clone()])
                 .expect("store");
+            assert_eq!(stored, [true], "{}", db.url_string());
             // The same id again, with other content, in the same group as a new one: the
-            // first stays, the new one is stored.
-            store
+            // first stays, the new one is stored, and the answer says which.
+            let stored = store
                 .record_decisions_blocking(vec![decision("app-1", 999), decision("app-2", 5)])
                 .expect("store again");
+            assert_eq!(stored, [false, true], "{}", db.url_string());
+            // One new id twice in one commit: the first is stored, the second is not.
+            let stored = store
+                .record_decisions_blocking(vec![decision("app-3", 7), decision("app-3", 8)])
+                .expect("store a pair");
+            assert_eq!(stored, [true, false], "{}", db.url_string());
+            assert_eq!(
+                store
+                    .loan_decision("app-3")
+                    .expect("read")
+                    .map(|d| d.requested),
+                Some(7)
+            );
             assert_eq!(
                 store.loan_decision("app-1").expect("read"),
                 Some(first.clone())

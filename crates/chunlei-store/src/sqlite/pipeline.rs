@@ -26,7 +26,9 @@ use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 
 use super::{CommitRows, Committer, Engine};
 use crate::StoreError;
-use crate::writer::{Outcome, Request, WriterHandle, apply_group, collect_group, reply};
+use crate::writer::{
+    Outcome, Request, WriterHandle, apply_group, collect_group, mark_stored, reply,
+};
 use chunlei_lending::loans::LoanBook;
 
 /// Groups handed to the committer and not yet committed, at most: one being written, one
@@ -339,7 +341,11 @@ fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<A
         };
         let engine_gone = acks.send(ack).is_err();
         match result {
-            Ok(()) => reply(job.group, job.outcomes),
+            Ok(stored) => {
+                let mut outcomes = job.outcomes;
+                mark_stored(&job.group, &mut outcomes, stored);
+                reply(job.group, outcomes);
+            }
             Err(error) => {
                 for request in job.group {
                     request.fail(&error);
