@@ -229,6 +229,13 @@ fn approved_and_declined_decisions() {
         assert_eq!(body["offer"]["rate_bps"], 600);
         assert_eq!(body["offer"]["term_months"], 6);
         assert_eq!(body["offer"]["product"], "amortising");
+        // The stored offer in full, every value as its text.
+        let detail = body["offer"]["detail"].as_object().expect("an object");
+        assert_eq!(detail["bank_id"], "icbc", "{body}");
+        assert_eq!(detail["amount_fen"], "5000000", "{body}");
+        assert_eq!(detail["price_bps"], "600", "{body}");
+        assert_eq!(detail["product"], "amortising", "{body}");
+        assert!(detail.values().all(Value::is_string), "{body}");
         assert_eq!(body["model_version"], "sc-test-1");
         assert_eq!(body["policy_version"], "policy-2026-11");
         assert_eq!(body["grade"], "A");

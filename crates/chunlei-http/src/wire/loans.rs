@@ -124,8 +124,18 @@ struct OfferOut {
     term_months: u16,
     /// `amortising` or `revenue_based`.
     product: String,
-    /// The full offer as stored for audit: bank, product and its terms, amounts and parts.
-    detail: serde_json::Map<String, Value>,
+    /// The full offer as stored for audit: bank, product and its terms, amounts and parts; an
+    /// object, its keys in order.
+    #[serde(serialize_with = "entries_as_object")]
+    detail: Vec<(String, String)>,
+}
+
+/// `(key, value)` entries, sorted by key with no key twice, as a JSON object.
+fn entries_as_object<S: serde::Serializer>(
+    entries: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(entries.iter().map(|(k, v)| (k, v)))
 }
 
 #[derive(Debug, Serialize)]
@@ -167,10 +177,14 @@ fn offer_out(text: &str, term_months: u16) -> OfferOut {
             .unwrap_or_default()
     };
     let number = |key: &str| find(key).parse::<u64>().unwrap_or(0);
-    let detail = entries
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
-        .collect();
+    let mut detail: Vec<(String, String)> = Vec::with_capacity(entries.len());
+    for (key, value) in &entries {
+        detail.push(((*key).to_owned(), value.clone()));
+    }
+    // In key order; of a key written twice, the last (as an object built entry by entry).
+    detail.reverse();
+    detail.sort_by(|a, b| a.0.cmp(&b.0));
+    detail.dedup_by(|later, earlier| later.0 == earlier.0);
     OfferOut {
         bank_id: find("bank_id"),
         amount: number("amount_fen"),

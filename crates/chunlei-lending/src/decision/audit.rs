@@ -5,6 +5,8 @@
 //! the crate's types. Keys are fixed ASCII names; a value has `\` written as `\\` and a line
 //! break as `\n`, so every entry is one line. [`parse_lines`] reads any of them back.
 
+use std::fmt::Write as _;
+
 use super::bank::{BankAnswer, Offer, OfferedProduct};
 use super::features::{FeatureRecord, Features};
 use super::reason::DeclineReason;
@@ -21,10 +23,9 @@ pub fn record_text(record: &FeatureRecord) -> String {
 
 /// The offer: bank, product and its price, amount and parts, in fen and basis points.
 pub fn offer_text(offer: &Offer) -> String {
-    let mut entries: Vec<(&str, String)> = vec![
-        ("bank_id", offer.bank_id.to_string()),
-        ("product_index", offer.product_index.to_string()),
-    ];
+    let mut text = String::with_capacity(256);
+    line(&mut text, "bank_id", offer.bank_id.as_str());
+    number(&mut text, "product_index", offer.product_index);
     match offer.product {
         OfferedProduct::Amortising {
             method,
@@ -32,35 +33,42 @@ pub fn offer_text(offer: &Offer) -> String {
             annual_rate_bps,
             terms,
         } => {
-            let terms: Vec<String> = terms.iter().map(|m| m.to_string()).collect();
-            entries.extend([
-                ("product", "amortising".to_owned()),
-                ("method", method.as_str().to_owned()),
-                ("day_count", day_count.as_str().to_owned()),
-                ("annual_rate_bps", annual_rate_bps.to_string()),
-                ("terms_months", terms.join(",")),
-            ]);
+            line(&mut text, "product", "amortising");
+            line(&mut text, "method", method.as_str());
+            line(&mut text, "day_count", day_count.as_str());
+            number(&mut text, "annual_rate_bps", annual_rate_bps);
+            text.push_str("terms_months=");
+            for (at, months) in terms.iter().enumerate() {
+                if at > 0 {
+                    text.push(',');
+                }
+                let _ = write!(text, "{months}");
+            }
+            text.push('\n');
         }
         OfferedProduct::RevenueBased {
             fee,
             fee_bps,
             withholding_bps,
             expected_days,
-        } => entries.extend([
-            ("product", "revenue_based".to_owned()),
-            ("fee_fen", fee.get().to_string()),
-            ("fee_bps", fee_bps.to_string()),
-            ("withholding_bps", withholding_bps.to_string()),
-            ("expected_days", expected_days.to_string()),
-        ]),
+        } => {
+            line(&mut text, "product", "revenue_based");
+            number(&mut text, "fee_fen", fee.get());
+            number(&mut text, "fee_bps", fee_bps);
+            number(&mut text, "withholding_bps", withholding_bps);
+            number(&mut text, "expected_days", expected_days);
+        }
     }
-    entries.extend([
-        ("amount_fen", offer.amount.get().to_string()),
-        ("bank_part_fen", offer.bank_part.get().to_string()),
-        ("platform_part_fen", offer.platform_part.get().to_string()),
-        ("price_bps", offer.price_bps.to_string()),
-    ]);
-    lines(entries.iter().map(|(k, v)| (*k, v.as_str())))
+    number(&mut text, "amount_fen", offer.amount.get());
+    number(&mut text, "bank_part_fen", offer.bank_part.get());
+    number(&mut text, "platform_part_fen", offer.platform_part.get());
+    number(&mut text, "price_bps", offer.price_bps);
+    text
+}
+
+/// Appends `key=value` and a line break for a value whose text needs no escaping (a number).
+fn number(text: &mut String, key: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(text, "{key}={value}");
 }
 
 /// The reasons, four lines each, numbered from 1: `reason.1.source`, `.code`, `.zh`, `.en`.
@@ -130,6 +138,9 @@ fn line(text: &mut String, key: &str, value: &str) {
 }
 
 fn unescape(value: &str) -> String {
+    if !value.contains('\\') {
+        return value.to_owned();
+    }
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars();
     while let Some(c) = chars.next() {
