@@ -472,24 +472,15 @@ fn upsert_rows(
         table.key(),
         table.updates()
     );
-    insert_values(tx, &head, &tail, table.columns.len(), rows)
+    insert_values(tx, &head, &tail, table.columns.len(), rows, None)
 }
 
 /// Runs `head (…),(…)… tail` over `rows` of `width` cells, in statements of at most
 /// [`BOOK_ROWS_PER_STATEMENT`] rows.
+/// Inserts `rows` with multi-row statements `head (…),(…) tail`, `width` cells a row. With
+/// `returned`, `tail` ends in a `RETURNING` clause of one text column, whose values are added
+/// to it.
 fn insert_values(
-    tx: &mut Transaction<'_>,
-    head: &str,
-    tail: &str,
-    width: usize,
-    rows: &[Vec<Cell>],
-) -> Result<(), StoreError> {
-    insert_returning(tx, head, tail, width, rows, None)
-}
-
-/// [`insert_values`]; with `returned`, the statement ends in a `RETURNING` clause of one text
-/// column, whose values are added to it.
-fn insert_returning(
     tx: &mut Transaction<'_>,
     head: &str,
     tail: &str,
@@ -555,6 +546,7 @@ impl WriteTx for PostgresTx<'_> {
             &format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}"),
             8,
             &rows.daily,
+            None,
         )
     }
 
@@ -569,7 +561,7 @@ impl WriteTx for PostgresTx<'_> {
             key = DECISIONS.key()
         );
         let mut stored = Vec::new();
-        insert_returning(
+        insert_values(
             &mut self.tx,
             &head,
             &tail,
@@ -598,8 +590,9 @@ impl WriteTx for PostgresTx<'_> {
             "",
             LOAN_OPS.columns.len(),
             &rows.ops,
+            None,
         )?;
-        insert_values(&mut self.tx, USAGE_INSERT, USAGE_ADD, 4, &rows.usage)
+        insert_values(&mut self.tx, USAGE_INSERT, USAGE_ADD, 4, &rows.usage, None)
     }
 
     fn lock_clock(&mut self) -> Result<u64, StoreError> {

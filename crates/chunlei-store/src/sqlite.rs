@@ -443,6 +443,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         12,
         &rows.created.iter().collect::<Vec<_>>(),
         bind_account,
+        None,
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, \
@@ -470,6 +471,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         13,
         &rows.transfers.iter().collect::<Vec<_>>(),
         bind_transfer,
+        None,
     )?;
     tracing::trace!(
         rows = rows.transfers.len(),
@@ -522,14 +524,9 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
     if !rows.book.daily.is_empty() {
         let head = format!("INSERT OR FAIL INTO merchant_daily ({DAILY_COLUMNS}) VALUES ");
         let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
-        let daily: Vec<&Vec<Cell>> = rows.book.daily.iter().collect();
+        let daily: Vec<&[Cell]> = rows.book.daily.iter().map(Vec::as_slice).collect();
         let started = std::time::Instant::now();
-        insert_rows(tx, &head, &tail, 8, &daily, |stmt, at, row| {
-            for (i, cell) in row.iter().enumerate() {
-                stmt.raw_bind_parameter(at + i + 1, cell)?;
-            }
-            Ok(())
-        })?;
+        insert_rows(tx, &head, &tail, 8, &daily, bind_cells, None)?;
         tracing::trace!(
             rows = daily.len(),
             us = started.elapsed().as_micros(),
@@ -546,13 +543,8 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
             updates: Vec::new(),
         },
     )?;
-    let usage: Vec<&Vec<Cell>> = rows.loans.usage.iter().collect();
-    insert_rows(tx, USAGE_INSERT, USAGE_ADD, 4, &usage, |stmt, at, row| {
-        for (i, cell) in row.iter().enumerate() {
-            stmt.raw_bind_parameter(at + i + 1, cell)?;
-        }
-        Ok(())
-    })?;
+    let usage: Vec<&[Cell]> = rows.loans.usage.iter().map(Vec::as_slice).collect();
+    insert_rows(tx, USAGE_INSERT, USAGE_ADD, 4, &usage, bind_cells, None)?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
@@ -583,19 +575,14 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
         " ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
         key = DECISIONS.key()
     );
-    let rows: Vec<&Vec<Cell>> = rows.iter().collect();
-    insert_chunks(
+    let rows: Vec<&[Cell]> = rows.iter().map(Vec::as_slice).collect();
+    insert_rows(
         tx,
         &head,
         &tail,
         DECISIONS.columns.len(),
         &rows,
-        |stmt, at, row| {
-            for (i, cell) in row.iter().enumerate() {
-                stmt.raw_bind_parameter(at + i + 1, cell)?;
-            }
-            Ok(())
-        },
+        bind_cells,
         Some(&mut stored),
     )?;
     Ok(stored)
@@ -625,13 +612,8 @@ fn write_table(tx: &Connection, table: &Table, rows: &TableRows) -> Result<(), S
         table.name,
         table.column_list()
     );
-    let inserts: Vec<&Vec<Cell>> = rows.inserts.iter().collect();
-    insert_rows(tx, &head, "", columns, &inserts, |stmt, at, row| {
-        for (i, cell) in row.iter().enumerate() {
-            stmt.raw_bind_parameter(at + i + 1, cell)?;
-        }
-        Ok(())
-    })?;
+    let inserts: Vec<&[Cell]> = rows.inserts.iter().map(Vec::as_slice).collect();
+    insert_rows(tx, &head, "", columns, &inserts, bind_cells, None)?;
     if rows.updates.is_empty() {
         return Ok(());
     }
@@ -937,20 +919,10 @@ const ROWS_PER_INSERT: usize = 32;
 
 /// Inserts `rows` with multi-row statements `head (?,…),(?,…)… tail`, `columns` parameters
 /// per row, bound by `bind` at a 0-based parameter offset.
-fn insert_rows<T>(
-    tx: &Connection,
-    head: &str,
-    tail: &str,
-    columns: usize,
-    rows: &[&T],
-    bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
-) -> Result<(), StoreError> {
-    insert_chunks(tx, head, tail, columns, rows, bind, None)
-}
-
-/// [`insert_rows`]; with `returned`, the statement ends in a `RETURNING` clause of one text
-/// column, whose values are added to it.
-fn insert_chunks<T>(
+/// Inserts `rows` with multi-row statements `head (…),(…) tail`, `columns` parameters a row
+/// bound by `bind`. With `returned`, `tail` ends in a `RETURNING` clause of one text column,
+/// whose values are added to it.
+fn insert_rows<T: ?Sized>(
     tx: &Connection,
     head: &str,
     tail: &str,
@@ -993,6 +965,14 @@ fn insert_chunks<T>(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Binds a row of cells from parameter `at + 1` on.
+fn bind_cells(stmt: &mut Statement<'_>, at: usize, row: &[Cell]) -> rusqlite::Result<()> {
+    for (i, cell) in row.iter().enumerate() {
+        stmt.raw_bind_parameter(at + i + 1, cell)?;
     }
     Ok(())
 }

@@ -176,28 +176,20 @@ mod tests {
             String::from_utf8(seen).expect("text")
         });
         let mut connection = Connection::open(address).await.expect("connect");
-        let first = connection
-            .post_json("/a", "Bearer k", r#"{"n":1}"#)
-            .await
-            .expect("first");
-        assert_eq!(
-            first,
-            Answer {
-                status: 200,
-                body: b"abc".to_vec()
-            }
-        );
-        let second = connection
-            .post_json("/b", "Bearer k", r#"{"n":2}"#)
-            .await
-            .expect("second");
-        assert_eq!(
-            second,
-            Answer {
-                status: 409,
-                body: b"no".to_vec()
-            }
-        );
+        for (path, body, status, answer) in [
+            ("/a", r#"{"n":1}"#, 200, &b"abc"[..]),
+            ("/b", r#"{"n":2}"#, 409, b"no"),
+        ] {
+            let got = connection
+                .post_json(path, "Bearer k", body)
+                .await
+                .expect(path);
+            let want = Answer {
+                status,
+                body: answer.to_vec(),
+            };
+            assert_eq!(got, want, "{path}");
+        }
         let request = server.await.expect("server");
         assert!(
             request.starts_with("POST /b HTTP/1.1\r\n")
