@@ -75,6 +75,7 @@ pub(crate) fn open(
         returned: Condvar::new(),
         open_max: options.read_pool_max,
         postings: postings.clone(),
+        registry: Mutex::default(),
     };
     let committer = Committer {
         conn,
@@ -103,6 +104,7 @@ pub(crate) fn reads_only(path: &Path) -> SqliteReads {
         returned: Condvar::new(),
         open_max: 1,
         postings: SharedPostings::default(),
+        registry: Mutex::default(),
     }
 }
 

@@ -63,6 +63,49 @@ fn merchants_are_created_replaced_and_read() {
     }
 }
 
+/// A merchant read once and then changed is read changed: by the store, and on SQLite by
+/// another connection to the file, whatever the store kept of its first read.
+#[test]
+fn a_changed_merchant_is_read_changed() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let first = merchant("m-1", "First name");
+        store
+            .upsert_merchants(&[first.clone(), merchant("m-2", "Other")])
+            .expect("create");
+        for _ in 0..2 {
+            assert_eq!(
+                store.merchant(&id("m-1")).expect("read"),
+                Some(first.clone())
+            );
+        }
+        // A change to another merchant leaves this one as it was.
+        store
+            .upsert_merchants(&[merchant("m-2", "Other, renamed")])
+            .expect("replace the other");
+        assert_eq!(
+            store.merchant(&id("m-1")).expect("read"),
+            Some(first.clone())
+        );
+        if let DbUrl::Sqlite(path) = &db.url {
+            rusqlite::Connection::open(path)
+                .expect("open the file")
+                .execute(
+                    "UPDATE merchants SET name = 'Changed outside' WHERE id = 'm-1'",
+                    [],
+                )
+                .expect("update");
+            let read = store.merchant(&id("m-1")).expect("read").expect("there");
+            assert_eq!(read.name, "Changed outside");
+            rusqlite::Connection::open(path)
+                .expect("open the file")
+                .execute("DELETE FROM merchants WHERE id = 'm-1'", [])
+                .expect("delete");
+            assert_eq!(store.merchant(&id("m-1")).expect("read"), None);
+        }
+    }
+}
+
 #[test]
 fn merchants_page_by_id() {
     for db in TestDb::all() {

@@ -27,6 +27,42 @@ pub(crate) struct SqliteReads {
     /// Connections open at most; a read finding none idle waits for one.
     pub(super) open_max: usize,
     pub(super) postings: SharedPostings,
+    /// Merchants parsed from their rows, as of one registry change count.
+    pub(super) registry: Mutex<Registry>,
+}
+
+/// Merchants read from the registry, all as of its change count `changes`
+/// (`merchants_changes`, which triggers add to with every change to `merchants`): a read
+/// whose snapshot has the same count may answer one from here, without reading and parsing
+/// its row again.
+#[derive(Default)]
+pub(super) struct Registry {
+    changes: i64,
+    merchants: std::collections::HashMap<String, Merchant>,
+}
+
+/// Merchants held in [`Registry`] at most; past it the cache starts again.
+const REGISTRY_CACHED_MAX: usize = 1 << 16;
+
+impl Registry {
+    fn get(&self, changes: i64, id: &MerchantId) -> Option<Merchant> {
+        (self.changes == changes)
+            .then(|| self.merchants.get(id.as_str()).cloned())
+            .flatten()
+    }
+
+    /// Keeps `merchant`, read at `changes`: a newer count empties the cache first, and a
+    /// merchant read from an older snapshot than the cache's is not kept.
+    fn keep(&mut self, changes: i64, merchant: &Merchant) {
+        if changes > self.changes || self.merchants.len() >= REGISTRY_CACHED_MAX {
+            self.merchants.clear();
+            self.changes = changes;
+        }
+        if changes == self.changes {
+            self.merchants
+                .insert(merchant.id.as_str().to_owned(), merchant.clone());
+        }
+    }
 }
 
 /// The read connections: those idle, and how many are open in all.
@@ -521,12 +557,28 @@ impl ReadPool for SqliteReads {
     }
 
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        let lock = || {
+            self.registry
+                .lock()
+                .map_err(|_| StoreError::Corrupt("the registry cache is poisoned".into()))
+        };
         self.with(|conn| {
+            // The count in this read's snapshot: the cache answers only for the same one.
+            let changes: i64 = conn
+                .prepare_cached("SELECT changes FROM merchants_changes WHERE singleton = 1")?
+                .query_row([], |r| r.get(0))?;
+            if let Some(merchant) = lock()?.get(changes, id) {
+                return Ok(Some(merchant));
+            }
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
             ))?;
             let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
-            row.map(MerchantRow::into_merchant).transpose()
+            let merchant = row.map(MerchantRow::into_merchant).transpose()?;
+            if let Some(merchant) = &merchant {
+                lock()?.keep(changes, merchant);
+            }
+            Ok(merchant)
         })
     }
 
