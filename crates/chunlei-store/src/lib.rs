@@ -200,12 +200,14 @@ pub(crate) trait ReadPool: Send + Sync {
         from: i32,
         to: i32,
     ) -> Result<Vec<(i32, DailyActivity)>, StoreError>;
-    /// A merchant's activity summed over each range of days `(from, to)`, in order.
-    fn merchant_activity_totals(
+    /// A merchant's running totals (`merchant_running`: orders, gross, refunded, settlements
+    /// and active days from its first day) through each of `days` (none negative), in order;
+    /// zeros before its first day.
+    fn merchant_running_totals(
         &self,
         merchant_id: &str,
-        ranges: &[(i32, i32)],
-    ) -> Result<Vec<ActivityTotals>, StoreError>;
+        days: &[i32],
+    ) -> Result<Vec<[i64; 5]>, StoreError>;
     /// Stored usage rows among `keys` (dimension, key): (bank, dimension, lent).
     fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError>;
     /// Settlement rows by key.
@@ -577,9 +579,9 @@ impl Store {
 
     /// A merchant's activity summed over each range of days `(from, to)` (both included, days
     /// since 1970-01-01), in the order given: what a loan decision needs of a year of activity.
-    /// The whole weeks of a range are read from the weekly sums and only the days at its two
-    /// ends from the daily rows. A range longer than 3,660
-    /// days is cut to its first 3,660; an empty one (`to < from`) sums nothing.
+    /// Each sum is the difference of two running totals (the last day of the range, the day
+    /// before its first), so a range costs two index seeks whatever its length. A range longer
+    /// than 3,660 days is cut to its first 3,660; an empty one (`to < from`) sums nothing.
     pub fn merchant_activity_totals<const N: usize>(
         &self,
         merchant_id: &str,
@@ -587,10 +589,12 @@ impl Store {
     ) -> Result<[ActivityTotals; N], StoreError> {
         let ranges =
             ranges.map(|(from, to)| (from, to.min(from.saturating_add(DAILY_DAYS_MAX - 1))));
-        let totals = self
+        let days = settlement::running_days(&ranges);
+        let running = self
             .inner
             .reads
-            .merchant_activity_totals(merchant_id, &ranges)?;
+            .merchant_running_totals(merchant_id, &days)?;
+        let totals = settlement::totals_from_running(&ranges, &days, &running)?;
         totals.try_into().map_err(|totals: Vec<ActivityTotals>| {
             StoreError::Corrupt(format!("{} activity totals for {N} ranges", totals.len()))
         })

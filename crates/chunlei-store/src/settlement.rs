@@ -207,12 +207,14 @@ pub(crate) fn daily_row(merchant_id: &str, day: i32, a: &DailyActivity) -> Vec<C
 /// The days whose running totals (`merchant_running`: a merchant's counters summed from its
 /// first day through the day) the sums over `ranges` of days need: each range's last day and
 /// the day before its first, sorted, once each. Ranges that end before they start, or before
-/// 1970, need none.
+/// 1970, need none, and no day before 1970 is listed (the totals there are zeros).
 pub(crate) fn running_days(ranges: &[(i32, i32)]) -> Vec<i32> {
+    // A range from day 0 needs the totals before it, which are zeros: no day to read.
     let mut days: Vec<i32> = ranges
         .iter()
         .filter(|(from, to)| to >= from && *to >= 0)
         .flat_map(|(from, to)| [from.max(&0) - 1, *to])
+        .filter(|day| *day >= 0)
         .collect();
     days.sort_unstable();
     days.dedup();
@@ -221,14 +223,17 @@ pub(crate) fn running_days(ranges: &[(i32, i32)]) -> Vec<i32> {
 
 /// The sums over `ranges` from the running totals at the days of [`running_days`]`(ranges)`
 /// (`running[i]` at `days[i]`: orders, gross, refunded, settlements and active days through
-/// that day; zeros where the merchant had no activity yet): each range's is the total at its
-/// last day less the total on the day before its first.
+/// that day; zeros where the merchant had no activity yet, and before 1970): each range's is
+/// the total at its last day less the total on the day before its first.
 pub(crate) fn totals_from_running(
     ranges: &[(i32, i32)],
     days: &[i32],
     running: &[[i64; 5]],
 ) -> Result<Vec<ActivityTotals>, StoreError> {
     let at = |day: i32| {
+        if day < 0 {
+            return Ok(&[0i64; 5]);
+        }
         days.binary_search(&day)
             .ok()
             .and_then(|i| running.get(i))
@@ -834,7 +839,7 @@ mod running_tests {
         };
         let ranges = [(3, 5), (-4, 2), (6, 20), (5, 4), (-9, -2), (0, 9)];
         let days = running_days(&ranges);
-        assert_eq!(days, [-1, 2, 5, 9, 20]);
+        assert_eq!(days, [2, 5, 9, 20]);
         let running: Vec<[i64; 5]> = days.iter().map(|&d| through(d)).collect();
         let totals = totals_from_running(&ranges, &days, &running).expect("sums");
         let orders: Vec<u64> = totals.iter().map(|t| t.orders).collect();

@@ -17,7 +17,6 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
-use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -359,14 +358,13 @@ impl ReadPool for PostgresReads {
         })
     }
 
-    fn merchant_activity_totals(
+    fn merchant_running_totals(
         &self,
         merchant_id: &str,
-        ranges: &[(i32, i32)],
-    ) -> Result<Vec<ActivityTotals>, StoreError> {
-        let days = crate::settlement::running_days(ranges);
+        days: &[i32],
+    ) -> Result<Vec<[i64; 5]>, StoreError> {
         let wanted: Vec<i64> = days.iter().map(|&d| i64::from(d)).collect();
-        let running = self.with(|conn| {
+        self.with(|conn| {
             // Every day's running total in one round trip: the merchant's last row on or
             // before it, zeros when there is none.
             let rows = conn.client.query(
@@ -378,9 +376,8 @@ impl ReadPool for PostgresReads {
                  ORDER BY day DESC LIMIT 1) r ON true ORDER BY d.n",
                 &[&merchant_id, &wanted],
             )?;
-            rows.iter().map(bigints::<5>).collect::<Result<Vec<_>, _>>()
-        })?;
-        crate::settlement::totals_from_running(ranges, &days, &running)
+            rows.iter().map(bigints::<5>).collect()
+        })
     }
 
     fn loan_usage(&self, keys: &[(&'static str, String)]) -> Result<Vec<UsageRow>, StoreError> {

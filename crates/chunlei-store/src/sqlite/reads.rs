@@ -16,7 +16,6 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
 use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
-use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
@@ -477,31 +476,28 @@ impl ReadPool for SqliteReads {
         })
     }
 
-    fn merchant_activity_totals(
+    fn merchant_running_totals(
         &self,
         merchant_id: &str,
-        ranges: &[(i32, i32)],
-    ) -> Result<Vec<ActivityTotals>, StoreError> {
-        let days = crate::settlement::running_days(ranges);
+        days: &[i32],
+    ) -> Result<Vec<[i64; 5]>, StoreError> {
         self.with(|conn| {
             let mut through = conn.prepare_cached(
                 "SELECT orders, gross, refunded, settlements, active_days FROM merchant_running \
                  WHERE merchant_id = ?1 AND day <= ?2 ORDER BY day DESC LIMIT 1",
             )?;
             let mut running = Vec::with_capacity(days.len());
-            for &day in &days {
+            for &day in days {
                 let mut sums = [0i64; 5];
-                if day >= 0 {
-                    let mut rows = through.query(params![merchant_id, day])?;
-                    if let Some(row) = rows.next()? {
-                        for (i, sum) in sums.iter_mut().enumerate() {
-                            *sum = row.get(i)?;
-                        }
+                let mut rows = through.query(params![merchant_id, day])?;
+                if let Some(row) = rows.next()? {
+                    for (i, sum) in sums.iter_mut().enumerate() {
+                        *sum = row.get(i)?;
                     }
                 }
                 running.push(sums);
             }
-            crate::settlement::totals_from_running(ranges, &days, &running)
+            Ok(running)
         })
     }
 
