@@ -378,7 +378,7 @@ impl Committer {
         run_cached(&self.conn, "BEGIN IMMEDIATE")?;
         let started = std::time::Instant::now();
         let written = self.write_group(rows, started);
-        let (written, listed, trim, stored) = match written {
+        let done = match written {
             Ok(done) => done,
             Err(error) => {
                 // Nothing of a failed group stays; the next group starts clean.
@@ -389,33 +389,23 @@ impl Committer {
             }
         };
         tracing::trace!(
-            rows_us = written.as_micros(),
-            postings_us = (listed - written).as_micros(),
-            commit_us = (started.elapsed() - listed).as_micros(),
+            rows_us = done.rows.as_micros(),
+            postings_us = (done.postings - done.rows).as_micros(),
+            commit_us = (started.elapsed() - done.postings).as_micros(),
             "group written"
         );
         let mut postings = postings::lock(&self.postings);
-        postings.trim(trim);
+        postings.trim(done.trim);
         postings.mark_fresh();
-        Ok(stored)
+        Ok(done.stored)
     }
 
-    /// Writes a group's rows and postings and commits, in the transaction the caller began;
-    /// when the rows and when the postings were written, measured from `started`, what the
-    /// postings may drop once the commit holds, and the ids of the decisions stored.
+    /// Writes a group's rows and postings and commits, in the transaction the caller began.
     fn write_group(
         &mut self,
         rows: &CommitRows,
         started: std::time::Instant,
-    ) -> Result<
-        (
-            std::time::Duration,
-            std::time::Duration,
-            postings::Trim,
-            Vec<String>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<Written, StoreError> {
         let stored = write_rows(&self.conn, rows)?;
         let written = started.elapsed();
         let trim = {
@@ -432,8 +422,25 @@ impl Committer {
         };
         let listed = started.elapsed();
         run_cached(&self.conn, "COMMIT")?;
-        Ok((written, listed, trim, stored))
+        Ok(Written {
+            rows: written,
+            postings: listed,
+            trim,
+            stored,
+        })
     }
+}
+
+/// What [`Committer::write_group`] did.
+struct Written {
+    /// When the rows were written, from the start of the group.
+    rows: std::time::Duration,
+    /// When the postings were written, from the start of the group.
+    postings: std::time::Duration,
+    /// What the postings may drop now that the commit holds.
+    trim: postings::Trim,
+    /// The application ids of the decisions stored.
+    stored: Vec<String>,
 }
 
 /// Writes a group's rows; the ids of the decisions it stored.

@@ -49,7 +49,7 @@ pub(crate) enum Request {
     Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
     Settle(Vec<Command>, Reply<CommandResult>),
     /// Loan decisions to store, each unless its application id is stored already; the reply
-    /// (one `()` per decision) only says the group committed.
+    /// says for each whether it is the one stored ([`mark_stored`]).
     Decisions(Vec<LoanDecisionRecord>, Reply<bool>),
     Loans(Vec<LoanCommand>, Reply<LoanResult>),
 }
@@ -101,9 +101,7 @@ pub(crate) trait WriteTx: Load {
         activity: &ActivityDeltas,
     ) -> Result<(), StoreError>;
     /// Inserts decision rows ([`crate::decisions::DECISIONS`]), leaving any whose application
-    /// id is stored already as it is.
-    /// Inserts decisions, keeping any stored before under the same application id; the ids of
-    /// those it stored, in order.
+    /// id is stored already as it is; the ids of those it stored, in order.
     fn write_decisions(&mut self, rows: &[Vec<Cell>]) -> Result<Vec<String>, StoreError>;
     /// Writes the loans `changed` names ([`crate::loans::LOANS`]) and their new history.
     fn write_loans(&mut self, loans: &LoanBook, changed: &LoanKeys) -> Result<(), StoreError>;
@@ -363,16 +361,14 @@ fn try_commit_group(
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
-    let (outcomes, changes) = apply_group(tx.as_mut(), state, book, loans, settings, group)?;
+    let (mut outcomes, changes) = apply_group(tx.as_mut(), state, book, loans, settings, group)?;
     if !changes.is_empty() {
         tx.write(state, &changes.ledger)?;
         tx.write_book(book, &changes.book, &changes.activity)?;
         let stored = tx.write_decisions(&changes.decisions)?;
         tx.write_loans(loans, &changes.loans)?;
         tx.commit()?;
-        let mut outcomes = outcomes;
         mark_stored(group, &mut outcomes, stored);
-        return Ok(outcomes);
     }
     Ok(outcomes)
 }
