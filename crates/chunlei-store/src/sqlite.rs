@@ -66,7 +66,7 @@ pub(crate) fn open(
     // The checkpointer thread copies the WAL into the database file, off the writer's path.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
-    let checkpointer = Checkpointer::start(path)?;
+    let checkpointer = Checkpointer::start(path, options.wal_restart_bytes)?;
     let postings = SharedPostings::default();
     postings::lock(&postings).rebuild(&conn)?;
     let reads = SqliteReads {
@@ -80,7 +80,7 @@ pub(crate) fn open(
     let committer = Committer {
         conn,
         postings,
-        _checkpointer: checkpointer,
+        checkpointer,
         _lock: lock,
     };
     let engine = Engine::open(path)?;
@@ -180,34 +180,58 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 pub(crate) struct Committer {
     conn: Connection,
     postings: SharedPostings,
-    _checkpointer: Checkpointer,
+    checkpointer: Checkpointer,
     _lock: File,
 }
 
 /// A thread that checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own connection, so
 /// the writer's commits never pay for copying pages into the database file. PASSIVE
 /// checkpoints neither wait for nor block the writer or the readers.
+///
+/// They cannot shorten the WAL, though. SQLite starts the WAL over only at a write that
+/// begins when every frame is in the database file, and under steady writes a commit always
+/// lands while the checkpoint copies: the WAL would grow by every page ever written. So when
+/// it passes [`StoreOptions::wal_restart_bytes`], the thread asks the writer to copy the last
+/// few frames itself between two groups ([`Committer::restart_wal`]), and the writer's next
+/// group writes the WAL from its start again.
 struct Checkpointer {
     stop: Arc<AtomicBool>,
+    /// Set when the WAL is long and all but its last frames are in the database file.
+    restart: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+/// Frames a checkpoint may leave behind for the writer to copy; while more are left, the
+/// checkpointer goes again at once (commits land while it copies), up to
+/// [`CHECKPOINT_ROUNDS_MAX`] times.
+const WAL_LEFT_MAX: i64 = 256;
+const CHECKPOINT_ROUNDS_MAX: usize = 4;
 
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+    fn start(path: &Path, restart_bytes: u64) -> Result<Checkpointer, StoreError> {
         let conn = connect(path)?;
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        let page_size = u64::try_from(page_size).unwrap_or(1).max(1);
+        let restart_frames = i64::try_from(restart_bytes / page_size).unwrap_or(i64::MAX);
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let restart = Arc::new(AtomicBool::new(false));
+        let (flag, ask) = (stop.clone(), restart.clone());
         let thread = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
                     std::thread::sleep(CHECKPOINT_INTERVAL);
-                    if let Err(error) =
-                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!(%error, "WAL checkpoint failed");
+                    for _ in 0..CHECKPOINT_ROUNDS_MAX {
+                        match checkpoint(&conn) {
+                            Ok((frames, copied)) if frames - copied > WAL_LEFT_MAX => continue,
+                            Ok((frames, _)) if frames >= restart_frames => {
+                                ask.store(true, Ordering::Release);
+                            }
+                            Ok(_) => {}
+                            Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+                        }
+                        break;
                     }
                 }
                 // Leave a short WAL behind on a clean shutdown.
@@ -216,9 +240,18 @@ impl Checkpointer {
             .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Checkpointer {
             stop,
+            restart,
             thread: Some(thread),
         })
     }
+}
+
+/// A PASSIVE checkpoint: the frames in the WAL and how many of them are now in the database
+/// file.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
 }
 
 impl Drop for Checkpointer {
@@ -375,6 +408,7 @@ impl Committer {
                 postings.rebuild(&self.conn)?;
             }
         }
+        self.restart_wal();
         run_cached(&self.conn, "BEGIN IMMEDIATE")?;
         let started = std::time::Instant::now();
         let written = self.write_group(rows, started);
@@ -398,6 +432,27 @@ impl Committer {
         postings.trim(done.trim);
         postings.mark_fresh();
         Ok(done.stored)
+    }
+
+    /// When the checkpointer asks, copies the WAL's last frames into the database file, so
+    /// that this writer's next transaction begins with every frame copied and writes the WAL
+    /// from its start (a pause of tens to hundreds of milliseconds, once per
+    /// [`StoreOptions::wal_restart_bytes`] written).
+    /// A failed checkpoint only leaves the WAL long; the group is written all the same.
+    fn restart_wal(&mut self) {
+        if !self.checkpointer.restart.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        match checkpoint(&self.conn) {
+            Ok((frames, copied)) => tracing::debug!(
+                frames,
+                copied,
+                pause_us = started.elapsed().as_micros(),
+                "WAL copied for a restart"
+            ),
+            Err(error) => tracing::warn!(%error, "WAL checkpoint before a restart failed"),
+        }
     }
 
     /// Writes a group's rows and postings and commits, in the transaction the caller began.

@@ -1,0 +1,59 @@
+//! SQLite's WAL under writes that never pause: the writer starts it over once it passes
+//! `StoreOptions::wal_restart_bytes`, where on its own it would grow by every page written.
+
+use std::time::{Duration, Instant};
+
+use chunlei_ledger::{Account, Fen, Transfer};
+use chunlei_store::{DbUrl, Store, StoreOptions};
+
+/// Writes transfers without a pause for `writing`, then answers the WAL file's length and the
+/// database file's.
+fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("wal.db");
+    let options = StoreOptions {
+        wal_restart_bytes: restart_bytes,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&DbUrl::Sqlite(path.clone()), options).expect("open");
+    let r = store
+        .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
+        .expect("accounts");
+    assert!(r.iter().all(|r| r.is_success()), "{r:?}");
+    let started = Instant::now();
+    let mut id = 10_u128;
+    while started.elapsed() < writing {
+        let batch: Vec<Transfer> = (0..200)
+            .map(|i| Transfer::new(id + i, 1, 2, Fen::new(1).expect("fen")))
+            .collect();
+        id += 200;
+        let r = store.create_transfers_blocking(batch).expect("transfers");
+        assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
+    }
+    let wal = std::fs::metadata(dir.path().join("wal.db-wal"))
+        .expect("the WAL while the store is open")
+        .len();
+    let db = std::fs::metadata(&path).expect("the database file").len();
+    drop(store);
+    (wal, db)
+}
+
+#[test]
+fn the_wal_is_started_over_once_it_passes_its_limit() {
+    let writing = Duration::from_millis(2_000);
+    // Without a limit the WAL holds every page written since the store opened, more than the
+    // database file's pages: the checkpoints copy it but a commit always lands meanwhile.
+    let (unlimited, db) = write_steadily(u64::MAX, writing);
+    assert!(
+        unlimited > db,
+        "no limit: WAL {unlimited} bytes, database {db} bytes"
+    );
+    // With a limit of 256 KiB it is written from its start again within a checkpoint interval
+    // or two (a quarter of a second each) of passing the limit: it holds the last fraction of a
+    // second's writing, not two seconds'.
+    let (limited, db) = write_steadily(256 << 10, writing);
+    assert!(
+        limited.saturating_mul(3) < unlimited,
+        "256 KiB limit: WAL {limited} bytes (database {db}), without a limit {unlimited}"
+    );
+}
