@@ -65,6 +65,33 @@ fn a_decision_is_stored_once_and_survives_a_reopen() {
     }
 }
 
+/// Forty decisions in one commit, more than one insert statement takes: where the second
+/// statement meets an id already in the group and one stored before, the answer still says
+/// which decisions were stored.
+#[test]
+fn a_large_group_says_which_decisions_it_stored() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let earlier = store
+            .record_decisions_blocking(vec![decision("big-38", 1)])
+            .expect("store one");
+        assert_eq!(earlier, [true]);
+        let mut group: Vec<LoanDecisionRecord> = (0..40_u64)
+            .map(|i| decision(&format!("big-{i}"), 100 + i))
+            .collect();
+        group[35] = decision("big-2", 999);
+        let stored = store
+            .record_decisions_blocking(group)
+            .expect("store the group");
+        let expected: Vec<bool> = (0..40).map(|i| i != 35 && i != 38).collect();
+        assert_eq!(stored, expected, "{}", db.url_string());
+        let requested = |id: &str| store.loan_decision(id).expect("read").map(|d| d.requested);
+        assert_eq!(requested("big-2"), Some(102));
+        assert_eq!(requested("big-38"), Some(1));
+        assert_eq!(requested("big-39"), Some(139));
+    }
+}
+
 /// On SQLite the reads made inside `in_snapshot` see one moment: a decision committed meanwhile
 /// is not seen until the snapshot ends, a snapshot inside it is the same one, and the
 /// connection goes back to the pool afterwards, also when the reads fail.
