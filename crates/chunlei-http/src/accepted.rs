@@ -6,7 +6,7 @@
 //! lent, operator and integration keys all. A loan another party may not see answers 404, as
 //! one that does not exist.
 
-use axum::Json;
+use crate::body::Json;
 use axum::extract::State;
 use axum::http::Uri;
 use chunlei_ledger::{CivilDate, Fen};

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
+use crate::body::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::Uri;
 use axum::http::request::Parts;

@@ -5,7 +5,7 @@
 //! never changes meaning once published. Causes of internal failures are logged here and never
 //! sent to the client.
 
-use axum::Json;
+use crate::body::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chunlei_store::StoreError;

@@ -14,7 +14,7 @@
 //! the id (the same application sent again, or sent twice at once, by this process or
 //! another), that one is read back and answered, or 409 if the applications differ.
 
-use axum::Json;
+use crate::body::Json;
 use axum::extract::State;
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::audit::{answers_text, offer_text, reasons_text, record_text};

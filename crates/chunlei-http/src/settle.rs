@@ -2,7 +2,7 @@
 //! out. Every write goes through [`Store::settle`](chunlei_store::Store::settle), which applies
 //! an event's order change and its money movement in one durable commit.
 
-use axum::Json;
+use crate::body::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::Uri;
 use axum::http::request::Parts;

@@ -653,7 +653,9 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
                     match row.first() {
                         Some(Cell::Text(id)) => stored.push(id.clone()),
                         _ => {
-                            return Err(StoreError::Corrupt("a decision row without its id".into()));
+                            return Err(StoreError::Corrupt(
+                                "a decision row without its id".into(),
+                            ));
                         }
                     }
                 }

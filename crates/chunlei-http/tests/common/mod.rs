@@ -109,9 +109,19 @@ impl App {
 pub async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("send the request");
     let status = response.status();
+    let declared = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
     let text = response.text().await.expect("read the body");
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text}"));
+    // Every answer says it is JSON, the errors too.
+    assert_eq!(
+        declared.as_deref(),
+        Some("application/json"),
+        "{status}: {text}"
+    );
     (status, body)
 }
 
