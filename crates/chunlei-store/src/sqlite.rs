@@ -752,11 +752,14 @@ pub(crate) fn select_rows_where(
     column: &'static str,
     keys: &[String],
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM {} WHERE {column} = ?1",
-        table.column_list(),
-        table.name
-    ))?;
+    let sql = table_sql("where", table, column, || {
+        format!(
+            "SELECT {} FROM {} WHERE {column} = ?1",
+            table.column_list(),
+            table.name
+        )
+    });
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut out = Vec::new();
     for key in keys {
         let rows = stmt.query_map([key], |r| cells(table, r))?;
@@ -767,26 +770,48 @@ pub(crate) fn select_rows_where(
     Ok(out)
 }
 
+/// The text of a statement built from a table's description, built once for each `(kind,
+/// table, column)` and kept: formatting it with the table's column list cost more than running
+/// it on the few rows of a loan decision's reads.
+pub(crate) fn table_sql(
+    kind: &'static str,
+    table: &'static Table,
+    column: &'static str,
+    build: impl FnOnce() -> String,
+) -> Arc<str> {
+    type Texts = std::collections::HashMap<(&'static str, &'static str, &'static str), Arc<str>>;
+    static TEXTS: std::sync::LazyLock<Mutex<Texts>> = std::sync::LazyLock::new(Mutex::default);
+    let mut texts = TEXTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    texts
+        .entry((kind, table.name, column))
+        .or_insert_with(|| build().into())
+        .clone()
+}
+
 /// Settlement rows by key, on any connection.
 pub(crate) fn select_rows(
     conn: &Connection,
     table: &'static Table,
     keys: &[String],
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
-    let sql = if table.name == META.name {
-        format!(
-            "SELECT {} FROM {} WHERE singleton = 1",
-            table.column_list(),
-            table.name
-        )
-    } else {
-        format!(
-            "SELECT {} FROM {} WHERE {} = ?1",
-            table.column_list(),
-            table.name,
-            table.key()
-        )
-    };
+    let sql = table_sql("key", table, table.key(), || {
+        if table.name == META.name {
+            format!(
+                "SELECT {} FROM {} WHERE singleton = 1",
+                table.column_list(),
+                table.name
+            )
+        } else {
+            format!(
+                "SELECT {} FROM {} WHERE {} = ?1",
+                table.column_list(),
+                table.name,
+                table.key()
+            )
+        }
+    });
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut out = Vec::with_capacity(keys.len());
     if table.name == META.name {

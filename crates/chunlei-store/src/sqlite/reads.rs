@@ -541,12 +541,15 @@ impl ReadPool for SqliteReads {
         limit: u32,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         self.with(|conn| {
-            let key = table.key();
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE {column} = ?1 AND {key} > ?2 ORDER BY {key} LIMIT ?3",
-                table.column_list(),
-                table.name
-            ))?;
+            let sql = super::table_sql("list", table, column, || {
+                let key = table.key();
+                format!(
+                    "SELECT {} FROM {} WHERE {column} = ?1 AND {key} > ?2 ORDER BY {key} LIMIT ?3",
+                    table.column_list(),
+                    table.name
+                )
+            });
+            let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![value, after, limit], |r| super::cells(table, r))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
