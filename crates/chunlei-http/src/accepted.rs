@@ -284,7 +284,7 @@ fn offer_spec(
         fields
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .ok_or_else(|| ApiError::Internal(format!("the stored offer has no {key}")))
     };
     let num = |key: &str| -> Result<u64, ApiError> {

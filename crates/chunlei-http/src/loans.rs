@@ -16,6 +16,7 @@
 
 use crate::body::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::audit::{answers_text, offer_text, reasons_text, record_text};
 use chunlei_lending::decision::{
@@ -67,7 +68,7 @@ pub(crate) async fn post_application(
     State(state): State<AppState>,
     principal: Principal,
     JsonBody(body): JsonBody,
-) -> Result<Json<DecisionOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let lending = state
         .lending
         .clone()
@@ -103,10 +104,11 @@ pub(crate) async fn post_application(
             None => Err(merchant_not_found(&application.merchant_id)),
         };
     };
-    let answer = DecisionOut::new(&record);
+    // Written before the record goes to the writer: the answer borrows from it.
+    let answer = Json(DecisionOut::new(&record)).into_response();
     let stored = state.store.record_decisions(vec![record]).await?;
     if stored.first() == Some(&true) {
-        return Ok(Json(answer));
+        return Ok(answer);
     }
     // A decision was stored under the id first: it stays and is the answer.
     let stored = stored_decision(&state, &application.id)
@@ -130,7 +132,7 @@ pub(crate) async fn get_application(
     State(state): State<AppState>,
     principal: Principal,
     KeyPath(id): KeyPath,
-) -> Result<Json<DecisionOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let stored = stored_decision(&state, &id)
         .await?
         .ok_or_else(|| decision_not_found(&id))?;
@@ -142,15 +144,15 @@ pub(crate) async fn get_application(
             bank_id: stored.bank_id.as_deref(),
         },
     )?;
-    Ok(Json(DecisionOut::new(&stored)))
+    Ok(Json(DecisionOut::new(&stored)).into_response())
 }
 
 fn same_or_conflict(
     application: &ApplicationIn,
     stored: &LoanDecisionRecord,
-) -> Result<Json<DecisionOut>, ApiError> {
+) -> Result<Response, ApiError> {
     if application.is_same_as(stored) {
-        Ok(Json(DecisionOut::new(stored)))
+        Ok(Json(DecisionOut::new(stored)).into_response())
     } else {
         Err(ApiError::ApplicationIdConflict(application.id.clone()))
     }

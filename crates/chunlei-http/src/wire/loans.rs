@@ -2,6 +2,8 @@
 //! decision in answers, read from the stored record (so a re-sent application and a later
 //! `GET` answer exactly what the first answer said).
 
+use std::borrow::Cow;
+
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::TERM_MONTHS_MAX;
 use chunlei_lending::decision::audit::parse_lines;
@@ -94,70 +96,70 @@ impl ApplicationIn {
     }
 }
 
-/// A decision as answered.
+/// A decision as answered, borrowed from the stored record it is read from.
 #[derive(Debug, Serialize)]
-pub(crate) struct DecisionOut {
-    id: String,
-    merchant_id: String,
+pub(crate) struct DecisionOut<'a> {
+    id: &'a str,
+    merchant_id: &'a str,
     amount: u64,
     term_months: u16,
     /// `approved` or `declined`.
-    status: String,
+    status: &'a str,
     decided_at: u64,
-    model_version: String,
+    model_version: &'a str,
     score: i64,
-    grade: String,
-    policy_version: String,
+    grade: &'a str,
+    policy_version: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    offer: Option<OfferOut>,
+    offer: Option<OfferOut<'a>>,
     /// Empty when approved; one to four when declined.
-    reasons: Vec<ReasonOut>,
+    reasons: Vec<ReasonOut<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-struct OfferOut {
-    bank_id: String,
+struct OfferOut<'a> {
+    bank_id: Cow<'a, str>,
     amount: u64,
     /// The price offers are compared by: the annual rate of an amortising loan, the
     /// equivalent annual rate of a revenue-based advance.
     rate_bps: u64,
     term_months: u16,
     /// `amortising` or `revenue_based`.
-    product: String,
+    product: Cow<'a, str>,
     /// The full offer as stored for audit: bank, product and its terms, amounts and parts; an
     /// object, its keys in order.
     #[serde(serialize_with = "entries_as_object")]
-    detail: Vec<(String, String)>,
+    detail: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// `(key, value)` entries, sorted by key with no key twice, as a JSON object.
 fn entries_as_object<S: serde::Serializer>(
-    entries: &[(String, String)],
+    entries: &[(&str, Cow<'_, str>)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_map(entries.iter().map(|(k, v)| (k, v)))
 }
 
-#[derive(Debug, Serialize)]
-struct ReasonOut {
-    code: String,
-    zh: String,
-    en: String,
+#[derive(Debug, Default, Serialize)]
+struct ReasonOut<'a> {
+    code: Cow<'a, str>,
+    zh: Cow<'a, str>,
+    en: Cow<'a, str>,
 }
 
-impl DecisionOut {
-    pub(crate) fn new(r: &LoanDecisionRecord) -> DecisionOut {
+impl<'a> DecisionOut<'a> {
+    pub(crate) fn new(r: &'a LoanDecisionRecord) -> DecisionOut<'a> {
         DecisionOut {
-            id: r.application_id.clone(),
-            merchant_id: r.merchant_id.clone(),
+            id: &r.application_id,
+            merchant_id: &r.merchant_id,
             amount: r.requested,
             term_months: r.term_months,
-            status: r.outcome.clone(),
+            status: &r.outcome,
             decided_at: r.decided_at,
-            model_version: r.model_version.clone(),
+            model_version: &r.model_version,
             score: r.score,
-            grade: r.grade.clone(),
-            policy_version: r.policy_version.clone(),
+            grade: &r.grade,
+            policy_version: &r.policy_version,
             offer: r
                 .offer
                 .as_deref()
@@ -167,37 +169,35 @@ impl DecisionOut {
     }
 }
 
-fn offer_out(text: &str, term_months: u16) -> OfferOut {
-    let entries = parse_lines(text);
+fn offer_out(text: &str, term_months: u16) -> OfferOut<'_> {
+    let mut detail = parse_lines(text);
     let find = |key: &str| {
-        entries
+        detail
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
     let number = |key: &str| find(key).parse::<u64>().unwrap_or(0);
-    let mut detail: Vec<(String, String)> = Vec::with_capacity(entries.len());
-    for (key, value) in &entries {
-        detail.push(((*key).to_owned(), value.clone()));
-    }
+    let (bank_id, product) = (find("bank_id"), find("product"));
+    let (amount, rate_bps) = (number("amount_fen"), number("price_bps"));
     // In key order; of a key written twice, the last (as an object built entry by entry).
     detail.reverse();
-    detail.sort_by(|a, b| a.0.cmp(&b.0));
+    detail.sort_by(|a, b| a.0.cmp(b.0));
     detail.dedup_by(|later, earlier| later.0 == earlier.0);
     OfferOut {
-        bank_id: find("bank_id"),
-        amount: number("amount_fen"),
-        rate_bps: number("price_bps"),
+        bank_id,
+        amount,
+        rate_bps,
         term_months,
-        product: find("product"),
+        product,
         detail,
     }
 }
 
 /// `reason.<n>.<field>` lines back into reasons, in order.
-fn reasons_out(text: &str) -> Vec<ReasonOut> {
-    let mut reasons: Vec<ReasonOut> = Vec::new();
+fn reasons_out(text: &str) -> Vec<ReasonOut<'_>> {
+    let mut reasons: Vec<ReasonOut<'_>> = Vec::new();
     for (key, value) in parse_lines(text) {
         let Some((n, field)) = key
             .strip_prefix("reason.")
@@ -207,11 +207,7 @@ fn reasons_out(text: &str) -> Vec<ReasonOut> {
         };
         let Ok(n) = n.parse::<usize>() else { continue };
         while reasons.len() < n {
-            reasons.push(ReasonOut {
-                code: String::new(),
-                zh: String::new(),
-                en: String::new(),
-            });
+            reasons.push(ReasonOut::default());
         }
         let Some(reason) = n.checked_sub(1).and_then(|at| reasons.get_mut(at)) else {
             continue;

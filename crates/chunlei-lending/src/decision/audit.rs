@@ -5,6 +5,7 @@
 //! the crate's types. Keys are fixed ASCII names; a value has `\` written as `\\` and a line
 //! break as `\n`, so every entry is one line. [`parse_lines`] reads any of them back.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::bank::{BankAnswer, Offer, OfferedProduct};
@@ -102,8 +103,9 @@ pub fn answers_text(answers: &[BankAnswer]) -> String {
     text
 }
 
-/// The entries of audit text, in order; a line without `=` is skipped.
-pub fn parse_lines(text: &str) -> Vec<(&str, String)> {
+/// The entries of audit text, in order; a line without `=` is skipped. A value is borrowed
+/// from `text` unless it had something escaped.
+pub fn parse_lines(text: &str) -> Vec<(&str, Cow<'_, str>)> {
     text.lines()
         .filter_map(|line| line.split_once('='))
         .map(|(key, value)| (key, unescape(value)))
@@ -137,9 +139,9 @@ fn line(text: &mut String, key: &str, value: &str) {
     text.push('\n');
 }
 
-fn unescape(value: &str) -> String {
+fn unescape(value: &str) -> Cow<'_, str> {
     if !value.contains('\\') {
-        return value.to_owned();
+        return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
     let mut chars = value.chars();
@@ -154,7 +156,7 @@ fn unescape(value: &str) -> String {
             None => out.push('\\'),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -176,10 +178,10 @@ mod tests {
         assert_eq!(
             entries,
             vec![
-                ("reason.1.source", "platform".to_owned()),
-                ("reason.1.code", "sales_too_low".to_owned()),
-                ("reason.1.zh", "经营流水不足\n第二行".to_owned()),
-                ("reason.1.en", r"a\b".to_owned()),
+                ("reason.1.source", "platform".into()),
+                ("reason.1.code", "sales_too_low".into()),
+                ("reason.1.zh", "经营流水不足\n第二行".into()),
+                ("reason.1.en", r"a\b".into()),
             ]
         );
     }
