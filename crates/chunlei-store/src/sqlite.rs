@@ -633,8 +633,10 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
     if rows.is_empty() {
         return Ok(stored);
     }
+    // `OR FAIL` for any other constraint, as elsewhere ([`ROWS_PER_INSERT`]): no statement
+    // journal.
     let head = format!(
-        "INSERT INTO {} ({}) VALUES ",
+        "INSERT OR FAIL INTO {} ({}) VALUES ",
         DECISIONS.name,
         DECISIONS.column_list()
     );
