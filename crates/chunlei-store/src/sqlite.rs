@@ -507,6 +507,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         12,
         &rows.created.iter().collect::<Vec<_>>(),
         bind_account,
+        any_count,
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, \
@@ -534,6 +535,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         13,
         &rows.transfers.iter().collect::<Vec<_>>(),
         bind_transfer,
+        any_count,
     )?;
     tracing::trace!(
         rows = rows.transfers.len(),
@@ -588,7 +590,7 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         let tail = format!(" ON CONFLICT (merchant_id, day) DO UPDATE SET {DAILY_ADD}");
         let daily: Vec<&[Cell]> = rows.book.daily.iter().map(Vec::as_slice).collect();
         let started = std::time::Instant::now();
-        insert_rows(tx, &head, &tail, 8, &daily, bind_cells)?;
+        insert_rows(tx, &head, &tail, 8, &daily, bind_cells, any_count)?;
         tracing::trace!(
             rows = daily.len(),
             us = started.elapsed().as_micros(),
@@ -606,7 +608,15 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
         },
     )?;
     let usage: Vec<&[Cell]> = rows.loans.usage.iter().map(Vec::as_slice).collect();
-    insert_rows(tx, USAGE_INSERT, USAGE_ADD, 4, &usage, bind_cells)?;
+    insert_rows(
+        tx,
+        USAGE_INSERT,
+        USAGE_ADD,
+        4,
+        &usage,
+        bind_cells,
+        any_count,
+    )?;
     if let Some(meta) = &rows.book.meta {
         let mut upsert = tx.prepare_cached(&format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
@@ -642,7 +652,7 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
     );
     let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
     let rows: Vec<&[Cell]> = rows.iter().map(Vec::as_slice).collect();
-    insert_rows_then(
+    insert_rows(
         tx,
         &head,
         &tail,
@@ -703,7 +713,7 @@ fn write_table(tx: &Connection, table: &Table, rows: &TableRows) -> Result<(), S
         table.column_list()
     );
     let inserts: Vec<&[Cell]> = rows.inserts.iter().map(Vec::as_slice).collect();
-    insert_rows(tx, &head, "", columns, &inserts, bind_cells)?;
+    insert_rows(tx, &head, "", columns, &inserts, bind_cells, any_count)?;
     if rows.updates.is_empty() {
         return Ok(());
     }
@@ -1033,21 +1043,10 @@ fn bind_account(insert: &mut Statement<'_>, at: usize, a: &Account) -> rusqlite:
 const ROWS_PER_INSERT: usize = 32;
 
 /// Inserts `rows` with multi-row statements `head (?,…),(?,…)… tail`, `columns` parameters
-/// per row, bound by `bind` at a 0-based parameter offset.
+/// per row, bound by `bind` at a 0-based parameter offset. After each statement `inserted`
+/// hears its rows and how many of them it stored (fewer where `tail` lets a conflict pass;
+/// [`any_count`] where that does not matter).
 fn insert_rows<T: ?Sized>(
-    tx: &Connection,
-    head: &str,
-    tail: &str,
-    columns: usize,
-    rows: &[&T],
-    bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
-) -> Result<(), StoreError> {
-    insert_rows_then(tx, head, tail, columns, rows, bind, |_, _| Ok(()))
-}
-
-/// [`insert_rows`], calling `inserted` after each statement with its rows and how many of them
-/// it stored (fewer where `tail` lets a conflict pass).
-fn insert_rows_then<T: ?Sized>(
     tx: &Connection,
     head: &str,
     tail: &str,
@@ -1082,6 +1081,11 @@ fn insert_rows_then<T: ?Sized>(
         let changed = insert.raw_execute()?;
         inserted(chunk, changed)?;
     }
+    Ok(())
+}
+
+/// For [`insert_rows`] where the count stored needs no check.
+fn any_count<T: ?Sized>(_: &[&T], _: usize) -> Result<(), StoreError> {
     Ok(())
 }
 
