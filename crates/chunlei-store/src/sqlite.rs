@@ -636,8 +636,9 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
 ///
 /// Without `RETURNING`, which cost a third of the insert (SQLite gathers the returned rows in
 /// a temporary table): a statement that stored all its rows, as nearly every one does, stored
-/// the ids it was given. When one stored fewer, the rows it stored are the table's last: SQLite
-/// gives each new row the largest rowid plus one, and the writer holds the only write lock.
+/// the ids it was given. When one stored fewer, the rows it stored are those after the table's
+/// largest rowid before it: SQLite gives each new row the largest rowid plus one, and the
+/// writer holds the only write lock.
 fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, StoreError> {
     let mut stored = Vec::new();
     if rows.is_empty() {
@@ -652,6 +653,14 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
     );
     let tail = format!(" ON CONFLICT ({}) DO NOTHING", DECISIONS.key());
     let rows: Vec<&[Cell]> = rows.iter().map(Vec::as_slice).collect();
+    // The table's largest rowid before each statement: the rows a statement stores come
+    // right after it.
+    let mut last: i64 = tx
+        .prepare_cached(&format!(
+            "SELECT coalesce(max(rowid), 0) FROM {}",
+            DECISIONS.name
+        ))?
+        .query_row([], |row| row.get(0))?;
     insert_rows(
         tx,
         &head,
@@ -660,6 +669,8 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
         &rows,
         bind_cells,
         |chunk, inserted| {
+            let before = last;
+            last += i64::try_from(inserted).unwrap_or(i64::MAX);
             if inserted == chunk.len() {
                 for row in chunk {
                     match row.first() {
@@ -671,16 +682,15 @@ fn write_decisions(tx: &Connection, rows: &[Vec<Cell>]) -> Result<Vec<String>, S
                         }
                     }
                 }
-                return Ok(());
-            }
-            let after = tx.last_insert_rowid() - i64::try_from(inserted).unwrap_or(i64::MAX);
-            let mut ids = tx.prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE rowid > ?1 ORDER BY rowid",
-                DECISIONS.key(),
-                DECISIONS.name
-            ))?;
-            for id in ids.query_map([after], |row| row.get(0))? {
-                stored.push(id?);
+            } else if inserted > 0 {
+                let mut ids = tx.prepare_cached(&format!(
+                    "SELECT {} FROM {} WHERE rowid > ?1 ORDER BY rowid",
+                    DECISIONS.key(),
+                    DECISIONS.name
+                ))?;
+                for id in ids.query_map([before], |row| row.get(0))? {
+                    stored.push(id?);
+                }
             }
             Ok(())
         },

@@ -1,6 +1,7 @@
 //! Loan decisions on every backend: stored through the writer, durable across a reopen, and
 //! stored once per application id.
 
+use chunlei_ledger::Account;
 use chunlei_store::testing::TestDb;
 use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError, StoreOptions};
 
@@ -89,6 +90,32 @@ fn a_large_group_says_which_decisions_it_stored() {
         assert_eq!(requested("big-2"), Some(102));
         assert_eq!(requested("big-38"), Some(1));
         assert_eq!(requested("big-39"), Some(139));
+    }
+}
+
+/// A group that stores none of its decisions, after the writer last inserted into another
+/// table: none of them is told it was stored.
+#[test]
+fn a_group_that_stores_nothing_says_so() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let stored = store
+            .record_decisions_blocking(vec![decision("few-1", 1), decision("few-2", 2)])
+            .expect("store two");
+        assert_eq!(stored, [true, true]);
+        let created = store
+            .create_accounts_blocking(vec![Account::new(1, 1, 1)])
+            .expect("an account");
+        assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+        let stored = store
+            .record_decisions_blocking(vec![decision("few-2", 99)])
+            .expect("store again");
+        assert_eq!(stored, [false], "{}", db.url_string());
+        let requested = store
+            .loan_decision("few-2")
+            .expect("read")
+            .map(|d| d.requested);
+        assert_eq!(requested, Some(2));
     }
 }
 
