@@ -487,9 +487,12 @@ impl ReadPool for SqliteReads {
                  WHERE merchant_id = ?1 AND day <= ?2 ORDER BY day DESC LIMIT 1",
             )?;
             let mut running = Vec::with_capacity(days.len());
+            // The merchant bound once: each run keeps the bindings, and only the day changes.
+            through.raw_bind_parameter(1, merchant_id)?;
             for &day in days {
                 let mut sums = [0i64; 5];
-                let mut rows = through.query(params![merchant_id, day])?;
+                through.raw_bind_parameter(2, day)?;
+                let mut rows = through.raw_query();
                 if let Some(row) = rows.next()? {
                     for (i, sum) in sums.iter_mut().enumerate() {
                         *sum = row.get(i)?;
