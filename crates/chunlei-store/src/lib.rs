@@ -132,7 +132,7 @@ pub struct StoreOptions {
     /// [`WAL_RESTART_BYTES`]). Under steady writes the WAL would otherwise grow by every page
     /// written; each restart pauses the writer while it copies the WAL's last frames and syncs
     /// the database file: 20–70 ms at 256 MiB and 220 ms at 1 GiB, measured under the loan
-    /// benchmark's full load.
+    /// benchmark's full load. Zero starts it over after every checkpoint that leaves it short.
     pub wal_restart_bytes: u64,
 }
 
