@@ -18,10 +18,14 @@ pub enum BenchCommand {
     Settle(settle::SettleArgs),
     /// Loan applications decided over HTTP by concurrent clients: latency and throughput.
     Loans(loans::LoansArgs),
+    /// How steadily the machine gives this process its cores, to tell whether two benchmark
+    /// runs are comparable.
+    Machine(machine::MachineArgs),
 }
 
 mod http1;
 mod loans;
+mod machine;
 mod settle;
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +54,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Ledger(args) => ledger(args),
         BenchCommand::Settle(args) => settle::run(args),
         BenchCommand::Loans(args) => loans::run(args),
+        BenchCommand::Machine(args) => machine::run(args),
     }
 }
 

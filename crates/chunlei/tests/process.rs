@@ -815,3 +815,36 @@ fn bench_loans_stores_every_decision_it_times() {
         assert_eq!(stored, 300, "{mode:?}: every decision timed is stored");
     }
 }
+
+/// `bench machine` measures every thread it starts over the whole run and ends with the share
+/// of slow windows; a length out of range is refused before anything runs.
+#[test]
+fn bench_machine_reports_each_thread_and_the_slow_windows() {
+    let (ok, stdout) = run(&["bench", "machine", "--seconds", "1", "--threads", "2"]);
+    assert!(ok, "{stdout}");
+    let threads: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("thread="))
+        .collect();
+    assert_eq!(threads.len(), 2, "{stdout}");
+    for line in threads {
+        // 1 s in 5 ms windows, less the first and the last.
+        assert!(line.contains(" windows=198 "), "{line}");
+    }
+    let available: f64 = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("available_percent="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no available_percent in {stdout}"));
+    assert!(available > 0.0 && available <= 100.0, "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    let slow: f64 = last
+        .strip_prefix("slow_windows_percent=")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("last line {last:?}"));
+    assert!((0.0..=100.0).contains(&slow), "{stdout}");
+
+    let (ok, stdout) = run(&["bench", "machine", "--seconds", "0"]);
+    assert!(!ok, "a zero-second run is refused: {stdout}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
