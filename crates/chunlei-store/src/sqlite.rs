@@ -295,7 +295,9 @@ pub(crate) struct CommitRows {
     pending: Vec<(u128, PendingInfo)>,
     history: Vec<HistoryRow>,
     failed: Vec<(u128, CreateTransferResult)>,
-    clock: u64,
+    /// The ledger's clock after the group; `None` for loan decisions alone, which leave the
+    /// ledger (its clock and postings) untouched.
+    clock: Option<u64>,
     book: BookRows,
     /// Loan decision rows, inserted unless their application id is stored.
     decisions: Vec<Vec<Cell>>,
@@ -352,11 +354,27 @@ impl CommitRows {
                 .collect(),
             history: changes.history,
             failed: changes.transfers_failed,
-            clock: state.clock,
+            clock: Some(state.clock),
             book,
             decisions,
             loans,
         })
+    }
+
+    /// The rows of loan decisions alone, in arrival order.
+    pub(crate) fn decisions(decisions: Vec<Vec<Cell>>) -> CommitRows {
+        CommitRows {
+            created: Vec::new(),
+            updated: Vec::new(),
+            transfers: Vec::new(),
+            pending: Vec::new(),
+            history: Vec::new(),
+            failed: Vec::new(),
+            clock: None,
+            book: BookRows::default(),
+            decisions,
+            loans: LoanRows::default(),
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -463,7 +481,7 @@ impl Committer {
     ) -> Result<Written, StoreError> {
         let stored = write_rows(&self.conn, rows)?;
         let written = started.elapsed();
-        let trim = {
+        let trim = if let Some(clock) = rows.clock {
             // Held only while the lists change, not while rows are written: readers take it.
             let mut postings = postings::lock(&self.postings);
             // Marked stale until the commit succeeds: if anything below fails, the lists hold
@@ -473,7 +491,9 @@ impl Committer {
                 .transfers
                 .iter()
                 .map(|t| (t.timestamp, t.debit_account_id, t.credit_account_id));
-            postings.append(&self.conn, entries, rows.clock)?
+            postings.append(&self.conn, entries, clock)?
+        } else {
+            postings::Trim::default()
         };
         let listed = started.elapsed();
         run_cached(&self.conn, "COMMIT")?;
@@ -572,8 +592,10 @@ fn write_rows(tx: &Connection, rows: &CommitRows) -> Result<Vec<String>, StoreEr
     for (id, result) in &rows.failed {
         failed.execute(params![id_bytes(*id), result.as_str()])?;
     }
-    tx.prepare_cached("UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1")?
-        .execute([codec::timestamp(rows.clock)])?;
+    if let Some(clock) = rows.clock {
+        tx.prepare_cached("UPDATE ledger_clock SET timestamp = ?1 WHERE singleton = 1")?
+            .execute([codec::timestamp(clock)])?;
+    }
     for (table, table_rows) in rows.book.tables() {
         let started = std::time::Instant::now();
         write_table(tx, table, table_rows)?;

@@ -121,12 +121,20 @@ pub(crate) trait WriteBackend: Send + 'static {
 /// waits for it, which releases the database (and SQLite's writer lock) before returning.
 pub(crate) struct WriterHandle {
     sender: Option<SyncSender<Request>>,
+    /// Where loan decisions go when the writer takes them apart from its other requests.
+    decisions: Option<DecisionSender>,
     thread: Option<thread::JoinHandle<()>>,
 }
+
+/// Hands a [`Request::Decisions`] to the writer past its queue of other requests (SQLite's
+/// committer, which stores decisions with its next transaction: they read and change nothing
+/// else, so they need not wait for the engine to prepare a group of settlement events).
+pub(crate) type DecisionSender = Box<dyn Fn(Request) -> Result<(), StoreError> + Send + Sync>;
 
 impl Drop for WriterHandle {
     fn drop(&mut self) {
         drop(self.sender.take());
+        drop(self.decisions.take());
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
@@ -136,10 +144,16 @@ impl Drop for WriterHandle {
 }
 
 impl WriterHandle {
-    /// A handle on a writer thread that takes requests from the other end of `sender`.
-    pub(crate) fn new(sender: SyncSender<Request>, thread: thread::JoinHandle<()>) -> WriterHandle {
+    /// A handle on a writer thread that takes requests from the other end of `sender`, and
+    /// loan decisions through `decisions` when given.
+    pub(crate) fn new(
+        sender: SyncSender<Request>,
+        decisions: Option<DecisionSender>,
+        thread: thread::JoinHandle<()>,
+    ) -> WriterHandle {
         WriterHandle {
             sender: Some(sender),
+            decisions,
             thread: Some(thread),
         }
     }
@@ -190,7 +204,11 @@ impl WriterHandle {
     ) -> Result<oneshot::Receiver<Result<Vec<bool>, StoreError>>, StoreError> {
         check_size(decisions.len())?;
         let (reply, receiver) = oneshot::channel();
-        self.send(Request::Decisions(decisions, reply))?;
+        let request = Request::Decisions(decisions, reply);
+        match &self.decisions {
+            Some(send) => send(request)?,
+            None => self.send(request)?,
+        }
         Ok(receiver)
     }
 
@@ -223,10 +241,7 @@ pub(crate) fn spawn(
         .name("ledger-writer".into())
         .spawn(move || run(backend, receiver, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
-    Ok(WriterHandle {
-        sender: Some(sender),
-        thread: Some(thread),
-    })
+    Ok(WriterHandle::new(sender, None, thread))
 }
 
 /// Waits for the next group: the first queued request (or none, after [`EXPIRY_INTERVAL`],
@@ -368,19 +383,23 @@ fn try_commit_group(
         let stored = tx.write_decisions(&changes.decisions)?;
         tx.write_loans(loans, &changes.loans)?;
         tx.commit()?;
-        mark_stored(group, &mut outcomes, stored);
+        mark_stored(group, &mut outcomes, &mut stored.into_iter().collect());
     }
     Ok(outcomes)
 }
 
 /// Marks each decision of `group` stored when the commit stored it: when its application id
 /// is among `stored`, the ids the commit inserted. Where a group holds one id twice, the first
-/// request's decision is the one inserted (rows are inserted in the group's order).
-pub(crate) fn mark_stored(group: &[Request], outcomes: &mut [Outcome], stored: Vec<String>) {
+/// request's decision is the one inserted (rows are inserted in the group's order), and each
+/// id marked is taken out of `stored`.
+pub(crate) fn mark_stored(
+    group: &[Request],
+    outcomes: &mut [Outcome],
+    stored: &mut std::collections::HashSet<String>,
+) {
     if stored.is_empty() {
         return;
     }
-    let mut stored: std::collections::HashSet<String> = stored.into_iter().collect();
     for (request, outcome) in group.iter().zip(outcomes) {
         if let (Request::Decisions(records, _), Outcome::Decisions(marks)) = (request, outcome) {
             for (record, mark) in records.iter().zip(marks) {

@@ -1,7 +1,11 @@
 //! Loan decisions on every backend: stored through the writer, durable across a reopen, and
 //! stored once per application id.
 
-use chunlei_ledger::Account;
+use chunlei_ledger::{Account, Fen, Transfer};
+
+fn fen(v: u64) -> Fen {
+    Fen::new(v).expect("amount fits")
+}
 use chunlei_store::testing::TestDb;
 use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError, StoreOptions};
 
@@ -119,6 +123,111 @@ fn a_group_that_stores_nothing_says_so() {
     }
 }
 
+/// Decisions sent while the writer is busy with ledger work from another thread: two senders
+/// send each application at once, with different content; it is stored once, exactly one of
+/// them hears it was stored, and the stored one is that sender's. The ledger's work is all
+/// applied beside them.
+#[test]
+fn decisions_beside_ledger_work_are_each_stored_once() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
+        let created = store.create_accounts_blocking(accounts).expect("accounts");
+        assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+        let told = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for batch in 0..50_u128 {
+                    let transfers: Vec<Transfer> = (0..20)
+                        .map(|i| Transfer::new(1_000 + batch * 20 + i, 1, 2, fen(1)))
+                        .collect();
+                    let results = store
+                        .create_transfers_blocking(transfers)
+                        .expect("transfers");
+                    assert!(results.iter().all(|r| r.as_str() == "ok"), "{results:?}");
+                }
+            });
+            for sender in 0..4_u64 {
+                let (told, store) = (&told, &store);
+                scope.spawn(move || {
+                    for n in 0..50 {
+                        let id = format!("busy-{}-{n}", sender / 2);
+                        let stored = store
+                            .record_decisions_blocking(vec![decision(&id, sender)])
+                            .expect("store");
+                        told.lock().expect("lock").push((id, sender, stored[0]));
+                    }
+                });
+            }
+        });
+        let told = told.into_inner().expect("lock");
+        assert_eq!(told.len(), 200);
+        for id in (0..50).flat_map(|n| [format!("busy-0-{n}"), format!("busy-1-{n}")]) {
+            let winners: Vec<u64> = told
+                .iter()
+                .filter(|(told, _, stored)| *told == id && *stored)
+                .map(|(_, sender, _)| *sender)
+                .collect();
+            assert_eq!(winners.len(), 1, "{id}: {told:?}");
+            let stored = store.loan_decision(&id).expect("read").expect("stored");
+            assert_eq!(stored.requested, winners[0], "{id}");
+        }
+        let credited = store.lookup_accounts(&[2]).expect("lookup").remove(0);
+        assert_eq!(credited.credits_posted.get(), 1_000, "{}", db.url_string());
+    }
+}
+
+/// Decisions stored on their own leave the ledger's clock where it was (on SQLite, where they
+/// commit apart from the ledger's groups, the stored clock is checked): transfers after them,
+/// and after a reopen, go on from it.
+#[test]
+fn decisions_alone_leave_the_ledger_clock() {
+    for db in TestDb::all() {
+        let last = {
+            let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+            let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
+            let created = store.create_accounts_blocking(accounts).expect("accounts");
+            assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+            let results = store
+                .create_transfers_blocking(vec![Transfer::new(10, 1, 2, fen(5))])
+                .expect("a transfer");
+            assert_eq!(results[0].as_str(), "ok");
+            let stored = store
+                .record_decisions_blocking(vec![decision("clock-1", 1)])
+                .expect("a decision");
+            assert_eq!(stored, [true]);
+            let last = store
+                .lookup_transfers(&[10])
+                .expect("lookup")
+                .remove(0)
+                .timestamp;
+            if let DbUrl::Sqlite(path) = &db.url {
+                let clock: i64 = rusqlite::Connection::open(path)
+                    .expect("a second connection")
+                    .query_row("SELECT timestamp FROM ledger_clock", [], |r| r.get(0))
+                    .expect("the clock");
+                assert_eq!(u64::try_from(clock).ok(), Some(last), "the clock stays");
+            }
+            last
+        };
+        let store = Store::open(&db.url, StoreOptions::default()).expect("reopen");
+        let stored = store
+            .record_decisions_blocking(vec![decision("clock-2", 2)])
+            .expect("a decision after the reopen");
+        assert_eq!(stored, [true]);
+        let results = store
+            .create_transfers_blocking(vec![Transfer::new(11, 1, 2, fen(5))])
+            .expect("a transfer after the reopen");
+        assert_eq!(results[0].as_str(), "ok");
+        let next = store
+            .lookup_transfers(&[11])
+            .expect("lookup")
+            .remove(0)
+            .timestamp;
+        assert!(next > last, "{}: {next} after {last}", db.url_string());
+    }
+}
+
 /// On SQLite the reads made inside `in_snapshot` see one moment: a decision committed meanwhile
 /// is not seen until the snapshot ends, a snapshot inside it is the same one, and the
 /// connection goes back to the pool afterwards, also when the reads fail.
@@ -219,4 +328,50 @@ fn one_connection_store(dir: &tempfile::TempDir) -> Store {
         .record_decisions_blocking(vec![decision("app-1", 100)])
         .expect("first");
     store
+}
+
+/// On SQLite, where decisions commit apart from the ledger's groups when none is waiting: a
+/// commit of decisions that fails answers the error, stores none of them and leaves the
+/// ledger's work alone; the next decisions and transfers go through.
+#[test]
+fn a_failed_commit_of_decisions_stores_none_and_the_ledger_goes_on() {
+    let db = TestDb::sqlite();
+    let DbUrl::Sqlite(path) = &db.url else {
+        unreachable!("TestDb::sqlite gives a SQLite URL")
+    };
+    let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+    let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
+    let created = store.create_accounts_blocking(accounts).expect("accounts");
+    assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+    // A trigger made behind the writer's back refuses every decision.
+    let intruder = rusqlite::Connection::open(path).expect("second connection");
+    intruder
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .expect("busy timeout");
+    intruder
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON loan_decisions \
+             BEGIN SELECT RAISE(FAIL, 'refused'); END",
+        )
+        .expect("a trigger");
+    let failed = store.record_decisions_blocking(vec![decision("f-1", 1), decision("f-2", 2)]);
+    assert!(failed.is_err(), "the commit must fail: {failed:?}");
+    assert_eq!(store.loan_decision("f-1").expect("read"), None);
+    let results = store
+        .create_transfers_blocking(vec![Transfer::new(10, 1, 2, fen(5))])
+        .expect("a transfer after the failure");
+    assert_eq!(results[0].as_str(), "ok");
+    intruder
+        .execute_batch("DROP TRIGGER refuse")
+        .expect("the trigger dropped");
+    let stored = store
+        .record_decisions_blocking(vec![decision("f-1", 1)])
+        .expect("a decision after the failure");
+    assert_eq!(stored, [true]);
+    let results = store
+        .create_transfers_blocking(vec![Transfer::new(11, 1, 2, fen(5))])
+        .expect("a transfer after that");
+    assert_eq!(results[0].as_str(), "ok");
+    let credited = store.lookup_accounts(&[2]).expect("lookup").remove(0);
+    assert_eq!(credited.credits_posted.get(), 10);
 }

@@ -14,9 +14,14 @@
 //! so a request sent after the failure is answered is never built on the failed group.
 //! Nothing is half-applied and no caller hears of a result before the commit that makes it
 //! durable.
+//!
+//! Loan decisions go past the engine, straight to the committer's inbox: they read and change
+//! nothing the engine holds, so they need no preparing. The committer stores them with its
+//! next transaction, with the engine's next group when one is waiting or alone, so a decision
+//! never waits for the engine to prepare a large group of settlement events.
 
-use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::collections::{HashSet, VecDeque};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::thread;
 
 use std::sync::Arc;
@@ -26,8 +31,10 @@ use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 
 use super::{CommitRows, Committer, Engine};
 use crate::StoreError;
+use crate::decisions::decision_row;
 use crate::writer::{
-    Outcome, Request, WriterHandle, apply_group, collect_group, mark_stored, reply,
+    DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
+    mark_stored, reply,
 };
 use chunlei_lending::loans::LoanBook;
 
@@ -50,11 +57,32 @@ pub(crate) fn spawn(
     settings: Arc<Settings>,
 ) -> Result<WriterHandle, StoreError> {
     let (sender, requests) = mpsc::sync_channel(queue_max.max(1));
+    // The committer's inbox: the engine's groups and the loan decisions sent past it. The
+    // engine holds itself to [`IN_FLIGHT_MAX`] groups, so the bound is the decisions'.
+    let (work, inbox) = mpsc::sync_channel::<Work>(queue_max.max(1));
+    let jobs = work.clone();
     let thread = thread::Builder::new()
         .name("ledger-engine".into())
-        .spawn(move || run_engine(engine, committer, &requests, &settings))
+        .spawn(move || run_engine(engine, committer, &requests, jobs, inbox, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
-    Ok(WriterHandle::new(sender, thread))
+    let decisions: DecisionSender = Box::new(move |request| {
+        work.try_send(Work::Decisions(request))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => StoreError::Overloaded,
+                TrySendError::Disconnected(_) => StoreError::WriterStopped,
+            })
+    });
+    Ok(WriterHandle::new(sender, Some(decisions), thread))
+}
+
+/// What the committer takes, in the order it came.
+enum Work {
+    /// A group the engine prepared (boxed: the inbox's slots are as large as its largest).
+    Job(Box<Job>),
+    /// Loan decisions, sent past the engine: they read and change nothing the engine holds
+    /// (no ledger, settlement or loan record), so they need no preparing and are stored with
+    /// the committer's next transaction, whether or not it has a group of the engine's.
+    Decisions(Request),
 }
 
 struct Job {
@@ -68,13 +96,14 @@ fn run_engine(
     engine: Engine,
     committer: Committer,
     requests: &Receiver<Request>,
+    jobs: SyncSender<Work>,
+    inbox: Receiver<Work>,
     settings: &Settings,
 ) {
-    let (jobs, job_receiver) = mpsc::sync_channel::<Job>(IN_FLIGHT_MAX - 1);
     let (ack_sender, acks) = mpsc::channel::<Ack>();
     let writer = thread::Builder::new()
         .name("ledger-writer".into())
-        .spawn(move || run_committer(committer, &job_receiver, &ack_sender));
+        .spawn(move || run_committer(committer, &inbox, &ack_sender));
     let writer = match writer {
         Ok(writer) => writer,
         Err(error) => {
@@ -126,7 +155,7 @@ fn run_engine(
                     group,
                     outcomes,
                 };
-                if jobs.send(job).is_err() {
+                if jobs.send(Work::Job(Box::new(job))).is_err() {
                     tracing::error!("the ledger writer thread stopped");
                     break;
                 }
@@ -315,39 +344,84 @@ impl Pipeline {
     }
 }
 
-fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<Ack>) {
+fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender<Ack>) {
     let mut failed_epoch: Option<u64> = None;
-    while let Ok(job) = jobs.recv() {
-        let result = if failed_epoch.is_some_and(|epoch| job.epoch <= epoch) {
-            Err(StoreError::Corrupt(
-                "an earlier commit failed; this group was not applied".into(),
-            ))
-        } else {
-            let started = std::time::Instant::now();
-            let result = committer.commit(&job.rows);
-            tracing::trace!(commit_us = started.elapsed().as_micros(), "group committed");
-            result
+    let mut carry: Option<Work> = None;
+    while let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) {
+        let mut engine_gone = false;
+        let (mut rows, group) = match job {
+            // A group built on a failed one fails with it; decisions sent with it are stored
+            // alone.
+            Some(job) if failed_epoch.is_some_and(|epoch| job.epoch <= epoch) => {
+                let error = StoreError::Corrupt(
+                    "an earlier commit failed; this group was not applied".into(),
+                );
+                let ack = Ack {
+                    committed: false,
+                    _rows: job.rows,
+                };
+                engine_gone = acks.send(ack).is_err();
+                for request in job.group {
+                    request.fail(&error);
+                }
+                (CommitRows::decisions(Vec::new()), None)
+            }
+            Some(job) => (job.rows, Some((job.group, job.outcomes, job.epoch))),
+            None => (CommitRows::decisions(Vec::new()), None),
         };
+        if group.is_none() && decisions.is_empty() {
+            if engine_gone {
+                return;
+            }
+            continue;
+        }
+        for request in &decisions {
+            if let Request::Decisions(records, _) = request {
+                rows.decisions.extend(records.iter().map(decision_row));
+            }
+        }
+        let started = std::time::Instant::now();
+        let result = committer.commit(&rows);
+        tracing::trace!(
+            commit_us = started.elapsed().as_micros(),
+            decision_requests = decisions.len(),
+            "group committed"
+        );
         if let Err(error) = &result {
-            tracing::error!(%error, requests = job.group.len(), "ledger commit failed; group rejected");
-            failed_epoch = Some(job.epoch);
+            let requests = group.as_ref().map_or(0, |(g, _, _)| g.len()) + decisions.len();
+            tracing::error!(%error, requests, "ledger commit failed; group rejected");
+            if let Some((_, _, epoch)) = &group {
+                failed_epoch = Some(*epoch);
+            }
         }
         // The engine hears before the callers do. A caller told of a failure may send again at
         // once; its request must find the engine starting over from what is committed, not
         // building on the failed group (which would fail it too, for no fault of its own).
-        let ack = Ack {
-            committed: result.is_ok(),
-            _rows: job.rows,
-        };
-        let engine_gone = acks.send(ack).is_err();
+        if group.is_some() {
+            let ack = Ack {
+                committed: result.is_ok(),
+                _rows: rows,
+            };
+            engine_gone |= acks.send(ack).is_err();
+        }
         match result {
             Ok(stored) => {
-                let mut outcomes = job.outcomes;
-                mark_stored(&job.group, &mut outcomes, stored);
-                reply(job.group, outcomes);
+                // The group's rows were inserted first, so an id in both is the group's.
+                let mut stored: HashSet<String> = stored.into_iter().collect();
+                if let Some((group, mut outcomes, _)) = group {
+                    mark_stored(&group, &mut outcomes, &mut stored);
+                    reply(group, outcomes);
+                }
+                let mut outcomes: Vec<Outcome> = decisions
+                    .iter()
+                    .map(|request| Outcome::Decisions(vec![false; request.len()]))
+                    .collect();
+                mark_stored(&decisions, &mut outcomes, &mut stored);
+                reply(decisions, outcomes);
             }
             Err(error) => {
-                for request in job.group {
+                let group = group.map(|(group, _, _)| group).unwrap_or_default();
+                for request in group.into_iter().chain(decisions) {
                     request.fail(&error);
                 }
             }
@@ -356,4 +430,44 @@ fn run_committer(mut committer: Committer, jobs: &Receiver<Job>, acks: &Sender<A
             return;
         }
     }
+}
+
+/// What one of the committer's transactions holds: at most one group of the engine's (its
+/// groups commit one at a time, in order) and the loan decisions that came with it.
+struct Transaction {
+    job: Option<Box<Job>>,
+    decisions: Vec<Request>,
+}
+
+/// Waits for the next work, then takes what is queued behind it: at most one group and loan
+/// decisions up to [`GROUP_EVENTS_MAX`]; what does not fit waits in `carry` for the next
+/// transaction. `None` once every sender is gone.
+fn next_transaction(inbox: &Receiver<Work>, carry: &mut Option<Work>) -> Option<Transaction> {
+    let mut next = match carry.take() {
+        Some(work) => Some(work),
+        None => Some(inbox.recv().ok()?),
+    };
+    let mut transaction = Transaction {
+        job: None,
+        decisions: Vec::new(),
+    };
+    let mut events = 0;
+    while let Some(work) = next.take() {
+        match work {
+            Work::Job(job) if transaction.job.is_none() => transaction.job = Some(job),
+            Work::Decisions(request)
+                if transaction.decisions.is_empty()
+                    || events + request.len() <= GROUP_EVENTS_MAX =>
+            {
+                events += request.len();
+                transaction.decisions.push(request);
+            }
+            other @ (Work::Job(_) | Work::Decisions(_)) => {
+                *carry = Some(other);
+                break;
+            }
+        }
+        next = inbox.try_recv().ok();
+    }
+    Some(transaction)
 }
