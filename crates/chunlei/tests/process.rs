@@ -848,3 +848,47 @@ fn bench_machine_reports_each_thread_and_the_slow_windows() {
     assert!(!ok, "a zero-second run is refused: {stdout}");
     assert!(stdout.is_empty(), "{stdout}");
 }
+
+/// `bench loans --settle-rate` settles orders beside the decisions, through the same writer,
+/// and says how many; every decision is still stored. A rate of zero is refused.
+#[test]
+fn bench_loans_with_settlement_load_stores_both() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let (ok, stdout) = run(&[
+        "bench",
+        "loans",
+        "--db",
+        &url,
+        "--merchants",
+        "10",
+        "--clients",
+        "8",
+        "--requests",
+        "200",
+        "--rate",
+        "400",
+        "--settle-rate",
+        "1000",
+    ]);
+    assert!(ok, "{stdout}");
+    let settled: u64 = stdout
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("settle_events="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no settle_events in {stdout}"));
+    // Half a second of decisions at 400/s: about 500 events at 1,000/s.
+    assert!(settled >= 100, "{stdout}");
+    let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+        panic!("a SQLite test database")
+    };
+    let conn = rusqlite::Connection::open(path).expect("open the benchmark's database");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    assert_eq!(count("SELECT count(*) FROM loan_decisions"), 200);
+    let loaded =
+        count("SELECT count(*) FROM settlement_orders WHERE order_id LIKE '%-load-order-%'");
+    assert_eq!(u64::try_from(loaded).ok(), Some(settled), "{stdout}");
+
+    let (ok, stdout) = run(&["bench", "loans", "--db", &url, "--settle-rate", "0"]);
+    assert!(!ok, "a zero rate is refused: {stdout}");
+}

@@ -51,6 +51,11 @@ pub struct LoansArgs {
     /// Merchants applying; registered and given sales before the run.
     #[arg(long, default_value_t = 1_000)]
     merchants: u64,
+    /// Settlement load beside the decisions: order events a second (today's paid orders of the
+    /// same merchants), sent in batches every 10 ms through the store's writer while the
+    /// clients apply.
+    #[arg(long)]
+    settle_rate: Option<u64>,
 }
 
 const CLIENTS_MAX: usize = 1_024;
@@ -61,6 +66,12 @@ const DAY_NS: u64 = 86_400 * 1_000_000_000;
 pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     if args.requests == 0 || args.merchants == 0 || args.rate == Some(0) {
         bail!("--requests, --merchants and --rate must be at least 1");
+    }
+    if args
+        .settle_rate
+        .is_some_and(|rate| rate == 0 || rate > SETTLE_RATE_MAX)
+    {
+        bail!("--settle-rate must be between 1 and {SETTLE_RATE_MAX}");
     }
     let clients = args.clients.clamp(1, CLIENTS_MAX);
     let store = crate::open_store(&args.db)?;
@@ -77,7 +88,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut answered, approved, elapsed) = runtime.block_on(async {
+    let (mut answered, approved, elapsed, load) = runtime.block_on(async {
         let address = start_server(&store, lending).await?;
         let authorization = format!("Bearer {key}");
         let mut connections = Vec::with_capacity(clients);
@@ -85,6 +96,9 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             connections.push(Connection::open(address).await?);
         }
         let started = Instant::now();
+        let load = args
+            .settle_rate
+            .map(|rate| Background::start(&store, run, args.merchants, rate));
         let mut tasks = Vec::with_capacity(clients);
         for (index, http) in connections.into_iter().enumerate() {
             let client = Client {
@@ -115,7 +129,9 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             answered.extend(mine);
             approved += yes;
         }
-        anyhow::Ok((answered, approved, started.elapsed()))
+        let elapsed = started.elapsed();
+        let load = load.map(Background::stop).transpose()?;
+        anyhow::Ok((answered, approved, elapsed, load))
     })?;
     drop(runtime);
     answered.due_us.sort_unstable();
@@ -137,6 +153,12 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         decided - approved
     );
     println!("elapsed_s={:.3}", elapsed.as_secs_f64());
+    if let Some((events, took)) = load {
+        println!(
+            "settle_events={events} settle_events_per_s={:.0} (beside the decisions)",
+            events as f64 / took.as_secs_f64().max(1e-9)
+        );
+    }
     println!("decisions_per_s={per_s:.0}");
     if args.rate.is_some() {
         // From when the application went out to its answer: what the server took, without
@@ -292,6 +314,71 @@ impl Client {
             .body
             .windows(approved.len())
             .any(|part| part == approved))
+    }
+}
+
+/// `--settle-rate` at most: four full batches every 10 ms.
+const SETTLE_RATE_MAX: u64 = 400 * chunlei_ledger::BATCH_EVENTS_MAX as u64;
+/// How often the settlement load sends its next batch.
+const SETTLE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Settlement load on a thread of its own, beside the decision clients.
+struct Background {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<anyhow::Result<(u64, std::time::Duration)>>,
+}
+
+impl Background {
+    /// Sends `rate` paid orders a second for the bench's merchants, a batch every
+    /// [`SETTLE_TICK`] (at once when the last batch took longer), until stopped.
+    fn start(store: &Store, run: u128, merchants: u64, rate: u64) -> Background {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (store, flag) = (store.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut sent: u64 = 0;
+            let mut tick: u64 = 0;
+            while !flag.load(Ordering::Relaxed) {
+                tick += 1;
+                let due = rate * tick * SETTLE_TICK.as_millis() as u64 / 1_000;
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                let commands: Vec<Command> = (sent..due)
+                    .map(|n| {
+                        let merchant = merchant_id(run, n % merchants);
+                        Command::Order(EventIn {
+                            event_id: format!("{merchant}-load-paid-{n}"),
+                            order_id: format!("{merchant}-load-order-{n}"),
+                            merchant_id: merchant.clone(),
+                            occurred_at: now,
+                            event: OrderEvent::Paid {
+                                merchant_id: merchant,
+                                amount: Fen::new(10_000).unwrap_or(Fen::ZERO),
+                                category: "apparel".into(),
+                                channel: "taobao".into(),
+                            },
+                        })
+                    })
+                    .collect();
+                for batch in commands.chunks(chunlei_ledger::BATCH_EVENTS_MAX) {
+                    settle(&store, batch.to_vec())?;
+                }
+                sent = due;
+                let next = started + SETTLE_TICK * u32::try_from(tick).unwrap_or(u32::MAX);
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            }
+            Ok((sent, started.elapsed()))
+        });
+        Background { stop, thread }
+    }
+
+    /// Stops the load; the events it sent and over how long.
+    fn stop(self) -> anyhow::Result<(u64, std::time::Duration)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the settlement load panicked"))?
     }
 }
 
