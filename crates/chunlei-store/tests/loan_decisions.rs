@@ -6,6 +6,26 @@ use chunlei_ledger::{Account, Fen, Transfer};
 fn fen(v: u64) -> Fen {
     Fen::new(v).expect("amount fits")
 }
+
+/// Accounts 1 and 2, for transfers beside the decisions.
+fn two_accounts(store: &Store) {
+    let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
+    let created = store.create_accounts_blocking(accounts).expect("accounts");
+    assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+}
+
+/// Stores a new decision, then moves 5 from account 1 to 2 as transfer `transfer_id`: both go
+/// through.
+fn decide_then_transfer(store: &Store, application_id: &str, transfer_id: u128) {
+    let stored = store
+        .record_decisions_blocking(vec![decision(application_id, 1)])
+        .expect("a decision");
+    assert_eq!(stored, [true], "{application_id}");
+    let results = store
+        .create_transfers_blocking(vec![Transfer::new(transfer_id, 1, 2, fen(5))])
+        .expect("a transfer");
+    assert_eq!(results[0].as_str(), "ok", "{transfer_id}");
+}
 use chunlei_store::testing::TestDb;
 use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError, StoreOptions};
 
@@ -131,9 +151,7 @@ fn a_group_that_stores_nothing_says_so() {
 fn decisions_beside_ledger_work_are_each_stored_once() {
     for db in TestDb::all() {
         let store = Store::open(&db.url, StoreOptions::default()).expect("open");
-        let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
-        let created = store.create_accounts_blocking(accounts).expect("accounts");
-        assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+        two_accounts(&store);
         let told = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             scope.spawn(|| {
@@ -185,9 +203,7 @@ fn decisions_alone_leave_the_ledger_clock() {
     for db in TestDb::all() {
         let last = {
             let store = Store::open(&db.url, StoreOptions::default()).expect("open");
-            let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
-            let created = store.create_accounts_blocking(accounts).expect("accounts");
-            assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+            two_accounts(&store);
             let results = store
                 .create_transfers_blocking(vec![Transfer::new(10, 1, 2, fen(5))])
                 .expect("a transfer");
@@ -211,14 +227,7 @@ fn decisions_alone_leave_the_ledger_clock() {
             last
         };
         let store = Store::open(&db.url, StoreOptions::default()).expect("reopen");
-        let stored = store
-            .record_decisions_blocking(vec![decision("clock-2", 2)])
-            .expect("a decision after the reopen");
-        assert_eq!(stored, [true]);
-        let results = store
-            .create_transfers_blocking(vec![Transfer::new(11, 1, 2, fen(5))])
-            .expect("a transfer after the reopen");
-        assert_eq!(results[0].as_str(), "ok");
+        decide_then_transfer(&store, "clock-2", 11);
         let next = store
             .lookup_transfers(&[11])
             .expect("lookup")
@@ -340,9 +349,7 @@ fn a_failed_commit_of_decisions_stores_none_and_the_ledger_goes_on() {
         unreachable!("TestDb::sqlite gives a SQLite URL")
     };
     let store = Store::open(&db.url, StoreOptions::default()).expect("open");
-    let accounts: Vec<Account> = (1..=2).map(|id| Account::new(id, 1, 1)).collect();
-    let created = store.create_accounts_blocking(accounts).expect("accounts");
-    assert!(created.iter().all(|r| r.is_success()), "{created:?}");
+    two_accounts(&store);
     // A trigger made behind the writer's back refuses every decision.
     let intruder = rusqlite::Connection::open(path).expect("second connection");
     intruder
@@ -364,14 +371,7 @@ fn a_failed_commit_of_decisions_stores_none_and_the_ledger_goes_on() {
     intruder
         .execute_batch("DROP TRIGGER refuse")
         .expect("the trigger dropped");
-    let stored = store
-        .record_decisions_blocking(vec![decision("f-1", 1)])
-        .expect("a decision after the failure");
-    assert_eq!(stored, [true]);
-    let results = store
-        .create_transfers_blocking(vec![Transfer::new(11, 1, 2, fen(5))])
-        .expect("a transfer after that");
-    assert_eq!(results[0].as_str(), "ok");
+    decide_then_transfer(&store, "f-1", 11);
     let credited = store.lookup_accounts(&[2]).expect("lookup").remove(0);
     assert_eq!(credited.credits_posted.get(), 10);
 }
