@@ -124,7 +124,9 @@ pub struct StoreOptions {
     /// that finds none idle waits for one instead of opening another.
     pub read_pool_max: usize,
     /// Requests waiting for the writer at most (default [`QUEUE_REQUESTS_MAX`]); beyond it
-    /// callers get [`StoreError::Overloaded`] at once instead of a queue without bound.
+    /// callers get [`StoreError::Overloaded`] at once instead of a queue without bound. On
+    /// SQLite loan decisions wait apart from the other requests, in the committer's queue,
+    /// which has the same bound.
     pub queue_requests_max: usize,
     /// The settlement programme, fee schedule and hooks the writer applies order events with.
     pub settlement: Arc<Settings>,
