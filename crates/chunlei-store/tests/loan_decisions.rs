@@ -375,3 +375,56 @@ fn a_failed_commit_of_decisions_stores_none_and_the_ledger_goes_on() {
     let credited = store.lookup_accounts(&[2]).expect("lookup").remove(0);
     assert_eq!(credited.credits_posted.get(), 10);
 }
+
+/// Decisions wait in a bounded queue too (on SQLite the committer's own): beyond it a decision
+/// is refused at once as overloaded and not stored, and every one accepted is stored.
+#[test]
+fn a_full_queue_refuses_decisions_instead_of_growing() {
+    for db in TestDb::all() {
+        let options = StoreOptions {
+            queue_requests_max: 1,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&db.url, options).expect("open");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let answers = runtime.block_on(async {
+            // Every task enqueues as soon as it first runs, long before the writer drains a
+            // queue of one; then each waits for its answer.
+            let tasks: Vec<_> = (0..200)
+                .map(|i| {
+                    let store = store.clone();
+                    let record = decision(&format!("queued-{i}"), i);
+                    tokio::spawn(async move { store.record_decisions(vec![record]).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in tasks {
+                answers.push(task.await.expect("task"));
+            }
+            answers
+        });
+        let mut refused = 0;
+        for (i, answer) in answers.into_iter().enumerate() {
+            let stored = store.loan_decision(&format!("queued-{i}")).expect("read");
+            match answer {
+                Ok(told) => {
+                    assert_eq!(told, [true], "{i}");
+                    assert!(stored.is_some(), "{i}: accepted, so stored");
+                }
+                Err(StoreError::Overloaded) => {
+                    refused += 1;
+                    assert_eq!(stored, None, "{i}: refused, so not stored");
+                }
+                Err(other) => panic!("{i}: unexpected error: {other}"),
+            }
+        }
+        assert!(refused > 0, "{}: no decision was refused", db.url_string());
+        assert!(
+            refused < 200,
+            "{}: every decision was refused",
+            db.url_string()
+        );
+    }
+}
