@@ -214,10 +214,16 @@ impl WriterHandle {
 
     fn send(&self, request: Request) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::WriterStopped)?;
-        sender.try_send(request).map_err(|e| match e {
-            TrySendError::Full(_) => StoreError::Overloaded,
-            TrySendError::Disconnected(_) => StoreError::WriterStopped,
-        })
+        sender.try_send(request).map_err(queue_error)
+    }
+}
+
+/// What a caller hears when its request cannot be queued: the queue is full, or the writer
+/// has stopped.
+pub(crate) fn queue_error<T>(error: TrySendError<T>) -> StoreError {
+    match error {
+        TrySendError::Full(_) => StoreError::Overloaded,
+        TrySendError::Disconnected(_) => StoreError::WriterStopped,
     }
 }
 

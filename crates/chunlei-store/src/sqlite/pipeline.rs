@@ -21,7 +21,7 @@
 //! never waits for the engine to prepare a large group of settlement events.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
 use std::sync::Arc;
@@ -34,7 +34,7 @@ use crate::StoreError;
 use crate::decisions::decision_row;
 use crate::writer::{
     DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
-    mark_stored, reply,
+    mark_stored, queue_error, reply,
 };
 use chunlei_lending::loans::LoanBook;
 
@@ -65,13 +65,8 @@ pub(crate) fn spawn(
         .name("ledger-engine".into())
         .spawn(move || run_engine(engine, committer, &requests, jobs, inbox, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
-    let decisions: DecisionSender = Box::new(move |request| {
-        work.try_send(Work::Decisions(request))
-            .map_err(|e| match e {
-                TrySendError::Full(_) => StoreError::Overloaded,
-                TrySendError::Disconnected(_) => StoreError::WriterStopped,
-            })
-    });
+    let decisions: DecisionSender =
+        Box::new(move |request| work.try_send(Work::Decisions(request)).map_err(queue_error));
     Ok(WriterHandle::new(sender, Some(decisions), thread))
 }
 
@@ -349,7 +344,18 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
     let mut carry: Option<Work> = None;
     while let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) {
         let mut engine_gone = false;
-        let (mut rows, group) = match job {
+        let direct: Vec<_> = decisions
+            .iter()
+            .filter_map(|request| match request {
+                Request::Decisions(records, _) => Some(records.iter().map(decision_row)),
+                Request::Accounts(..)
+                | Request::Transfers(..)
+                | Request::Settle(..)
+                | Request::Loans(..) => None,
+            })
+            .flatten()
+            .collect();
+        let (rows, group) = match job {
             // A group built on a failed one fails with it; decisions sent with it are stored
             // alone.
             Some(job) if failed_epoch.is_some_and(|epoch| job.epoch <= epoch) => {
@@ -364,21 +370,20 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
                 for request in job.group {
                     request.fail(&error);
                 }
-                (CommitRows::decisions(Vec::new()), None)
+                (CommitRows::decisions(direct), None)
             }
-            Some(job) => (job.rows, Some((job.group, job.outcomes, job.epoch))),
-            None => (CommitRows::decisions(Vec::new()), None),
+            Some(job) => {
+                let mut rows = job.rows;
+                rows.decisions.extend(direct);
+                (rows, Some((job.group, job.outcomes, job.epoch)))
+            }
+            None => (CommitRows::decisions(direct), None),
         };
         if group.is_none() && decisions.is_empty() {
             if engine_gone {
                 return;
             }
             continue;
-        }
-        for request in &decisions {
-            if let Request::Decisions(records, _) = request {
-                rows.decisions.extend(records.iter().map(decision_row));
-            }
         }
         let started = std::time::Instant::now();
         let result = committer.commit(&rows);
