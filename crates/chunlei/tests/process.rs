@@ -886,7 +886,7 @@ fn bench_loans_with_settlement_load_stores_both() {
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
     assert_eq!(count("SELECT count(*) FROM loan_decisions"), 200);
     let loaded =
-        count("SELECT count(*) FROM settlement_orders WHERE order_id LIKE '%-load-order-%'");
+        count("SELECT count(*) FROM settlement_orders WHERE order_id LIKE '%-order-load-%'");
     assert_eq!(u64::try_from(loaded).ok(), Some(settled), "{stdout}");
 
     let (ok, stdout) = run(&["bench", "loans", "--db", &url, "--settle-rate", "0"]);

@@ -341,24 +341,12 @@ impl Background {
             while !flag.load(Ordering::Relaxed) {
                 tick += 1;
                 let due = rate * tick * SETTLE_TICK.as_millis() as u64 / 1_000;
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                let now = now_ns();
+                let amount = Fen::new(10_000).unwrap_or(Fen::ZERO);
                 let commands: Vec<Command> = (sent..due)
                     .map(|n| {
                         let merchant = merchant_id(run, n % merchants);
-                        Command::Order(EventIn {
-                            event_id: format!("{merchant}-load-paid-{n}"),
-                            order_id: format!("{merchant}-load-order-{n}"),
-                            merchant_id: merchant.clone(),
-                            occurred_at: now,
-                            event: OrderEvent::Paid {
-                                merchant_id: merchant,
-                                amount: Fen::new(10_000).unwrap_or(Fen::ZERO),
-                                category: "apparel".into(),
-                                channel: "taobao".into(),
-                            },
-                        })
+                        paid_order(&merchant, &format!("load-{n}"), now, amount)
                     })
                     .collect();
                 for batch in commands.chunks(chunlei_ledger::BATCH_EVENTS_MAX) {
@@ -453,33 +441,50 @@ fn prepare_merchants(store: &Store, run: u128, merchants: u64) -> anyhow::Result
         batch.push(Merchant::parse(&fields).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     store.upsert_merchants(&batch)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let now = now_ns();
     let mut commands = Vec::new();
     for index in 0..merchants {
         let merchant = merchant_id(run, index);
         // Oldest day first, as sales happen: each day then adds to its own running totals only,
         // none of a later day being there yet.
         for age in (1..=SALES_DAYS).rev() {
-            commands.push(Command::Order(EventIn {
-                event_id: format!("{merchant}-paid-{age}"),
-                order_id: format!("{merchant}-order-{age}"),
-                merchant_id: merchant.clone(),
-                occurred_at: now - age * DAY_NS,
-                event: OrderEvent::Paid {
-                    merchant_id: merchant.clone(),
-                    amount: Fen::new(1_000_000 + index % 7 * 100_000).unwrap_or(Fen::ZERO),
-                    category: "apparel".into(),
-                    channel: "taobao".into(),
-                },
-            }));
+            let amount = Fen::new(1_000_000 + index % 7 * 100_000).unwrap_or(Fen::ZERO);
+            commands.push(paid_order(
+                &merchant,
+                &age.to_string(),
+                now - age * DAY_NS,
+                amount,
+            ));
             if commands.len() == chunlei_ledger::BATCH_EVENTS_MAX {
                 settle(store, std::mem::take(&mut commands))?;
             }
         }
     }
     settle(store, commands)
+}
+
+/// An apparel order of `merchant`'s paid on Taobao at `occurred_at`: the order
+/// `<merchant>-order-<key>`, its event `<merchant>-paid-<key>`.
+fn paid_order(merchant: &str, key: &str, occurred_at: u64, amount: Fen) -> Command {
+    Command::Order(EventIn {
+        event_id: format!("{merchant}-paid-{key}"),
+        order_id: format!("{merchant}-order-{key}"),
+        merchant_id: merchant.to_owned(),
+        occurred_at,
+        event: OrderEvent::Paid {
+            merchant_id: merchant.to_owned(),
+            amount,
+            category: "apparel".into(),
+            channel: "taobao".into(),
+        },
+    })
+}
+
+/// Nanoseconds since the Unix epoch, by this machine's clock.
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn settle(store: &Store, commands: Vec<Command>) -> anyhow::Result<()> {
