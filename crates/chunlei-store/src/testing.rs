@@ -50,6 +50,22 @@ impl TestDb {
         }
     }
 
+    /// A connection of its own to this SQLite database, for a test to change the database
+    /// behind a store's back; it waits up to 5 s for the store's writer. Panics on PostgreSQL.
+    pub fn sqlite_intruder(&self) -> rusqlite::Connection {
+        let DbUrl::Sqlite(path) = &self.url else {
+            panic!("{} is not a SQLite database", self.url_string())
+        };
+        let conn = match rusqlite::Connection::open(path) {
+            Ok(conn) => conn,
+            Err(e) => panic!("cannot open {}: {e}", path.display()),
+        };
+        if let Err(e) = conn.busy_timeout(std::time::Duration::from_secs(5)) {
+            panic!("cannot set a busy timeout: {e}");
+        }
+        conn
+    }
+
     /// A new, empty PostgreSQL database on the server `admin_url` points at.
     pub fn postgres(admin_url: &str) -> TestDb {
         let name = unique_name();

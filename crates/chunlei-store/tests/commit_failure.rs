@@ -5,7 +5,7 @@
 
 use chunlei_ledger::{Account, Fen, Transfer};
 use chunlei_store::testing::TestDb;
-use chunlei_store::{DbUrl, Store, StoreOptions};
+use chunlei_store::{Store, StoreOptions};
 
 fn fen(v: u64) -> Fen {
     Fen::new(v).expect("amount fits")
@@ -14,9 +14,6 @@ fn fen(v: u64) -> Fen {
 #[test]
 fn a_failed_commit_applies_nothing_and_the_next_group_goes_through() {
     let db = TestDb::sqlite();
-    let DbUrl::Sqlite(path) = &db.url else {
-        unreachable!("TestDb::sqlite gives a SQLite URL")
-    };
     let store = Store::open(&db.url, StoreOptions::default()).expect("open");
     let created = store
         .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
@@ -31,10 +28,7 @@ fn a_failed_commit_applies_nothing_and_the_next_group_goes_through() {
     );
 
     // Transfer 20 appears in the table without the writer knowing.
-    let intruder = rusqlite::Connection::open(path).expect("second connection");
-    intruder
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .expect("busy timeout");
+    let intruder = db.sqlite_intruder();
     intruder
         .execute(
             "INSERT INTO transfers (timestamp, id, debit_account_id, credit_account_id, amount, \

@@ -345,16 +345,10 @@ fn one_connection_store(dir: &tempfile::TempDir) -> Store {
 #[test]
 fn a_failed_commit_of_decisions_stores_none_and_the_ledger_goes_on() {
     let db = TestDb::sqlite();
-    let DbUrl::Sqlite(path) = &db.url else {
-        unreachable!("TestDb::sqlite gives a SQLite URL")
-    };
     let store = Store::open(&db.url, StoreOptions::default()).expect("open");
     two_accounts(&store);
     // A trigger made behind the writer's back refuses every decision.
-    let intruder = rusqlite::Connection::open(path).expect("second connection");
-    intruder
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .expect("busy timeout");
+    let intruder = db.sqlite_intruder();
     intruder
         .execute_batch(
             "CREATE TRIGGER refuse BEFORE INSERT ON loan_decisions \
