@@ -816,6 +816,59 @@ fn bench_loans_stores_every_decision_it_times() {
     }
 }
 
+/// `bench loans --floor` sends the same requests where no route answers: every one is
+/// answered (404) and timed, and nothing is decided or stored. It cannot be combined with
+/// settlement load.
+#[test]
+fn bench_loans_floor_times_requests_that_decide_nothing() {
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let (ok, stdout) = run(&[
+        "bench",
+        "loans",
+        "--db",
+        &url,
+        "--clients",
+        "8",
+        "--requests",
+        "300",
+        "--floor",
+    ]);
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("floor requests=300 clients=8 ")),
+        "{stdout}"
+    );
+    let per_s: f64 = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("requests_per_s="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no requests_per_s in {stdout}"));
+    assert!(per_s > 0.0, "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("p99_ms="), "{stdout}");
+    let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+        panic!("a SQLite test database")
+    };
+    let conn = rusqlite::Connection::open(path).expect("open the benchmark's database");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    assert_eq!(count("SELECT count(*) FROM loan_decisions"), 0);
+    assert_eq!(count("SELECT count(*) FROM settlement_orders"), 0);
+
+    let (ok, stdout) = run(&[
+        "bench",
+        "loans",
+        "--db",
+        &url,
+        "--floor",
+        "--settle-rate",
+        "5",
+    ]);
+    assert!(!ok, "the floor beside settlement load is refused: {stdout}");
+}
+
 /// `bench machine` measures every thread it starts over the whole run and ends with the share
 /// of slow windows; a length out of range is refused before anything runs.
 #[test]

@@ -18,6 +18,10 @@
 //!   client whose previous answer is late sends the next one as soon as it can, and every
 //!   latency is counted from when the application was *due*, not when it went out, so time
 //!   spent waiting behind a slow answer is counted rather than hidden.
+//!
+//! `--floor` sends the same requests, in either way, to a path the server does not route: the
+//! latency any request has at that concurrency on this machine, through the HTTP stack and the
+//! client alone, before anything is decided or stored.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -56,7 +60,16 @@ pub struct LoansArgs {
     /// clients apply.
     #[arg(long)]
     settle_rate: Option<u64>,
+    /// The floor: sends the same requests to a path the server does not route, so that each
+    /// costs only the HTTP stack and the client (the router answers 404 before any handler
+    /// runs). What the machine allows any request at this concurrency, decisions aside.
+    #[arg(long, conflicts_with = "settle_rate")]
+    floor: bool,
 }
+
+/// Where applications go, and where `--floor` sends the same requests instead.
+const APPLICATIONS_PATH: &str = "/api/v1/loan-applications";
+const UNROUTED_PATH: &str = "/api/v1/loan-applications-floor";
 
 const CLIENTS_MAX: usize = 1_024;
 /// Days of sales each merchant has, one order a day.
@@ -79,7 +92,9 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let lending = Arc::new(lending()?);
-    prepare_merchants(&store, run, args.merchants)?;
+    if !args.floor {
+        prepare_merchants(&store, run, args.merchants)?;
+    }
     // Outside the runtime: the PostgreSQL client is synchronous and may not block a runtime.
     let (key, record) = chunlei_http::auth::new_key(&chunlei_http::auth::Role::Integration);
     store.insert_api_key(&record)?;
@@ -107,6 +122,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
                 run,
                 merchants: args.merchants,
                 requests: args.requests,
+                floor: args.floor,
             };
             let next = next.clone();
             let schedule = args.rate.map(|rate| Schedule {
@@ -147,11 +163,18 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             "mode=open rate={rate}/s clients={clients} (latency from when each application was due)"
         ),
     }
-    println!(
-        "merchants={} requests={decided} clients={clients} approved={approved} declined={}",
-        args.merchants,
-        decided - approved
-    );
+    if args.floor {
+        println!(
+            "floor requests={decided} clients={clients} (each answered 404 by the router: \
+             nothing decided or stored)"
+        );
+    } else {
+        println!(
+            "merchants={} requests={decided} clients={clients} approved={approved} declined={}",
+            args.merchants,
+            decided - approved
+        );
+    }
     println!("elapsed_s={:.3}", elapsed.as_secs_f64());
     if let Some((events, took)) = load {
         println!(
@@ -159,7 +182,11 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             events as f64 / took.as_secs_f64().max(1e-9)
         );
     }
-    println!("decisions_per_s={per_s:.0}");
+    if args.floor {
+        println!("requests_per_s={per_s:.0}");
+    } else {
+        println!("decisions_per_s={per_s:.0}");
+    }
     if args.rate.is_some() {
         // From when the application went out to its answer: what the server took, without
         // the time a client spent waiting to send behind a late answer.
@@ -251,6 +278,8 @@ struct Client {
     run: u128,
     merchants: u64,
     requests: u64,
+    /// Sends to [`UNROUTED_PATH`] and expects 404.
+    floor: bool,
 }
 
 impl Client {
@@ -288,7 +317,8 @@ impl Client {
         Ok((latencies, approved))
     }
 
-    /// Sends application `n` and waits for its answer; whether it was approved.
+    /// Sends application `n` and waits for its answer; whether it was approved (never, for the
+    /// floor).
     async fn send(&mut self, n: u64) -> anyhow::Result<bool> {
         let merchant = merchant_id(self.run, n % self.merchants);
         // Every tenth application asks for more than the merchant's sales support.
@@ -301,10 +331,21 @@ impl Client {
             r#"{{"id":"ba{}-{n}","merchant_id":"{merchant}","amount":{amount},"term_months":6}}"#,
             self.run
         );
+        let path = if self.floor {
+            UNROUTED_PATH
+        } else {
+            APPLICATIONS_PATH
+        };
         let answer = self
             .http
-            .post_json("/api/v1/loan-applications", &self.authorization, &body)
+            .post_json(path, &self.authorization, &body)
             .await?;
+        if self.floor {
+            if answer.status != 404 {
+                bail!("the floor's request {n} answered {}", answer.status);
+            }
+            return Ok(false);
+        }
         if !(200..300).contains(&answer.status) {
             let text = String::from_utf8_lossy(&answer.body);
             bail!("application {n} answered {}: {text}", answer.status);
