@@ -44,11 +44,13 @@ pub(crate) async fn post_loan(
     let accept: AcceptIn = accept_from_json(&body)?;
     let store = state.store.clone();
     let wanted = accept.clone();
-    let (decision, existing) = blocking(move || {
-        Ok((
-            store.loan_decision(&wanted.application_id)?,
-            store.loan(&wanted.id)?,
-        ))
+    let (decision, existing, flagged) = blocking(move || {
+        let decision = store.loan_decision(&wanted.application_id)?;
+        let flagged = match &decision {
+            Some(decision) => store.fraud_flag(&decision.merchant_id)?.is_some(),
+            None => false,
+        };
+        Ok((decision, store.loan(&wanted.id)?, flagged))
     })
     .await?;
     let decision = decision.ok_or_else(|| decision_not_found(&accept.application_id))?;
@@ -61,6 +63,11 @@ pub(crate) async fn post_loan(
         } else {
             Err(ApiError::Loan(LoanRejection::LoanIdConflict))
         };
+    }
+    // A flag set after the decision stops the disbursement; one set while this request runs
+    // may not.
+    if flagged {
+        return Err(ApiError::MerchantFraudFlagged(decision.merchant_id.clone()));
     }
     let (bank_id, spec, platform_part) = offer_spec(&decision, &lending, today())?;
     let command = LoanCommand::Disburse(Disbursement {

@@ -31,6 +31,9 @@ pub enum Action<'a> {
     ReadMerchant(&'a MerchantId),
     /// List the registry.
     ListMerchants,
+    /// Put, read or clear a merchant's fraud flag: the platform's risk work, never the
+    /// merchant's or a bank's.
+    FraudFlags,
     /// Send order events (the marketplace's systems).
     SendEvents,
     /// Read an order: a merchant key reads only its own merchant's orders.
@@ -72,6 +75,7 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::CreateTransfers
         | Action::WriteMerchant
         | Action::ListMerchants
+        | Action::FraudFlags
         | Action::SendEvents
         | Action::ServicePayouts => match role {
             Role::Operator | Role::Integration => true,
@@ -136,6 +140,7 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::CreateTransfers
         | Action::WriteMerchant
         | Action::ListMerchants
+        | Action::FraudFlags
         | Action::SendEvents
         | Action::ServicePayouts
         | Action::ReadProgram

@@ -66,6 +66,16 @@ pub enum ApiError {
     /// The decision named was declined: there is no offer to accept.
     #[error("application {0} was declined; there is no offer to accept")]
     ApplicationNotApproved(String),
+    /// The merchant carries a fraud flag with another reason.
+    #[error(
+        "merchant {0} already carries a fraud flag with another reason; clear it before flagging again"
+    )]
+    FraudFlagConflict(String),
+    /// An offer was accepted for a merchant that carries a fraud flag.
+    #[error(
+        "merchant {0} carries a fraud flag: no loan is disbursed to it until the flag is cleared"
+    )]
+    MerchantFraudFlagged(String),
     /// A portfolio report would read more loans than one request may.
     #[error("the portfolio has more than {0} loans; report on one bank at a time")]
     PortfolioTooLarge(usize),
@@ -108,6 +118,10 @@ impl ApiError {
             ApiError::ApplicationIdConflict(_) => (StatusCode::CONFLICT, "application_id_conflict"),
             ApiError::PortfolioTooLarge(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "portfolio_too_large")
+            }
+            ApiError::FraudFlagConflict(_) => (StatusCode::CONFLICT, "fraud_flag_conflict"),
+            ApiError::MerchantFraudFlagged(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "merchant_fraud_flagged")
             }
             ApiError::ApplicationNotApproved(_) => {
                 (StatusCode::CONFLICT, "application_not_approved")

@@ -30,6 +30,7 @@ mod api;
 pub mod auth;
 mod body;
 mod error;
+mod flags;
 mod loans;
 mod party;
 mod settle;
@@ -88,6 +89,12 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         .route(
             "/api/v1/merchants/{id}",
             put(api::put_merchant).get(api::get_merchant),
+        )
+        .route(
+            "/api/v1/merchants/{id}/fraud-flag",
+            put(flags::put_fraud_flag)
+                .get(flags::get_fraud_flag)
+                .delete(flags::delete_fraud_flag),
         )
         .route("/api/v1/events", post(settle::post_events))
         .route("/api/v1/orders/{id}", get(settle::get_order))

@@ -185,8 +185,7 @@ fn decide(
         existing_debt: record.debt,
         days_past_due: record.days_past_due,
         worst_days_past_due_12m: record.worst_12m,
-        // The registry keeps no fraud flag yet.
-        fraud_flag: false,
+        fraud_flag: store.fraud_flag(merchant_id)?.is_some(),
     };
     let lent = store.bank_lent(day, merchant.region_code.as_str(), &merchant.category)?;
     let fen = |v: u64| Fen::new(v).unwrap_or(Fen::MAX);

@@ -26,7 +26,9 @@ pub(crate) use accepted::{
 pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfers_from_json};
 pub use lending::{LendingConfigError, lending_from_json};
 pub(crate) use loans::{ApplicationIn, DecisionOut, application_from_json};
-pub(crate) use merchant::{MerchantOut, Merchants, merchant_from_json};
+pub(crate) use merchant::{
+    FraudFlagOut, MerchantOut, Merchants, fraud_reason_from_json, merchant_from_json,
+};
 pub(crate) use query::{account_filter, merchant_page};
 pub use settle::format_time;
 pub(crate) use settle::{

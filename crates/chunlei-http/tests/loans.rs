@@ -858,3 +858,174 @@ fn malformed_loan_requests_change_nothing() {
         assert_eq!(status, StatusCode::OK, "{body}");
     });
 }
+
+impl App {
+    async fn put_flag(&self, key: &str, merchant: &str, body: &str) -> (StatusCode, Value) {
+        let request = self
+            .http
+            .put(self.url(&format!("/api/v1/merchants/{merchant}/fraud-flag")))
+            .bearer_auth(key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+        answer(request).await
+    }
+
+    /// The status of `DELETE …/fraud-flag`, and the error code when there is a body.
+    async fn clear_flag(&self, key: &str, merchant: &str) -> (StatusCode, String) {
+        let response = self
+            .http
+            .delete(self.url(&format!("/api/v1/merchants/{merchant}/fraud-flag")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let code = serde_json::from_str::<Value>(&text)
+            .map(|body| {
+                body["error"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        (status, code)
+    }
+}
+
+/// A fraud flag declines the merchant's applications with its knock-out and stops an offer made
+/// before it from being disbursed; cleared, both go through. Only the platform's keys see or
+/// touch flags, and a bad flag changes nothing.
+#[test]
+fn fraud_flags_decline_applications_and_stop_disbursement() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let zj = app
+            .key(Role::Merchant(PartyId::parse("m-zj").expect("id")))
+            .await;
+        let icbc = app
+            .key(Role::Bank(PartyId::parse("icbc").expect("id")))
+            .await;
+        let integration = app.key(Role::Integration).await;
+        let (_, before) = app.apply(&zj, "app-before", "m-zj", 5_000_000).await;
+        assert_eq!(before["status"], "approved", "{before}");
+        let (status, body) = app
+            .get("/api/v1/merchants/m-zj/fraud-flag", &app.operator)
+            .await;
+        assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+
+        let reason = r#"{"reason":"  device shared with a banned account "}"#;
+        let (status, flag) = app.put_flag(&integration, "m-zj", reason).await;
+        assert_eq!(status, StatusCode::OK, "{}: {flag}", app.backend);
+        assert_eq!(flag["merchant_id"], "m-zj");
+        assert_eq!(flag["reason"], "device shared with a banned account");
+        assert!(
+            flag["flagged_at"].as_str().expect("a time").ends_with('Z'),
+            "{flag}"
+        );
+        let (status, again) = app.put_flag(&app.operator, "m-zj", reason).await;
+        assert_eq!(
+            (status, &again),
+            (StatusCode::OK, &flag),
+            "the standing flag"
+        );
+        let (status, body) = app
+            .put_flag(&app.operator, "m-zj", r#"{"reason":"chargebacks"}"#)
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::CONFLICT, "fraud_flag_conflict")
+        );
+        let (status, read) = app
+            .get("/api/v1/merchants/m-zj/fraud-flag", &app.operator)
+            .await;
+        assert_eq!((status, &read), (StatusCode::OK, &flag));
+
+        // Merchants and banks neither see nor set flags, not even the merchant's own.
+        for key in [&zj, &icbc] {
+            let (status, _) = app.get("/api/v1/merchants/m-zj/fraud-flag", key).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let (status, _) = app.put_flag(key, "m-gd", reason).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(app.clear_flag(key, "m-zj").await.0, StatusCode::FORBIDDEN);
+        }
+        // Bad flags are refused and change nothing.
+        for (body, want) in [
+            (r#"{"reason":"   "}"#, "invalid_field"),
+            (r#"{}"#, "invalid_field"),
+            (r#"{"reason":7}"#, "invalid_field"),
+            (r#"{"reason":"a\nb"}"#, "invalid_field"),
+            (r#"{"reason":"x","severity":"high"}"#, "unknown_field"),
+            ("[]", "invalid_body"),
+        ] {
+            let (status, answer) = app.put_flag(&app.operator, "m-gd", body).await;
+            assert_eq!(
+                (status, code(&answer)),
+                (StatusCode::BAD_REQUEST, want),
+                "{body}"
+            );
+        }
+        let long = format!(r#"{{"reason":"{}"}}"#, "诈".repeat(501));
+        let (status, answer) = app.put_flag(&app.operator, "m-gd", &long).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::BAD_REQUEST, "invalid_field")
+        );
+        let (status, _) = app
+            .get("/api/v1/merchants/m-gd/fraud-flag", &app.operator)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "m-gd carries no flag");
+        let (status, body) = app.put_flag(&app.operator, "m-nobody", reason).await;
+        assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+        assert_eq!(
+            app.clear_flag(&app.operator, "m-nobody").await,
+            (StatusCode::NOT_FOUND, "not_found".to_owned())
+        );
+
+        // Flagged: declined with the knock-out, and the earlier offer is not disbursed.
+        let (status, declined) = app.apply(&zj, "app-flagged", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{declined}");
+        assert_eq!(declined["status"], "declined", "{declined}");
+        assert_eq!(declined["reasons"][0]["code"], "fraud_flag", "{declined}");
+        let (status, body) = app.accept(&zj, "loan-flagged", "app-before").await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "merchant_fraud_flagged"),
+            "{body}"
+        );
+        let (status, _) = app.get("/api/v1/loans/loan-flagged", &app.operator).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "nothing was disbursed");
+
+        // Cleared (twice: the second changes nothing): both go through.
+        assert_eq!(
+            app.clear_flag(&integration, "m-zj").await.0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            app.clear_flag(&app.operator, "m-zj").await.0,
+            StatusCode::NO_CONTENT
+        );
+        let (_, after) = app.apply(&zj, "app-after", "m-zj", 5_000_000).await;
+        assert_eq!(after["status"], "approved", "{after}");
+        let (status, loan) = app.accept(&zj, "loan-before", "app-before").await;
+        assert_eq!(status, StatusCode::OK, "{loan}");
+        // The stored decisions kept what they were decided on.
+        let store = app.store.clone();
+        let (flagged, cleared) = tokio::task::spawn_blocking(move || {
+            let read = |id: &str| store.loan_decision(id).expect("read").expect("stored");
+            (read("app-flagged"), read("app-after"))
+        })
+        .await
+        .expect("task");
+        assert!(
+            flagged.features.contains("fraud_flag=1\n"),
+            "{}",
+            flagged.features
+        );
+        assert!(
+            cleared.features.contains("fraud_flag=0\n"),
+            "{}",
+            cleared.features
+        );
+    });
+}

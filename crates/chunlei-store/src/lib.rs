@@ -31,6 +31,7 @@ use chunlei_settlement::book::{
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use decisions::LoanDecisionRecord;
+pub use merchants::{ClearOutcome, FlagOutcome, FraudFlag};
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 
@@ -207,6 +208,11 @@ pub(crate) trait ReadPool: Send + Sync {
     /// Writes every merchant or none, in one transaction; ids are distinct.
     fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+    /// Stores `flag` if its merchant is registered and carries none; whether it did.
+    fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError>;
+    /// Removes the merchant's flag; whether there was one.
+    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError>;
+    fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError>;
     /// A merchant's daily activity for days `from..=to`, oldest first.
     fn merchant_daily(
         &self,
@@ -245,6 +251,10 @@ pub(crate) trait ReadPool: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Merchant>, StoreError>;
 }
+
+/// Times [`Store::flag_fraud`] tries before reporting the store too busy: each further try
+/// needs a flag cleared between its insert and its read.
+const FLAG_ATTEMPTS: usize = 3;
 
 impl Store {
     /// Opens the database, applies pending migrations and starts the writer.
@@ -450,6 +460,58 @@ impl Store {
 
     pub fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
         self.inner.reads.merchant(id)
+    }
+
+    /// Puts a fraud flag on a registered merchant, stamped now. Flagging again with the same
+    /// reason leaves the standing flag as it is; with another reason it is a conflict, and the
+    /// standing flag stays.
+    pub fn flag_fraud(
+        &self,
+        merchant_id: &MerchantId,
+        reason: &str,
+        flagged_by: &str,
+    ) -> Result<FlagOutcome, StoreError> {
+        let flag = FraudFlag {
+            merchant_id: merchant_id.as_str().to_owned(),
+            reason: reason.to_owned(),
+            flagged_at: merchants::now_ns(),
+            flagged_by: flagged_by.to_owned(),
+        };
+        let reads = &self.inner.reads;
+        // A flag cleared between the insert and the read is tried again, a few times.
+        for _ in 0..FLAG_ATTEMPTS {
+            if reads.insert_fraud_flag(&flag)? {
+                return Ok(FlagOutcome::Flagged(flag));
+            }
+            match reads.fraud_flag(&flag.merchant_id)? {
+                Some(standing) if standing.reason == flag.reason => {
+                    return Ok(FlagOutcome::AlreadyFlagged(standing));
+                }
+                Some(standing) => return Ok(FlagOutcome::Conflict(standing)),
+                None if reads.merchant(merchant_id)?.is_none() => {
+                    return Ok(FlagOutcome::UnknownMerchant);
+                }
+                None => {}
+            }
+        }
+        Err(StoreError::Overloaded)
+    }
+
+    /// Clears the merchant's fraud flag, if it carries one.
+    pub fn clear_fraud_flag(&self, merchant_id: &MerchantId) -> Result<ClearOutcome, StoreError> {
+        let reads = &self.inner.reads;
+        if reads.delete_fraud_flag(merchant_id.as_str())? {
+            return Ok(ClearOutcome::Cleared);
+        }
+        Ok(match reads.merchant(merchant_id)? {
+            Some(_) => ClearOutcome::NotFlagged,
+            None => ClearOutcome::UnknownMerchant,
+        })
+    }
+
+    /// The merchant's standing fraud flag; `None` when it carries none (or is not registered).
+    pub fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError> {
+        self.inner.reads.fraud_flag(merchant_id)
     }
 
     /// Runs `f`, with the store's single-statement reads that it makes on this thread (records,

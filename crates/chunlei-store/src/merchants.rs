@@ -92,3 +92,38 @@ pub(crate) fn now_ns() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
+
+/// A fraud flag an operator or the marketplace's risk systems put on a merchant. While it
+/// stands, the merchant's loan applications are declined (a knock-out) and no offer made to it
+/// is disbursed. One per merchant at most; it stays until cleared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FraudFlag {
+    pub merchant_id: String,
+    /// Why, in the flagger's words.
+    pub reason: String,
+    /// Nanoseconds since the Unix epoch.
+    pub flagged_at: u64,
+    /// The id of the API key that set it.
+    pub flagged_by: String,
+}
+
+/// What [`crate::Store::flag_fraud`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlagOutcome {
+    /// The flag is new.
+    Flagged(FraudFlag),
+    /// The merchant carried a flag with the same reason already: it stands as it was.
+    AlreadyFlagged(FraudFlag),
+    /// The merchant carries a flag with another reason, which stands.
+    Conflict(FraudFlag),
+    UnknownMerchant,
+}
+
+/// What [`crate::Store::clear_fraud_flag`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClearOutcome {
+    Cleared,
+    /// The merchant carried no flag.
+    NotFlagged,
+    UnknownMerchant,
+}

@@ -149,3 +149,66 @@ fn many_merchants_commit_in_one_call() {
         );
     }
 }
+
+/// A fraud flag is set once per merchant: the same reason again leaves it as it stood, another
+/// reason is a conflict that changes nothing, and clearing it lets a new one be set. Merchants
+/// not registered can be neither flagged nor cleared.
+#[test]
+fn fraud_flags_are_set_once_and_cleared() {
+    use chunlei_store::{ClearOutcome, FlagOutcome};
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        store
+            .upsert_merchants(&[merchant("m-1", "Flagged"), merchant("m-2", "Clean")])
+            .expect("create");
+        let m1 = id("m-1");
+        let FlagOutcome::Flagged(first) = store
+            .flag_fraud(&m1, "shared device with a banned account", "op-key-1")
+            .expect("flag")
+        else {
+            panic!("{db:?}: a first flag is set");
+        };
+        assert_eq!(first.merchant_id, "m-1");
+        assert_eq!(first.flagged_by, "op-key-1");
+        assert_eq!(store.fraud_flag("m-1").expect("read"), Some(first.clone()));
+        assert_eq!(store.fraud_flag("m-2").expect("read"), None);
+
+        let again = store
+            .flag_fraud(&m1, "shared device with a banned account", "op-key-2")
+            .expect("flag again");
+        assert_eq!(again, FlagOutcome::AlreadyFlagged(first.clone()));
+        let other = store
+            .flag_fraud(&m1, "chargebacks", "op-key-2")
+            .expect("flag with another reason");
+        assert_eq!(other, FlagOutcome::Conflict(first.clone()));
+        assert_eq!(store.fraud_flag("m-1").expect("read"), Some(first));
+
+        let nobody = id("m-404");
+        assert_eq!(
+            store.flag_fraud(&nobody, "x", "op").expect("flag"),
+            FlagOutcome::UnknownMerchant
+        );
+        assert_eq!(store.fraud_flag("m-404").expect("read"), None);
+        assert_eq!(
+            store.clear_fraud_flag(&nobody).expect("clear"),
+            ClearOutcome::UnknownMerchant
+        );
+
+        assert_eq!(
+            store.clear_fraud_flag(&m1).expect("clear"),
+            ClearOutcome::Cleared
+        );
+        assert_eq!(
+            store.clear_fraud_flag(&m1).expect("clear again"),
+            ClearOutcome::NotFlagged
+        );
+        assert_eq!(store.fraud_flag("m-1").expect("read"), None);
+        let FlagOutcome::Flagged(second) = store
+            .flag_fraud(&m1, "chargebacks", "op-key-2")
+            .expect("flag anew")
+        else {
+            panic!("{db:?}: a cleared merchant can be flagged again");
+        };
+        assert_eq!(second.reason, "chargebacks");
+    }
+}

@@ -6,6 +6,7 @@
 //! `YYYY-MM-DD`; `cluster_id` and `agriculture_base_id` may be absent or null.
 
 use chunlei_settlement::{Merchant, MerchantFields, MerchantId};
+use chunlei_store::FraudFlag;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -133,6 +134,57 @@ impl From<&Merchant> for MerchantOut {
             bank_code: account.bank_code.as_str().to_owned(),
             account_number: account.account_number.as_str().to_owned(),
             holder_name: account.holder_name.clone(),
+        }
+    }
+}
+
+/// Longest reason a fraud flag may give, in characters.
+pub(crate) const FRAUD_REASON_CHARS_MAX: usize = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FraudFlagIn {
+    reason: Option<Value>,
+}
+
+/// Parses a `PUT /merchants/{id}/fraud-flag` body, `{"reason"}`: the reason, trimmed, 1 to
+/// [`FRAUD_REASON_CHARS_MAX`] characters without control characters.
+pub(crate) fn fraud_reason_from_json(body: &[u8]) -> Result<String, ApiError> {
+    let flag: FraudFlagIn = object(body)?;
+    let reason = required_text(flag.reason.as_ref(), "reason")?.trim();
+    if reason.is_empty() {
+        return Err(ApiError::InvalidField("reason: must not be blank".into()));
+    }
+    if reason.chars().count() > FRAUD_REASON_CHARS_MAX {
+        return Err(ApiError::InvalidField(format!(
+            "reason: must be at most {FRAUD_REASON_CHARS_MAX} characters"
+        )));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(ApiError::InvalidField(
+            "reason: must not contain control characters (line breaks, tabs)".into(),
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FraudFlagOut {
+    merchant_id: String,
+    reason: String,
+    /// RFC 3339, UTC.
+    flagged_at: String,
+    /// The id of the API key that set it.
+    flagged_by: String,
+}
+
+impl From<&FraudFlag> for FraudFlagOut {
+    fn from(flag: &FraudFlag) -> FraudFlagOut {
+        FraudFlagOut {
+            merchant_id: flag.merchant_id.clone(),
+            reason: flag.reason.clone(),
+            flagged_at: super::format_time(flag.flagged_at),
+            flagged_by: flag.flagged_by.clone(),
         }
     }
 }

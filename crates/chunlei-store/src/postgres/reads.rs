@@ -16,7 +16,7 @@ use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
-use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
+use crate::{AccountFilter, ApiKeyRecord, FraudFlag, ReadPool, StoreError, UsageRow};
 use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -458,6 +458,51 @@ impl ReadPool for PostgresReads {
             ))?;
             let row = conn.client.query_opt(&statement, &[&id.as_str()])?;
             row.map(|r| merchant_row(&r)?.into_merchant()).transpose()
+        })
+    }
+
+    fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(
+                "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, flagged_by) \
+                 SELECT $1::text, $2::text, $3::bigint, $4::text \
+                 WHERE EXISTS (SELECT 1 FROM merchants WHERE id = $1::text) \
+                 ON CONFLICT (merchant_id) DO NOTHING",
+            )?;
+            let inserted = conn.client.execute(
+                &statement,
+                &[
+                    &flag.merchant_id,
+                    &flag.reason,
+                    &codec::timestamp(flag.flagged_at),
+                    &flag.flagged_by,
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            let statement =
+                conn.statement("DELETE FROM merchant_fraud_flags WHERE merchant_id = $1::text")?;
+            Ok(conn.client.execute(&statement, &[&merchant_id])? == 1)
+        })
+    }
+
+    fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(
+                "SELECT reason, flagged_at, flagged_by FROM merchant_fraud_flags \
+                 WHERE merchant_id = $1::text",
+            )?;
+            let row = conn.client.query_opt(&statement, &[&merchant_id])?;
+            Ok(row.map(|r| FraudFlag {
+                merchant_id: merchant_id.to_owned(),
+                reason: r.get(0),
+                flagged_at: codec::i64_to_u64(r.get(1)),
+                flagged_by: r.get(2),
+            }))
         })
     }
 

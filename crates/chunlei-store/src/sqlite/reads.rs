@@ -15,7 +15,7 @@ use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
-use crate::{AccountFilter, ApiKeyRecord, ReadPool, StoreError, UsageRow};
+use crate::{AccountFilter, ApiKeyRecord, FraudFlag, ReadPool, StoreError, UsageRow};
 use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
@@ -450,6 +450,53 @@ impl ReadPool for SqliteReads {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError> {
+        self.with_pooled(|conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, flagged_by) \
+                     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM merchants WHERE id = ?1) \
+                     ON CONFLICT (merchant_id) DO NOTHING",
+                )?
+                .execute(params![
+                    flag.merchant_id,
+                    flag.reason,
+                    codec::timestamp(flag.flagged_at),
+                    flag.flagged_by
+                ])?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError> {
+        self.with_pooled(|conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM merchant_fraud_flags WHERE merchant_id = ?1")?
+                .execute([merchant_id])?;
+            Ok(deleted == 1)
+        })
+    }
+
+    fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError> {
+        self.with(|conn| {
+            let flag = conn
+                .prepare_cached(
+                    "SELECT reason, flagged_at, flagged_by FROM merchant_fraud_flags \
+                     WHERE merchant_id = ?1",
+                )?
+                .query_row([merchant_id], |r| {
+                    Ok(FraudFlag {
+                        merchant_id: merchant_id.to_owned(),
+                        reason: r.get(0)?,
+                        flagged_at: codec::i64_to_u64(r.get(1)?),
+                        flagged_by: r.get(2)?,
+                    })
+                })
+                .optional()?;
+            Ok(flag)
         })
     }
 
