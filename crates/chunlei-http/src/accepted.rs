@@ -39,7 +39,7 @@ pub(crate) async fn post_loan(
 ) -> Result<Json<LoanOut>, ApiError> {
     let lending = state
         .lending
-        .clone()
+        .current()
         .ok_or(ApiError::LendingNotConfigured)?;
     let accept: AcceptIn = accept_from_json(&body)?;
     let store = state.store.clone();
@@ -443,7 +443,7 @@ pub(crate) async fn list_banks(
 ) -> Result<Json<crate::wire::BanksOut>, ApiError> {
     let lending = state
         .lending
-        .clone()
+        .current()
         .ok_or(ApiError::LendingNotConfigured)?;
     let own = match &principal.role {
         crate::auth::Role::Bank(own) => Some(own.as_str().to_owned()),

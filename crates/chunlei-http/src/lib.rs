@@ -47,7 +47,7 @@ use tokio::net::TcpListener;
 
 pub use body::BODY_BYTES_MAX;
 pub use error::ApiError;
-pub use loans::Lending;
+pub use loans::{Lending, LendingSlot};
 pub use party::PartyId;
 pub use wire::format_time;
 pub use wire::{LendingConfigError, lending_from_json};
@@ -56,9 +56,9 @@ pub use wire::{LendingConfigError, lending_from_json};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    /// `None` when the server runs without a lending configuration: applications answer 503
+    /// Empty when the server runs without a lending configuration: applications answer 503
     /// (stored decisions can still be read).
-    pub lending: Option<Arc<Lending>>,
+    pub lending: LendingSlot,
     /// API keys recently found in the store ([`auth::KEY_CACHE_TTL`]).
     pub keys: Arc<auth::KeyCache>,
 }
@@ -71,7 +71,7 @@ pub(crate) fn now_ns() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
+pub fn router(store: Store, lending: impl Into<LendingSlot>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/accounts", post(api::create_accounts))
@@ -133,7 +133,7 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(AppState {
             store,
-            lending,
+            lending: lending.into(),
             keys: Arc::default(),
         })
 }
@@ -142,7 +142,7 @@ pub fn router(store: Store, lending: Option<Arc<Lending>>) -> Router {
 /// in flight and returns.
 pub async fn serve(
     store: Store,
-    lending: Option<Arc<Lending>>,
+    lending: impl Into<LendingSlot>,
     listener: TcpListener,
 ) -> std::io::Result<()> {
     serve_until(store, lending, listener, shutdown_signal()).await
@@ -181,7 +181,7 @@ pub async fn listen(address: &str) -> std::io::Result<TcpListener> {
 /// [`serve`] until `shutdown` completes.
 pub async fn serve_until(
     store: Store,
-    lending: Option<Arc<Lending>>,
+    lending: impl Into<LendingSlot>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {

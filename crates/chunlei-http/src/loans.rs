@@ -14,6 +14,8 @@
 //! the id (the same application sent again, or sent twice at once, by this process or
 //! another), that one is read back and answered, or 409 if the applications differ.
 
+use std::sync::Arc;
+
 use crate::body::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -63,6 +65,40 @@ impl Lending {
     }
 }
 
+/// The lending configuration in force, if any. The server may replace it while it runs
+/// (`chunlei serve` does on SIGHUP); a request takes the one in force when it starts and
+/// keeps it to its end, and every decision stores the versions it was made with.
+#[derive(Clone, Debug, Default)]
+pub struct LendingSlot(Arc<std::sync::RwLock<Option<Arc<Lending>>>>);
+
+impl LendingSlot {
+    pub fn new(lending: Option<Arc<Lending>>) -> LendingSlot {
+        LendingSlot(Arc::new(std::sync::RwLock::new(lending)))
+    }
+
+    pub fn current(&self) -> Option<Arc<Lending>> {
+        // A panic while replacing cannot leave the value half-written: it is one pointer.
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `lending` in force for the requests that start from now on.
+    pub fn replace(&self, lending: Arc<Lending>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lending);
+    }
+}
+
+impl From<Option<Arc<Lending>>> for LendingSlot {
+    fn from(lending: Option<Arc<Lending>>) -> LendingSlot {
+        LendingSlot::new(lending)
+    }
+}
+
 /// `POST /api/v1/loan-applications`: decides an application and answers the decision.
 pub(crate) async fn post_application(
     State(state): State<AppState>,
@@ -71,7 +107,7 @@ pub(crate) async fn post_application(
 ) -> Result<Response, ApiError> {
     let lending = state
         .lending
-        .clone()
+        .current()
         .ok_or(ApiError::LendingNotConfigured)?;
     let application = application_from_json(&body)?;
     authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;

@@ -21,7 +21,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HH:MM", value_parser = minute_of_day)]
     pub loan_collection_at: Option<u32>,
     /// Decide loan applications with this lending configuration (JSON: the decision policy
-    /// and the banks; see docs/lending.example.json). Needs --scorecard.
+    /// and the banks; see docs/lending.example.json). Needs --scorecard. Read again, with the
+    /// scorecard, on SIGHUP: applications from then on are decided with the new ones, and
+    /// files that cannot be loaded leave the ones in force.
     #[arg(long, value_name = "FILE", requires = "scorecard")]
     pub lending: Option<std::path::PathBuf>,
     /// The scorecard model (from `chunlei model train`) that scores loan applications. Needs
@@ -38,6 +40,14 @@ pub fn load_lending(
     let (Some(lending), Some(scorecard)) = (lending, scorecard) else {
         return Ok(None);
     };
+    lending_from_files(lending, scorecard).map(Some)
+}
+
+/// The lending configuration in `lending` with the scorecard in `scorecard`.
+fn lending_from_files(
+    lending: &std::path::Path,
+    scorecard: &std::path::Path,
+) -> anyhow::Result<std::sync::Arc<chunlei_http::Lending>> {
     let bytes = std::fs::read(lending).with_context(|| {
         format!(
             "cannot read the lending configuration {}",
@@ -48,9 +58,49 @@ pub fn load_lending(
         .with_context(|| format!("invalid lending configuration {}", lending.display()))?;
     let card = chunlei_scorecard::load_model(scorecard)
         .with_context(|| format!("cannot load the scorecard {}", scorecard.display()))?;
-    Ok(Some(std::sync::Arc::new(chunlei_http::Lending::new(
+    Ok(std::sync::Arc::new(chunlei_http::Lending::new(
         policy, consortium, card,
-    ))))
+    )))
+}
+
+/// Reads the lending configuration and the scorecard again from their files on every SIGHUP
+/// and puts them in force. When either cannot be read or is invalid, the error is logged and
+/// the ones in force stay. A server without them logs that there is nothing to reload (and is
+/// not stopped, as SIGHUP would by default).
+#[cfg(unix)]
+async fn reload_on_hangup(
+    slot: chunlei_http::LendingSlot,
+    files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(error) => {
+            tracing::error!(%error, "cannot listen for SIGHUP: the lending configuration cannot be reloaded");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let Some((config, card)) = files.clone() else {
+            tracing::warn!("SIGHUP: this server runs without --lending; nothing to reload");
+            continue;
+        };
+        match tokio::task::spawn_blocking(move || lending_from_files(&config, &card)).await {
+            Ok(Ok(loaded)) => {
+                tracing::info!(
+                    policy_version = %loaded.policy.version,
+                    model_version = %loaded.scorecard.model_version,
+                    "lending configuration reloaded"
+                );
+                slot.replace(loaded);
+            }
+            Ok(Err(error)) => tracing::error!(
+                error = format!("{error:#}"),
+                "lending configuration not reloaded; the one in force stays"
+            ),
+            Err(error) => tracing::error!(%error, "the lending configuration's reload failed"),
+        }
+    }
 }
 
 /// `HH:MM` as minutes after midnight.
@@ -126,7 +176,10 @@ async fn daily(
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let lending = load_lending(args.lending.as_deref(), args.scorecard.as_deref())?;
+    let lending = chunlei_http::LendingSlot::new(load_lending(
+        args.lending.as_deref(),
+        args.scorecard.as_deref(),
+    )?);
     let store = crate::open_store(&args.db)?;
     // Dropped after the runtime, so that the store's last handle is released on this thread:
     // synchronous database clients may not be dropped on an async thread.
@@ -149,6 +202,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(minute) = args.loan_collection_at {
             tokio::spawn(daily(store.clone(), minute, collect_due));
         }
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(
+            lending.clone(),
+            args.lending.clone().zip(args.scorecard.clone()),
+        ));
         // Printed rather than logged so that it appears whatever the log filter: scripts and
         // tests that pass `--listen 127.0.0.1:0` read the port from this line.
         eprintln!("listening on {address}");

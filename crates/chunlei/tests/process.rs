@@ -51,6 +51,16 @@ impl Server {
         }
     }
 
+    /// Sends the server SIGHUP.
+    fn hang_up(&self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
     fn kill(&mut self) {
         self.child.kill().expect("SIGKILL the server");
         self.child.wait().expect("reap the server");
@@ -611,13 +621,17 @@ async fn a_restarted_server_runs_the_days_payouts_once() {
     }
 }
 
-/// `serve --lending FILE --scorecard FILE`: a model trained with `chunlei model train` and the
-/// example configuration make the loan routes answer; a wrong configuration stops the server
-/// at start with the field named; without the flags the routes answer 503.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_decides_loans_only_with_a_lending_configuration() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let csv = dir.path().join("train.csv");
+/// The example lending configuration.
+const EXAMPLE_LENDING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../docs/lending.example.json"
+);
+
+/// Trains a scorecard with `chunlei model train` on a small fixed table (sales of the last 30
+/// days separate good from bad, with exceptions so that the fit is finite) into
+/// `dir/model.json`, with `version` if given.
+fn train_model(dir: &std::path::Path, version: Option<&str>) -> std::path::PathBuf {
+    let csv = dir.join("train.csv");
     let mut rows = String::from("sales_30d_fen,active_days_90d,bad\n");
     for i in 0..600_u64 {
         let step = i % 30;
@@ -630,16 +644,106 @@ async fn serve_decides_loans_only_with_a_lending_configuration() {
         ));
     }
     std::fs::write(&csv, rows).expect("write the table");
-    let model = dir.path().join("model.json");
-    let (csv, model) = (csv.to_string_lossy(), model.to_string_lossy());
-    let (ok, report) = run(&[
-        "model", "train", "--csv", &csv, "--target", "bad", "--bad", "1", "--out", &model,
-    ]);
+    let model = dir.join("model.json");
+    let (csv_text, model_text) = (csv.to_string_lossy(), model.to_string_lossy());
+    let mut args = vec![
+        "model",
+        "train",
+        "--csv",
+        &csv_text,
+        "--target",
+        "bad",
+        "--bad",
+        "1",
+        "--out",
+        &model_text,
+    ];
+    if let Some(version) = version {
+        args.extend(["--version", version]);
+    }
+    let (ok, report) = run(&args);
     assert!(ok, "model train failed: {report}");
-    let example = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/lending.example.json"
+    model
+}
+
+/// `serve` reads its lending configuration and scorecard again on SIGHUP: later applications
+/// are decided with the new versions. Files that do not load leave the ones in force, and the
+/// server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reloads_the_lending_configuration_on_sighup() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let model = train_model(dir.path(), Some("sc-one"));
+    let config = dir.path().join("lending.json");
+    let example = std::fs::read_to_string(EXAMPLE_LENDING).expect("the example");
+    std::fs::write(&config, &example).expect("write the configuration");
+    let db = TestDb::sqlite();
+    let url = db.url_string();
+    let key = operator_key(&url);
+    let server = Server::start_with(
+        &url,
+        &[
+            "--lending",
+            &config.to_string_lossy(),
+            "--scorecard",
+            &model.to_string_lossy(),
+        ],
     );
+    let client = reqwest::Client::new();
+    merchant_with_an_advanced_order(&client, &server.base, &key).await;
+    let mut sent = 0;
+    let mut versions = || {
+        sent += 1;
+        let body = json!({"id": format!("a-{sent}"), "merchant_id": "m-1",
+                          "amount": 5_000_000, "term_months": 6});
+        let request = client
+            .post(format!("{}/api/v1/loan-applications", server.base))
+            .bearer_auth(&key)
+            .json(&body);
+        async move {
+            let reply: Value = request
+                .send()
+                .await
+                .expect("an answer")
+                .json()
+                .await
+                .expect("JSON");
+            let text = |name: &str| reply[name].as_str().unwrap_or_default().to_owned();
+            (text("model_version"), text("policy_version"))
+        }
+    };
+    let first = versions().await;
+    assert_eq!(first.0, "sc-one");
+
+    train_model(dir.path(), Some("sc-two"));
+    let policy = json!(first.1).to_string();
+    std::fs::write(&config, example.replace(&policy, r#""policy-reloaded""#)).expect("write");
+    server.hang_up();
+    let mut now = versions().await;
+    for _ in 0..50 {
+        if now != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        now = versions().await;
+    }
+    assert_eq!(now, ("sc-two".to_owned(), "policy-reloaded".to_owned()));
+
+    // A broken model: the server says why on its log and decides as before.
+    std::fs::write(&model, "{").expect("write");
+    server.hang_up();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(versions().await, now);
+}
+
+/// `serve --lending FILE --scorecard FILE`: a model trained with `chunlei model train` and the
+/// example configuration make the loan routes answer; a wrong configuration stops the server
+/// at start with the field named; without the flags the routes answer 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_decides_loans_only_with_a_lending_configuration() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let model = train_model(dir.path(), None);
+    let model = model.to_string_lossy();
+    let example = EXAMPLE_LENDING;
 
     let bad_config = dir.path().join("bad.json");
     let text = std::fs::read_to_string(example).expect("the example");
@@ -679,6 +783,10 @@ async fn serve_decides_loans_only_with_a_lending_configuration() {
         assert_eq!(status(&server).await, 404);
     }
     let server = Server::start(&url);
+    assert_eq!(status(&server).await, 503);
+    // Nothing to reload: SIGHUP does not stop it.
+    server.hang_up();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(status(&server).await, 503);
 }
 
