@@ -342,7 +342,15 @@ impl Pipeline {
 fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender<Ack>) {
     let mut failed_epoch: Option<u64> = None;
     let mut carry: Option<Work> = None;
-    while let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) {
+    let mut pace = Pace::default();
+    loop {
+        let wait = pace.wait(std::time::Instant::now());
+        if !wait.is_zero() {
+            thread::sleep(wait);
+        }
+        let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) else {
+            return;
+        };
         let mut engine_gone = false;
         let direct: Vec<_> = decisions
             .iter()
@@ -387,6 +395,7 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
         }
         let started = std::time::Instant::now();
         let result = committer.commit(&rows);
+        pace.committed(started, std::time::Instant::now(), rows.decisions.len());
         tracing::trace!(
             commit_us = started.elapsed().as_micros(),
             decision_requests = decisions.len(),
@@ -437,6 +446,53 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
     }
 }
 
+/// How long the committer lingers between transactions once loan decisions arrive fast
+/// enough ([`Pace`]).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(4);
+/// The decisions that must arrive during one commit's time for the committer to linger.
+const LINGER_FROM: u128 = 8;
+
+/// The committer's pace under a stream of loan decisions. A commit costs much the same
+/// whatever it holds (the WAL's sync, and the page cache of every reader, which its next read
+/// drops), so when the machine is saturated, fewer and larger commits leave more of it to
+/// deciding. Once decisions arrive fast enough that [`LINGER_FROM`] come during one commit's
+/// time, the committer takes its next transaction no sooner than [`LINGER`] after it began
+/// the last, with everything that arrived meanwhile. Slower, it takes each at once, as a
+/// linger would only add to every answer's time. The rate is measured over each cycle, so a
+/// load that falls leaves the linger behind at the next commit.
+#[derive(Debug, Default)]
+struct Pace {
+    /// When the last transaction began.
+    began: Option<std::time::Instant>,
+    /// No transaction before this.
+    until: Option<std::time::Instant>,
+}
+
+impl Pace {
+    /// How long to wait, at `now`, before taking the next transaction.
+    fn wait(&self, now: std::time::Instant) -> std::time::Duration {
+        self.until.map_or(std::time::Duration::ZERO, |until| {
+            until.saturating_duration_since(now)
+        })
+    }
+
+    /// A transaction holding `decisions` loan decisions began at `began` and was done at `done`.
+    fn committed(&mut self, began: std::time::Instant, done: std::time::Instant, decisions: usize) {
+        let previous = self.began.replace(began);
+        self.until = None;
+        let Some(previous) = previous else {
+            return;
+        };
+        // They arrived over the cycle since the last began: at that rate, would one commit's
+        // time gather LINGER_FROM? Compared as decisions × commit ≥ LINGER_FROM × cycle.
+        let cycle = began.saturating_duration_since(previous).as_nanos();
+        let commit = done.saturating_duration_since(began).as_nanos();
+        if decisions > 0 && (decisions as u128) * commit >= LINGER_FROM * cycle {
+            self.until = Some(began + LINGER);
+        }
+    }
+}
+
 /// What one of the committer's transactions holds: at most one group of the engine's (its
 /// groups commit one at a time, in order) and the loan decisions that came with it.
 struct Transaction {
@@ -475,4 +531,61 @@ fn next_transaction(inbox: &Receiver<Work>, carry: &mut Option<Work>) -> Option<
         next = inbox.try_recv().ok();
     }
     Some(transaction)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{LINGER, Pace};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn the_first_commit_and_a_slow_stream_never_linger() {
+        let start = Instant::now();
+        let mut pace = Pace::default();
+        pace.committed(start, start + ms(1), 500);
+        assert_eq!(pace.wait(start + ms(1)), Duration::ZERO, "no rate yet");
+        // 7 decisions over a 1 ms cycle, a 1 ms commit: 7 would arrive in one commit's time.
+        pace.committed(start + ms(2), start + ms(3), 7);
+        assert_eq!(pace.wait(start + ms(3)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_fast_stream_lingers_until_the_linger_has_passed_since_the_last_began() {
+        let start = Instant::now();
+        let mut pace = Pace::default();
+        pace.committed(start, start + ms(1), 1);
+        // 8 decisions over a 1 ms cycle, a 1 ms commit.
+        let began = start + ms(1);
+        pace.committed(began, began + ms(1), 8);
+        assert_eq!(pace.wait(began + ms(1)), LINGER - ms(1));
+        assert_eq!(pace.wait(began + LINGER), Duration::ZERO);
+        assert_eq!(pace.wait(began + LINGER + ms(5)), Duration::ZERO);
+    }
+
+    #[test]
+    fn ledger_work_alone_never_lingers() {
+        let start = Instant::now();
+        let mut pace = Pace::default();
+        pace.committed(start, start + ms(1), 0);
+        pace.committed(start, start + ms(1), 0);
+        assert_eq!(pace.wait(start + ms(1)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_load_that_falls_leaves_the_linger_at_the_next_commit() {
+        let start = Instant::now();
+        let mut pace = Pace::default();
+        pace.committed(start, start + ms(1), 1);
+        pace.committed(start + ms(1), start + ms(2), 40);
+        assert!(!pace.wait(start + ms(2)).is_zero());
+        // Lingered 4 ms and gathered 20: 5 a ms, a 1 ms commit gathers 5, under 8.
+        let began = start + ms(1) + LINGER;
+        pace.committed(began, began + ms(1), 20);
+        assert_eq!(pace.wait(began + ms(1)), Duration::ZERO);
+    }
 }
