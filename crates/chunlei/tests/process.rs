@@ -882,20 +882,9 @@ fn bench_loans_stores_every_decision_it_times() {
     for mode in [&[][..], &["--rate", "400"][..]] {
         let db = TestDb::sqlite();
         let url = db.url_string();
-        let mut args = vec![
-            "bench",
-            "loans",
-            "--db",
-            &url,
-            "--merchants",
-            "20",
-            "--clients",
-            "16",
-            "--requests",
-            "300",
-        ];
+        let mut args = vec!["--merchants", "20", "--clients", "16", "--requests", "300"];
         args.extend_from_slice(mode);
-        let (ok, stdout) = run(&args);
+        let (ok, stdout) = bench_loans(&url, &args);
         assert!(ok, "{mode:?}: {stdout}");
         let field = |name: &str| {
             stdout
@@ -924,6 +913,13 @@ fn bench_loans_stores_every_decision_it_times() {
     }
 }
 
+/// Runs `chunlei bench loans --db url` with `options`: whether it succeeded, and its output.
+fn bench_loans(url: &str, options: &[&str]) -> (bool, String) {
+    let mut args = vec!["bench", "loans", "--db", url];
+    args.extend_from_slice(options);
+    run(&args)
+}
+
 /// `bench loans --floor` sends the same requests where no route answers: every one is
 /// answered (404) and timed, and nothing is decided or stored. It cannot be combined with
 /// settlement load.
@@ -931,17 +927,7 @@ fn bench_loans_stores_every_decision_it_times() {
 fn bench_loans_floor_times_requests_that_decide_nothing() {
     let db = TestDb::sqlite();
     let url = db.url_string();
-    let (ok, stdout) = run(&[
-        "bench",
-        "loans",
-        "--db",
-        &url,
-        "--clients",
-        "8",
-        "--requests",
-        "300",
-        "--floor",
-    ]);
+    let (ok, stdout) = bench_loans(&url, &["--clients", "8", "--requests", "300", "--floor"]);
     assert!(ok, "{stdout}");
     assert!(
         stdout
@@ -965,15 +951,7 @@ fn bench_loans_floor_times_requests_that_decide_nothing() {
     assert_eq!(count("SELECT count(*) FROM loan_decisions"), 0);
     assert_eq!(count("SELECT count(*) FROM settlement_orders"), 0);
 
-    let (ok, stdout) = run(&[
-        "bench",
-        "loans",
-        "--db",
-        &url,
-        "--floor",
-        "--settle-rate",
-        "5",
-    ]);
+    let (ok, stdout) = bench_loans(&url, &["--floor", "--settle-rate", "5"]);
     assert!(!ok, "the floor beside settlement load is refused: {stdout}");
 }
 
@@ -1016,22 +994,21 @@ fn bench_machine_reports_each_thread_and_the_slow_windows() {
 fn bench_loans_with_settlement_load_stores_both() {
     let db = TestDb::sqlite();
     let url = db.url_string();
-    let (ok, stdout) = run(&[
-        "bench",
-        "loans",
-        "--db",
+    let (ok, stdout) = bench_loans(
         &url,
-        "--merchants",
-        "10",
-        "--clients",
-        "8",
-        "--requests",
-        "200",
-        "--rate",
-        "400",
-        "--settle-rate",
-        "1000",
-    ]);
+        &[
+            "--merchants",
+            "10",
+            "--clients",
+            "8",
+            "--requests",
+            "200",
+            "--rate",
+            "400",
+            "--settle-rate",
+            "1000",
+        ],
+    );
     assert!(ok, "{stdout}");
     let settled: u64 = stdout
         .split_whitespace()
@@ -1050,6 +1027,6 @@ fn bench_loans_with_settlement_load_stores_both() {
         count("SELECT count(*) FROM settlement_orders WHERE order_id LIKE '%-order-load-%'");
     assert_eq!(u64::try_from(loaded).ok(), Some(settled), "{stdout}");
 
-    let (ok, stdout) = run(&["bench", "loans", "--db", &url, "--settle-rate", "0"]);
+    let (ok, stdout) = bench_loans(&url, &["--settle-rate", "0"]);
     assert!(!ok, "a zero rate is refused: {stdout}");
 }
