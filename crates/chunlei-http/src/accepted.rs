@@ -344,17 +344,24 @@ fn offer_spec(
         "revenue_based" => {
             let fee = fen("fee_fen")?;
             let index = usize::try_from(num("product_index")?).unwrap_or(usize::MAX);
-            let term_days = lending
-                .consortium
-                .banks()
-                .iter()
-                .find(|b| b.bank_id.as_str() == bank_id)
-                .and_then(|b| b.products.get(index))
-                .and_then(|p| match p {
-                    Product::RevenueBased { term_days_max, .. } => Some(u64::from(*term_days_max)),
-                    Product::Amortising { .. } => None,
-                })
-                .unwrap_or(0);
+            // Offers stored before they kept the product's longest term take it from the
+            // configuration in force.
+            let term_days = match num("term_days_max") {
+                Ok(days) => days,
+                Err(_) => lending
+                    .consortium
+                    .banks()
+                    .iter()
+                    .find(|b| b.bank_id.as_str() == bank_id)
+                    .and_then(|b| b.products.get(index))
+                    .and_then(|p| match p {
+                        Product::RevenueBased { term_days_max, .. } => {
+                            Some(u64::from(*term_days_max))
+                        }
+                        Product::Amortising { .. } => None,
+                    })
+                    .unwrap_or(0),
+            };
             let owed = amount.get().saturating_add(fee.get());
             let minimum = if term_days == 0 {
                 0

@@ -51,6 +51,11 @@ fn scorecard() -> chunlei_scorecard::Scorecard {
 }
 
 fn lending() -> Arc<Lending> {
+    lending_with(|_| {})
+}
+
+/// [`lending`] with `edit` made to its configuration.
+fn lending_with(edit: impl FnOnce(&mut Value)) -> Arc<Lending> {
     let example = include_str!("../../../docs/lending.example.json");
     let mut config: Value = serde_json::from_str(example).expect("the example is JSON");
     config["policy"]["grades"] =
@@ -59,6 +64,7 @@ fn lending() -> Arc<Lending> {
         bank["score_cutoff"] = json!(-1000);
     }
     config["banks"][0]["regions"] = json!(["33"]);
+    edit(&mut config);
     let bytes = serde_json::to_vec(&config).expect("JSON");
     let (policy, consortium) = chunlei_http::lending_from_json(&bytes).expect("a valid config");
     Arc::new(Lending::new(policy, consortium, scorecard()))
@@ -1027,5 +1033,52 @@ fn fraud_flags_decline_applications_and_stop_disbursement() {
             "{}",
             cleared.features
         );
+    });
+}
+
+/// [`lending`] with webank, the bank of Guangdong's merchants, lending only revenue-based
+/// advances repaid within `term_days_max` days at most.
+fn revenue_lending(term_days_max: u16) -> Arc<Lending> {
+    lending_with(|config| {
+        config["banks"][1]["products"] = json!([{
+            "kind": "revenue_based", "fee_bps": 300, "withholding_bps": 1500,
+            "term_days_max": term_days_max
+        }]);
+    })
+}
+
+/// An offer is disbursed on the terms it was made with, whatever configuration is in force when
+/// it is accepted: a revenue-based advance keeps its product's longest term, which sets the
+/// minimum it owes every 60 days.
+#[test]
+fn an_offer_keeps_its_terms_when_the_configuration_changes() {
+    use chunlei_lending::loans::ProductSpec;
+    each_backend_lending(Some(revenue_lending(180)), |app| async move {
+        app.merchants().await;
+        let (_, decision) = app.apply(&app.operator, "app-rb", "m-gd", 5_000_000).await;
+        assert_eq!(decision["offer"]["product"], "revenue_based", "{decision}");
+        assert_eq!(
+            decision["offer"]["detail"]["term_days_max"], "180",
+            "{decision}"
+        );
+        app.lending.replace(revenue_lending(90));
+        let (status, loan) = app.accept(&app.operator, "loan-rb", "app-rb").await;
+        assert_eq!(status, StatusCode::OK, "{}: {loan}", app.backend);
+        let store = app.store.clone();
+        let record = tokio::task::spawn_blocking(move || store.loan("loan-rb"))
+            .await
+            .expect("task")
+            .expect("read")
+            .expect("stored");
+        let ProductSpec::RevenueBased(terms) = &record.spec.product else {
+            panic!("a revenue-based loan: {:?}", record.spec);
+        };
+        let owed = terms.principal.get() + terms.fee.get();
+        assert_eq!(terms.minimum_per_period.get(), (owed * 60).div_ceil(180));
+        // A decision made now asks the new configuration.
+        let (_, now) = app
+            .apply(&app.operator, "app-rb-2", "m-gd", 1_000_000)
+            .await;
+        assert_eq!(now["offer"]["detail"]["term_days_max"], "90", "{now}");
     });
 }

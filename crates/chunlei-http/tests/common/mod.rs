@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use chunlei_http::Lending;
 use chunlei_http::auth::{Role, new_key};
+use chunlei_http::{Lending, LendingSlot};
 use chunlei_store::testing::TestDb;
 use chunlei_store::{Store, StoreOptions};
 use reqwest::StatusCode;
@@ -21,6 +21,8 @@ pub struct App {
     pub backend: &'static str,
     /// An operator key, for setting up and checking.
     pub operator: String,
+    /// The server's lending configuration, to replace as `chunlei serve` does on SIGHUP.
+    pub lending: LendingSlot,
 }
 
 /// Runs `scenario` against a fresh server on a fresh database of every backend.
@@ -70,10 +72,11 @@ impl App {
             .await
             .expect("bind port 0");
         let address = listener.local_addr().expect("bound address");
+        let lending = LendingSlot::new(lending);
         // Runs until the runtime is dropped.
         tokio::spawn(chunlei_http::serve_until(
             store.clone(),
-            lending,
+            lending.clone(),
             listener,
             std::future::pending(),
         ));
@@ -83,6 +86,7 @@ impl App {
             store,
             backend,
             operator: String::new(),
+            lending,
         };
         app.operator = app.key(Role::Operator).await;
         app

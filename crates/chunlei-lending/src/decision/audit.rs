@@ -51,12 +51,14 @@ pub fn offer_text(offer: &Offer) -> String {
             fee_bps,
             withholding_bps,
             expected_days,
+            term_days_max,
         } => {
             line(&mut text, "product", "revenue_based");
             number(&mut text, "fee_fen", fee.get());
             number(&mut text, "fee_bps", fee_bps);
             number(&mut text, "withholding_bps", withholding_bps);
             number(&mut text, "expected_days", expected_days);
+            number(&mut text, "term_days_max", term_days_max);
         }
     }
     number(&mut text, "amount_fen", offer.amount.get());

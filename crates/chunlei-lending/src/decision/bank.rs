@@ -293,6 +293,10 @@ pub enum OfferedProduct {
         /// `(amount + fee) / (withholding × sales_90d / 90)`, rounded up: the days the
         /// advance is expected to take to repay at the last 90 days' average sales.
         expected_days: u32,
+        /// The product's longest term, in days, which sets the minimum payment per period:
+        /// kept with the offer so that accepting it later does not depend on the
+        /// configuration then in force.
+        term_days_max: u16,
     },
 }
 

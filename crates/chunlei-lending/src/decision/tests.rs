@@ -231,6 +231,7 @@ fn offer_text(offer: &Offer) -> String {
             fee_bps,
             withholding_bps,
             expected_days,
+            ..
         } => format!(
             "#{} revenue_based fee {} ({fee_bps}bp) withholding {withholding_bps}bp \
              {expected_days} days",

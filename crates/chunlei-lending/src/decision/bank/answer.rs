@@ -184,6 +184,7 @@ fn price(
                 fee_bps,
                 withholding_bps,
                 expected_days: u32::try_from(days).ok()?,
+                term_days_max,
             };
             Some((offered, u32::try_from(price).unwrap_or(u32::MAX)))
         }
