@@ -473,5 +473,10 @@ pub(crate) async fn list_banks(
             crate::wire::BankOut::new(b, used.day, used.total)
         })
         .collect();
-    Ok(Json(crate::wire::BanksOut { banks }))
+    Ok(Json(crate::wire::BanksOut {
+        policy_version: lending.policy.version.clone(),
+        model_version: lending.scorecard.model_version.clone(),
+        in_force_since: crate::wire::format_time(lending.loaded_at),
+        banks,
+    }))
 }

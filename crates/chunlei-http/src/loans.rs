@@ -52,6 +52,8 @@ pub struct Lending {
     pub scorecard: Scorecard,
     /// Bounds the decisions reading the store at once ([`DECISIONS_READING_MAX`]).
     reading: tokio::sync::Semaphore,
+    /// When it was made (ns since the Unix epoch): when it was put in force.
+    pub loaded_at: u64,
 }
 
 impl Lending {
@@ -61,6 +63,7 @@ impl Lending {
             consortium,
             scorecard,
             reading: tokio::sync::Semaphore::new(DECISIONS_READING_MAX),
+            loaded_at: crate::now_ns(),
         }
     }
 }

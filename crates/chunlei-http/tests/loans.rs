@@ -714,6 +714,15 @@ fn accepted_loans_are_disbursed_and_seen_only_by_their_bank() {
         assert_eq!(listed[0]["bank_id"], "icbc");
         assert_eq!(listed[0]["lent_total"], loan["principal"]);
         assert_eq!(listed[0]["regions"], json!(["33"]));
+        assert_eq!(banks["policy_version"], "policy-2026-11", "{banks}");
+        assert_eq!(banks["model_version"], "sc-test-1", "{banks}");
+        assert!(
+            banks["in_force_since"]
+                .as_str()
+                .expect("a time")
+                .ends_with('Z'),
+            "{banks}"
+        );
         let (_, banks) = app.get("/api/v1/banks", &app.operator).await;
         assert_eq!(
             banks["banks"].as_array().expect("banks").len(),

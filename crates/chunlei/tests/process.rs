@@ -727,6 +727,18 @@ async fn serve_reloads_the_lending_configuration_on_sighup() {
         now = versions().await;
     }
     assert_eq!(now, ("sc-two".to_owned(), "policy-reloaded".to_owned()));
+    // The banks' listing says which versions are in force.
+    let banks: Value = client
+        .get(format!("{}/api/v1/banks", server.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(banks["model_version"], "sc-two", "{banks}");
+    assert_eq!(banks["policy_version"], "policy-reloaded", "{banks}");
 
     // A broken model: the server says why on its log and decides as before.
     std::fs::write(&model, "{").expect("write");

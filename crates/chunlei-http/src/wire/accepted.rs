@@ -493,5 +493,10 @@ impl BankOut {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct BanksOut {
+    /// The versions in force, as new decisions store them: whether a reload took effect.
+    pub policy_version: String,
+    pub model_version: String,
+    /// When this configuration was put in force (RFC 3339, UTC).
+    pub in_force_since: String,
     pub banks: Vec<BankOut>,
 }
