@@ -14,7 +14,7 @@ use crate::access::{Action, authorize, merchant_not_found};
 use crate::api::MerchantIdPath;
 use crate::auth::{Credential, Principal};
 use crate::body::{Json, JsonBody};
-use crate::wire::{FraudFlagOut, fraud_reason_from_json};
+use crate::wire::{FraudFlagEventOut, FraudFlagEventsOut, FraudFlagOut, fraud_reason_from_json};
 use crate::{ApiError, AppState, blocking};
 
 /// `PUT /api/v1/merchants/{id}/fraud-flag {"reason"}`: flags the merchant. Sent again with the
@@ -76,15 +76,42 @@ pub(crate) async fn delete_fraud_flag(
     authorize(&principal, &Action::FraudFlags)?;
     let store = state.store.clone();
     let merchant = id.clone();
-    match blocking(move || store.clear_fraud_flag(&merchant)).await? {
+    let Credential::ApiKey { key_id } = &principal.credential;
+    let actor = key_id.clone();
+    match blocking(move || store.clear_fraud_flag(&merchant, &actor)).await? {
         ClearOutcome::Cleared => {
-            let Credential::ApiKey { key_id } = &principal.credential;
             tracing::info!(merchant_id = %id, cleared_by = %key_id, "fraud flag cleared");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         ClearOutcome::NotFlagged => Ok(StatusCode::NO_CONTENT.into_response()),
         ClearOutcome::UnknownMerchant => Err(merchant_not_found(&id)),
     }
+}
+
+/// `GET /api/v1/merchants/{id}/fraud-flag/events`: every flag set on the merchant and
+/// cleared, with who did it and when, the latest first (at most
+/// [`chunlei_store::FLAG_EVENTS_MAX`]).
+pub(crate) async fn get_fraud_flag_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    MerchantIdPath(id): MerchantIdPath,
+) -> Result<Json<FraudFlagEventsOut>, ApiError> {
+    authorize(&principal, &Action::FraudFlags)?;
+    let store = state.store.clone();
+    let merchant = id.clone();
+    let events = blocking(move || {
+        let events = store.fraud_flag_events(merchant.as_str())?;
+        // A merchant with no history may still be registered: only an unknown one is 404.
+        if events.is_empty() && store.merchant(&merchant)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(events))
+    })
+    .await?
+    .ok_or_else(|| merchant_not_found(&id))?;
+    Ok(Json(FraudFlagEventsOut {
+        events: events.iter().map(FraudFlagEventOut::from).collect(),
+    }))
 }
 
 fn not_flagged(id: &MerchantId) -> ApiError {

@@ -96,6 +96,10 @@ pub fn router(store: Store, lending: impl Into<LendingSlot>) -> Router {
                 .get(flags::get_fraud_flag)
                 .delete(flags::delete_fraud_flag),
         )
+        .route(
+            "/api/v1/merchants/{id}/fraud-flag/events",
+            get(flags::get_fraud_flag_events),
+        )
         .route("/api/v1/events", post(settle::post_events))
         .route("/api/v1/orders/{id}", get(settle::get_order))
         .route(

@@ -27,7 +27,8 @@ pub(crate) use input::{accounts_from_json, ids_from_json, parse_decimal, transfe
 pub use lending::{LendingConfigError, lending_from_json};
 pub(crate) use loans::{ApplicationIn, DecisionOut, application_from_json};
 pub(crate) use merchant::{
-    FraudFlagOut, MerchantOut, Merchants, fraud_reason_from_json, merchant_from_json,
+    FraudFlagEventOut, FraudFlagEventsOut, FraudFlagOut, MerchantOut, Merchants,
+    fraud_reason_from_json, merchant_from_json,
 };
 pub(crate) use query::{account_filter, merchant_page};
 pub use settle::format_time;

@@ -1020,6 +1020,45 @@ fn fraud_flags_decline_applications_and_stop_disbursement() {
             app.clear_flag(&app.operator, "m-zj").await.0,
             StatusCode::NO_CONTENT
         );
+        // The history: the flag set and cleared, the latest first, by the integration key; the
+        // repeat, the conflict and the second clear left no trace.
+        let (status, history) = app
+            .get("/api/v1/merchants/m-zj/fraud-flag/events", &app.operator)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        let events = history["events"].as_array().expect("events");
+        let seen: Vec<(&str, &str, &str)> = events
+            .iter()
+            .map(|e| {
+                let text = |name: &str| e[name].as_str().expect("text");
+                (text("action"), text("reason"), text("by"))
+            })
+            .collect();
+        let by = flag["flagged_by"].as_str().expect("flagged_by");
+        let reason = "device shared with a banned account";
+        assert_eq!(
+            seen,
+            [("cleared", reason, by), ("set", reason, by)],
+            "{history}"
+        );
+        assert_eq!(events[1]["at"], flag["flagged_at"], "{history}");
+        let (status, none) = app
+            .get("/api/v1/merchants/m-gd/fraud-flag/events", &integration)
+            .await;
+        assert_eq!((status, &none["events"]), (StatusCode::OK, &json!([])));
+        let (status, _) = app
+            .get(
+                "/api/v1/merchants/m-nobody/fraud-flag/events",
+                &app.operator,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        for key in [&zj, &icbc] {
+            let (status, _) = app
+                .get("/api/v1/merchants/m-zj/fraud-flag/events", key)
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
         let (_, after) = app.apply(&zj, "app-after", "m-zj", 5_000_000).await;
         assert_eq!(after["status"], "approved", "{after}");
         let (status, loan) = app.accept(&zj, "loan-before", "app-before").await;

@@ -31,7 +31,9 @@ use chunlei_settlement::book::{
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use decisions::LoanDecisionRecord;
-pub use merchants::{ClearOutcome, FlagOutcome, FraudFlag};
+pub use merchants::{
+    ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
+};
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 
@@ -208,11 +210,24 @@ pub(crate) trait ReadPool: Send + Sync {
     /// Writes every merchant or none, in one transaction; ids are distinct.
     fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
-    /// Stores `flag` if its merchant is registered and carries none; whether it did.
+    /// Stores `flag` if its merchant is registered and carries none, and its event in the
+    /// same transaction; whether it did.
     fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError>;
-    /// Removes the merchant's flag; whether there was one.
-    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError>;
+    /// Removes the merchant's flag and records `cleared` by `actor` at `at` in the same
+    /// transaction; whether there was one.
+    fn delete_fraud_flag(
+        &self,
+        merchant_id: &str,
+        actor: &str,
+        at: u64,
+    ) -> Result<bool, StoreError>;
     fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError>;
+    /// The merchant's latest `limit` flag events, the latest first.
+    fn fraud_flag_events(
+        &self,
+        merchant_id: &str,
+        limit: u32,
+    ) -> Result<Vec<FraudFlagEvent>, StoreError>;
     /// A merchant's daily activity for days `from..=to`, oldest first.
     fn merchant_daily(
         &self,
@@ -497,10 +512,14 @@ impl Store {
         Err(StoreError::Overloaded)
     }
 
-    /// Clears the merchant's fraud flag, if it carries one.
-    pub fn clear_fraud_flag(&self, merchant_id: &MerchantId) -> Result<ClearOutcome, StoreError> {
+    /// Clears the merchant's fraud flag, if it carries one, as `actor` (an API key's id).
+    pub fn clear_fraud_flag(
+        &self,
+        merchant_id: &MerchantId,
+        actor: &str,
+    ) -> Result<ClearOutcome, StoreError> {
         let reads = &self.inner.reads;
-        if reads.delete_fraud_flag(merchant_id.as_str())? {
+        if reads.delete_fraud_flag(merchant_id.as_str(), actor, merchants::now_ns())? {
             return Ok(ClearOutcome::Cleared);
         }
         Ok(match reads.merchant(merchant_id)? {
@@ -512,6 +531,14 @@ impl Store {
     /// The merchant's standing fraud flag; `None` when it carries none (or is not registered).
     pub fn fraud_flag(&self, merchant_id: &str) -> Result<Option<FraudFlag>, StoreError> {
         self.inner.reads.fraud_flag(merchant_id)
+    }
+
+    /// Every fraud flag set on the merchant and cleared, the latest [`FLAG_EVENTS_MAX`], the
+    /// latest first.
+    pub fn fraud_flag_events(&self, merchant_id: &str) -> Result<Vec<FraudFlagEvent>, StoreError> {
+        self.inner
+            .reads
+            .fraud_flag_events(merchant_id, FLAG_EVENTS_MAX)
     }
 
     /// Runs `f`, with the store's single-statement reads that it makes on this thread (records,

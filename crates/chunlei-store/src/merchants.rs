@@ -107,6 +107,51 @@ pub struct FraudFlag {
     pub flagged_by: String,
 }
 
+/// A fraud flag set or cleared: the merchant's flag history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FraudFlagEvent {
+    /// Nanoseconds since the Unix epoch.
+    pub at: u64,
+    pub action: FlagAction,
+    /// The flag's reason; for [`FlagAction::Cleared`], the reason of the flag cleared.
+    pub reason: String,
+    /// The id of the API key that did it.
+    pub actor: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagAction {
+    Set,
+    Cleared,
+}
+
+impl FlagAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagAction::Set => "set",
+            FlagAction::Cleared => "cleared",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<FlagAction, StoreError> {
+        match text {
+            "set" => Ok(FlagAction::Set),
+            "cleared" => Ok(FlagAction::Cleared),
+            other => Err(StoreError::Corrupt(format!(
+                "a fraud flag event's action is {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Events of one merchant's flag history one read returns at most, the latest.
+pub const FLAG_EVENTS_MAX: u32 = 100;
+
+/// The statement that records a [`FraudFlagEvent`], numbered as both backends bind it:
+/// merchant, time, action, reason, actor.
+pub(crate) const INSERT_FLAG_EVENT: &str = "INSERT INTO merchant_fraud_flag_events \
+    (merchant_id, at, action, reason, actor) VALUES ($1, $2, $3, $4, $5)";
+
 /// What [`crate::Store::flag_fraud`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlagOutcome {

@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("postgres/schema_10.sql")),
     (11, include_str!("postgres/schema_11.sql")),
     (12, include_str!("postgres/schema_12.sql")),
+    (13, include_str!("postgres/schema_13.sql")),
 ];
 
 const COPY_ACCOUNTS: &str = "COPY accounts (id, debits_pending, debits_posted, credits_pending, \

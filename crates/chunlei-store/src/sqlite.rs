@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("sqlite/schema_11.sql")),
     (12, include_str!("sqlite/schema_12.sql")),
     (13, include_str!("sqlite/schema_13.sql")),
+    (14, include_str!("sqlite/schema_14.sql")),
 ];
 
 pub(crate) fn open(

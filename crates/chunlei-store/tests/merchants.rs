@@ -155,7 +155,7 @@ fn many_merchants_commit_in_one_call() {
 /// not registered can be neither flagged nor cleared.
 #[test]
 fn fraud_flags_are_set_once_and_cleared() {
-    use chunlei_store::{ClearOutcome, FlagOutcome};
+    use chunlei_store::{ClearOutcome, FlagAction, FlagOutcome};
     for db in TestDb::all() {
         let store = Store::open(&db.url, StoreOptions::default()).expect("open");
         store
@@ -190,16 +190,18 @@ fn fraud_flags_are_set_once_and_cleared() {
         );
         assert_eq!(store.fraud_flag("m-404").expect("read"), None);
         assert_eq!(
-            store.clear_fraud_flag(&nobody).expect("clear"),
+            store.clear_fraud_flag(&nobody, "op").expect("clear"),
             ClearOutcome::UnknownMerchant
         );
 
         assert_eq!(
-            store.clear_fraud_flag(&m1).expect("clear"),
+            store.clear_fraud_flag(&m1, "op-key-3").expect("clear"),
             ClearOutcome::Cleared
         );
         assert_eq!(
-            store.clear_fraud_flag(&m1).expect("clear again"),
+            store
+                .clear_fraud_flag(&m1, "op-key-3")
+                .expect("clear again"),
             ClearOutcome::NotFlagged
         );
         assert_eq!(store.fraud_flag("m-1").expect("read"), None);
@@ -210,5 +212,33 @@ fn fraud_flags_are_set_once_and_cleared() {
             panic!("{db:?}: a cleared merchant can be flagged again");
         };
         assert_eq!(second.reason, "chargebacks");
+        // The history keeps every flag set and cleared, the latest first; a repeat, a
+        // conflict and a clear of nothing are not in it.
+        let events: Vec<(FlagAction, String, String)> = store
+            .fraud_flag_events("m-1")
+            .expect("history")
+            .into_iter()
+            .map(|e| (e.action, e.reason, e.actor))
+            .collect();
+        let event =
+            |action, reason: &str, actor: &str| (action, reason.to_owned(), actor.to_owned());
+        assert_eq!(
+            events,
+            [
+                event(FlagAction::Set, "chargebacks", "op-key-2"),
+                event(
+                    FlagAction::Cleared,
+                    "shared device with a banned account",
+                    "op-key-3"
+                ),
+                event(
+                    FlagAction::Set,
+                    "shared device with a banned account",
+                    "op-key-1"
+                ),
+            ],
+            "{db:?}"
+        );
+        assert_eq!(store.fraud_flag_events("m-2").expect("history"), []);
     }
 }

@@ -518,7 +518,7 @@ fn stores_opened_at_once_apply_each_migration_once() {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
         let ids: Vec<u128> = (1..=stores.len() as u128).collect();
         let found = stores[0].lookup_accounts(&ids).expect("lookup");
         assert_eq!(found.len(), STARTING_STORES);

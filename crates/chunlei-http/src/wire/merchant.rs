@@ -6,7 +6,7 @@
 //! `YYYY-MM-DD`; `cluster_id` and `agriculture_base_id` may be absent or null.
 
 use chunlei_settlement::{Merchant, MerchantFields, MerchantId};
-use chunlei_store::FraudFlag;
+use chunlei_store::{FraudFlag, FraudFlagEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -187,4 +187,32 @@ impl From<&FraudFlag> for FraudFlagOut {
             flagged_by: flag.flagged_by.clone(),
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FraudFlagEventOut {
+    /// `set` or `cleared`.
+    action: &'static str,
+    /// The flag's reason; for `cleared`, the reason of the flag cleared.
+    reason: String,
+    /// RFC 3339, UTC.
+    at: String,
+    /// The id of the API key that did it.
+    by: String,
+}
+
+impl From<&FraudFlagEvent> for FraudFlagEventOut {
+    fn from(event: &FraudFlagEvent) -> FraudFlagEventOut {
+        FraudFlagEventOut {
+            action: event.action.as_str(),
+            reason: event.reason.clone(),
+            at: super::format_time(event.at),
+            by: event.actor.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FraudFlagEventsOut {
+    pub events: Vec<FraudFlagEventOut>,
 }

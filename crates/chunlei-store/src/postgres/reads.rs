@@ -14,9 +14,13 @@ use super::{account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use crate::merchants::INSERT_FLAG_EVENT;
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, META, Table};
-use crate::{AccountFilter, ApiKeyRecord, FraudFlag, ReadPool, StoreError, UsageRow};
+use crate::{
+    AccountFilter, ApiKeyRecord, FlagAction, FraudFlag, FraudFlagEvent, ReadPool, StoreError,
+    UsageRow,
+};
 use chunlei_settlement::book::DailyActivity;
 
 /// Transfers `verify` holds in memory at once while it streams the whole table.
@@ -463,30 +467,85 @@ impl ReadPool for PostgresReads {
 
     fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError> {
         self.with(|conn| {
-            let statement = conn.statement(
+            let insert = conn.statement(
                 "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, flagged_by) \
                  SELECT $1::text, $2::text, $3::bigint, $4::text \
                  WHERE EXISTS (SELECT 1 FROM merchants WHERE id = $1::text) \
                  ON CONFLICT (merchant_id) DO NOTHING",
             )?;
-            let inserted = conn.client.execute(
-                &statement,
-                &[
-                    &flag.merchant_id,
-                    &flag.reason,
-                    &codec::timestamp(flag.flagged_at),
-                    &flag.flagged_by,
-                ],
+            let event = conn.statement(INSERT_FLAG_EVENT)?;
+            let at = codec::timestamp(flag.flagged_at);
+            let mut tx = conn.client.transaction()?;
+            let inserted = tx.execute(
+                &insert,
+                &[&flag.merchant_id, &flag.reason, &at, &flag.flagged_by],
             )?;
+            if inserted == 1 {
+                let action = FlagAction::Set.as_str();
+                tx.execute(
+                    &event,
+                    &[
+                        &flag.merchant_id,
+                        &at,
+                        &action,
+                        &flag.reason,
+                        &flag.flagged_by,
+                    ],
+                )?;
+            }
+            tx.commit()?;
             Ok(inserted == 1)
         })
     }
 
-    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError> {
+    fn delete_fraud_flag(
+        &self,
+        merchant_id: &str,
+        actor: &str,
+        at: u64,
+    ) -> Result<bool, StoreError> {
         self.with(|conn| {
-            let statement =
-                conn.statement("DELETE FROM merchant_fraud_flags WHERE merchant_id = $1::text")?;
-            Ok(conn.client.execute(&statement, &[&merchant_id])? == 1)
+            let delete = conn.statement(
+                "DELETE FROM merchant_fraud_flags WHERE merchant_id = $1::text RETURNING reason",
+            )?;
+            let event = conn.statement(INSERT_FLAG_EVENT)?;
+            let mut tx = conn.client.transaction()?;
+            let reason: Option<String> = tx.query_opt(&delete, &[&merchant_id])?.map(|r| r.get(0));
+            if let Some(reason) = &reason {
+                let action = FlagAction::Cleared.as_str();
+                tx.execute(
+                    &event,
+                    &[&merchant_id, &codec::timestamp(at), &action, reason, &actor],
+                )?;
+            }
+            tx.commit()?;
+            Ok(reason.is_some())
+        })
+    }
+
+    fn fraud_flag_events(
+        &self,
+        merchant_id: &str,
+        limit: u32,
+    ) -> Result<Vec<FraudFlagEvent>, StoreError> {
+        self.with(|conn| {
+            let statement = conn.statement(
+                "SELECT at, action, reason, actor FROM merchant_fraud_flag_events \
+                 WHERE merchant_id = $1::text ORDER BY at DESC, id DESC LIMIT $2::bigint",
+            )?;
+            let rows = conn
+                .client
+                .query(&statement, &[&merchant_id, &i64::from(limit)])?;
+            rows.iter()
+                .map(|r| {
+                    Ok(FraudFlagEvent {
+                        at: codec::i64_to_u64(r.get(0)),
+                        action: FlagAction::parse(r.get(1))?,
+                        reason: r.get(2),
+                        actor: r.get(3),
+                    })
+                })
+                .collect()
         })
     }
 

@@ -13,9 +13,13 @@ use super::{account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
 use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use crate::merchants::INSERT_FLAG_EVENT;
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
-use crate::{AccountFilter, ApiKeyRecord, FraudFlag, ReadPool, StoreError, UsageRow};
+use crate::{
+    AccountFilter, ApiKeyRecord, FlagAction, FraudFlag, FraudFlagEvent, ReadPool, StoreError,
+    UsageRow,
+};
 use chunlei_settlement::book::DailyActivity;
 
 pub(crate) struct SqliteReads {
@@ -455,7 +459,10 @@ impl ReadPool for SqliteReads {
 
     fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError> {
         self.with_pooled(|conn| {
-            let inserted = conn
+            // IMMEDIATE: the write lock from the start, so the flag and its event commit
+            // together or not at all. Dropped without commit, it rolls back.
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            let inserted = tx
                 .prepare_cached(
                     "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, flagged_by) \
                      SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM merchants WHERE id = ?1) \
@@ -467,16 +474,76 @@ impl ReadPool for SqliteReads {
                     codec::timestamp(flag.flagged_at),
                     flag.flagged_by
                 ])?;
+            if inserted == 1 {
+                tx.prepare_cached(INSERT_FLAG_EVENT)?.execute(params![
+                    flag.merchant_id,
+                    codec::timestamp(flag.flagged_at),
+                    FlagAction::Set.as_str(),
+                    flag.reason,
+                    flag.flagged_by
+                ])?;
+            }
+            tx.commit()?;
             Ok(inserted == 1)
         })
     }
 
-    fn delete_fraud_flag(&self, merchant_id: &str) -> Result<bool, StoreError> {
+    fn delete_fraud_flag(
+        &self,
+        merchant_id: &str,
+        actor: &str,
+        at: u64,
+    ) -> Result<bool, StoreError> {
         self.with_pooled(|conn| {
-            let deleted = conn
-                .prepare_cached("DELETE FROM merchant_fraud_flags WHERE merchant_id = ?1")?
-                .execute([merchant_id])?;
-            Ok(deleted == 1)
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            let reason: Option<String> = tx
+                .prepare_cached(
+                    "DELETE FROM merchant_fraud_flags WHERE merchant_id = ?1 RETURNING reason",
+                )?
+                .query_row([merchant_id], |r| r.get(0))
+                .optional()?;
+            if let Some(reason) = &reason {
+                tx.prepare_cached(INSERT_FLAG_EVENT)?.execute(params![
+                    merchant_id,
+                    codec::timestamp(at),
+                    FlagAction::Cleared.as_str(),
+                    reason,
+                    actor
+                ])?;
+            }
+            tx.commit()?;
+            Ok(reason.is_some())
+        })
+    }
+
+    fn fraud_flag_events(
+        &self,
+        merchant_id: &str,
+        limit: u32,
+    ) -> Result<Vec<FraudFlagEvent>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT at, action, reason, actor FROM merchant_fraud_flag_events \
+                 WHERE merchant_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![merchant_id, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (at, action, reason, actor) = row?;
+                Ok(FraudFlagEvent {
+                    at: codec::i64_to_u64(at),
+                    action: FlagAction::parse(&action)?,
+                    reason,
+                    actor,
+                })
+            })
+            .collect()
         })
     }
 
