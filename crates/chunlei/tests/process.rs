@@ -666,6 +666,21 @@ fn train_model(dir: &std::path::Path, version: Option<&str>) -> std::path::PathB
     model
 }
 
+/// Applies for `m-1` under `id`: the model and policy versions the answer was decided with.
+async fn decided_with(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+) -> (String, String) {
+    let body = json!({"id": id, "merchant_id": "m-1", "amount": 5_000_000, "term_months": 6});
+    let reply = post(client, base, key, "/api/v1/loan-applications", &body)
+        .await
+        .expect("a decision");
+    let text = |name: &str| reply[name].as_str().unwrap_or_default().to_owned();
+    (text("model_version"), text("policy_version"))
+}
+
 /// `serve` reads its lending configuration and scorecard again on SIGHUP: later applications
 /// are decided with the new versions. Files that do not load leave the ones in force, and the
 /// server keeps serving.
@@ -691,40 +706,25 @@ async fn serve_reloads_the_lending_configuration_on_sighup() {
     let client = reqwest::Client::new();
     merchant_with_an_advanced_order(&client, &server.base, &key).await;
     let mut sent = 0;
-    let mut versions = || {
+    let mut next_id = || {
         sent += 1;
-        let body = json!({"id": format!("a-{sent}"), "merchant_id": "m-1",
-                          "amount": 5_000_000, "term_months": 6});
-        let request = client
-            .post(format!("{}/api/v1/loan-applications", server.base))
-            .bearer_auth(&key)
-            .json(&body);
-        async move {
-            let reply: Value = request
-                .send()
-                .await
-                .expect("an answer")
-                .json()
-                .await
-                .expect("JSON");
-            let text = |name: &str| reply[name].as_str().unwrap_or_default().to_owned();
-            (text("model_version"), text("policy_version"))
-        }
+        format!("a-{sent}")
     };
-    let first = versions().await;
+    let base = server.base.clone();
+    let first = decided_with(&client, &base, &key, &next_id()).await;
     assert_eq!(first.0, "sc-one");
 
     train_model(dir.path(), Some("sc-two"));
     let policy = json!(first.1).to_string();
     std::fs::write(&config, example.replace(&policy, r#""policy-reloaded""#)).expect("write");
     server.hang_up();
-    let mut now = versions().await;
+    let mut now = decided_with(&client, &base, &key, &next_id()).await;
     for _ in 0..50 {
         if now != first {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        now = versions().await;
+        now = decided_with(&client, &base, &key, &next_id()).await;
     }
     assert_eq!(now, ("sc-two".to_owned(), "policy-reloaded".to_owned()));
     // The banks' listing says which versions are in force.
@@ -744,7 +744,7 @@ async fn serve_reloads_the_lending_configuration_on_sighup() {
     std::fs::write(&model, "{").expect("write");
     server.hang_up();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(versions().await, now);
+    assert_eq!(decided_with(&client, &base, &key, &next_id()).await, now);
 }
 
 /// `serve --lending FILE --scorecard FILE`: a model trained with `chunlei model train` and the
