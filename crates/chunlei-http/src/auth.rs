@@ -85,6 +85,15 @@ pub struct Principal {
     pub credential: Credential,
 }
 
+impl Principal {
+    /// Who acted, as records of who did what keep it: the API key's public id.
+    pub fn actor(&self) -> &str {
+        match &self.credential {
+            Credential::ApiKey { key_id } => key_id,
+        }
+    }
+}
+
 /// How a principal proved who it is. Browser sessions will add a variant.
 #[derive(Clone, Debug)]
 pub enum Credential {

@@ -8,11 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chunlei_settlement::MerchantId;
-use chunlei_store::{ClearOutcome, FlagOutcome};
+use chunlei_store::{ClearOutcome, FlagOutcome, FraudFlagEvent, Store, StoreError};
 
 use crate::access::{Action, authorize, merchant_not_found};
 use crate::api::MerchantIdPath;
-use crate::auth::{Credential, Principal};
+use crate::auth::Principal;
 use crate::body::{Json, JsonBody};
 use crate::wire::{FraudFlagEventOut, FraudFlagEventsOut, FraudFlagOut, fraud_reason_from_json};
 use crate::{ApiError, AppState, blocking};
@@ -28,8 +28,7 @@ pub(crate) async fn put_fraud_flag(
 ) -> Result<Json<FraudFlagOut>, ApiError> {
     authorize(&principal, &Action::FraudFlags)?;
     let reason = fraud_reason_from_json(&body)?;
-    let Credential::ApiKey { key_id } = &principal.credential;
-    let flagged_by = key_id.clone();
+    let flagged_by = principal.actor().to_owned();
     let store = state.store.clone();
     let merchant = id.clone();
     let outcome = blocking(move || store.flag_fraud(&merchant, &reason, &flagged_by)).await?;
@@ -51,20 +50,9 @@ pub(crate) async fn get_fraud_flag(
     MerchantIdPath(id): MerchantIdPath,
 ) -> Result<Json<FraudFlagOut>, ApiError> {
     authorize(&principal, &Action::FraudFlags)?;
-    let store = state.store.clone();
-    let merchant = id.clone();
-    let (flag, registered) = blocking(move || {
-        Ok(match store.fraud_flag(merchant.as_str())? {
-            Some(flag) => (Some(flag), true),
-            None => (None, store.merchant(&merchant)?.is_some()),
-        })
-    })
-    .await?;
-    match flag {
-        Some(flag) => Ok(Json(FraudFlagOut::from(&flag))),
-        None if registered => Err(not_flagged(&id)),
-        None => Err(merchant_not_found(&id)),
-    }
+    let flag = read_registered(&state, &id, Store::fraud_flag, Option::is_some).await?;
+    let flag = flag.ok_or_else(|| not_flagged(&id))?;
+    Ok(Json(FraudFlagOut::from(&flag)))
 }
 
 /// `DELETE /api/v1/merchants/{id}/fraud-flag`: clears the flag; 204 whether or not one stood.
@@ -76,11 +64,11 @@ pub(crate) async fn delete_fraud_flag(
     authorize(&principal, &Action::FraudFlags)?;
     let store = state.store.clone();
     let merchant = id.clone();
-    let Credential::ApiKey { key_id } = &principal.credential;
-    let actor = key_id.clone();
+    let actor = principal.actor().to_owned();
     match blocking(move || store.clear_fraud_flag(&merchant, &actor)).await? {
         ClearOutcome::Cleared => {
-            tracing::info!(merchant_id = %id, cleared_by = %key_id, "fraud flag cleared");
+            let cleared_by = principal.actor();
+            tracing::info!(merchant_id = %id, cleared_by, "fraud flag cleared");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         ClearOutcome::NotFlagged => Ok(StatusCode::NO_CONTENT.into_response()),
@@ -97,21 +85,34 @@ pub(crate) async fn get_fraud_flag_events(
     MerchantIdPath(id): MerchantIdPath,
 ) -> Result<Json<FraudFlagEventsOut>, ApiError> {
     authorize(&principal, &Action::FraudFlags)?;
-    let store = state.store.clone();
-    let merchant = id.clone();
-    let events = blocking(move || {
-        let events = store.fraud_flag_events(merchant.as_str())?;
-        // A merchant with no history may still be registered: only an unknown one is 404.
-        if events.is_empty() && store.merchant(&merchant)?.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(events))
-    })
-    .await?
-    .ok_or_else(|| merchant_not_found(&id))?;
+    let found = |events: &Vec<FraudFlagEvent>| !events.is_empty();
+    let events = read_registered(&state, &id, Store::fraud_flag_events, found).await?;
     Ok(Json(FraudFlagEventsOut {
         events: events.iter().map(FraudFlagEventOut::from).collect(),
     }))
+}
+
+/// `read` of the merchant's flag records, on a blocking thread. When it finds nothing
+/// (`found` false), the merchant must be registered for the empty answer to stand; an unknown
+/// merchant is 404.
+async fn read_registered<T: Send + 'static>(
+    state: &AppState,
+    id: &MerchantId,
+    read: fn(&Store, &str) -> Result<T, StoreError>,
+    found: impl FnOnce(&T) -> bool + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    let merchant = id.clone();
+    let (records, registered) = blocking(move || {
+        let records = read(&store, merchant.as_str())?;
+        let registered = found(&records) || store.merchant(&merchant)?.is_some();
+        Ok((records, registered))
+    })
+    .await?;
+    if !registered {
+        return Err(merchant_not_found(id));
+    }
+    Ok(records)
 }
 
 fn not_flagged(id: &MerchantId) -> ApiError {
