@@ -143,6 +143,8 @@ impl ApiError {
             }
             ApiError::Store(error) => match error {
                 StoreError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+                // The loan route decides again instead; another caller may retry.
+                StoreError::InputsChanged => (StatusCode::SERVICE_UNAVAILABLE, "inputs_changed"),
                 StoreError::BatchTooLarge { .. } => {
                     (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large")
                 }

@@ -5,7 +5,10 @@
 //! over four ranges of days (`Store::merchant_activity_totals`), never its orders; scores the
 //! features with the loaded scorecard; asks every bank of the consortium ([`Policy::decide`]); and stores the decision
 //! with everything it was made from through the ledger writer (`Store::record_decisions`), so
-//! it is durable before the answer. The application id is the idempotency key: the same
+//! it is durable before the answer. On SQLite what the last decision of the merchant read is
+//! kept, and used while nothing it comes from has changed (`Store::cached_decision_inputs`);
+//! a decision made from it that the writer refuses because the registry changed meanwhile
+//! is made again from a fresh read. The application id is the idempotency key: the same
 //! application again answers the stored decision, different content under the same id
 //! `application_id_conflict`.
 //!
@@ -22,12 +25,12 @@ use axum::response::{IntoResponse, Response};
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::audit::{answers_text, offer_text, reasons_text, record_text};
 use chunlei_lending::decision::{
-    ACTIVITY_WINDOWS, Application, BankUsage, Consortium, DECLINE_REASONS_MAX, Decision,
-    FeatureRecord, MerchantFacts, ModelScore, Outcome, Policy, features_from_totals,
+    Application, BankUsage, Consortium, DECLINE_REASONS_MAX, Decision, FeatureRecord,
+    MerchantFacts, ModelScore, Outcome, Policy, features_from_totals,
 };
-use chunlei_lending::loans::portfolio;
+use chunlei_lending::loans::{LoanRecord, portfolio};
 use chunlei_scorecard::Scorecard;
-use chunlei_store::{LoanDecisionRecord, Store, StoreError};
+use chunlei_store::{DecisionInputs, LoanDecisionRecord, StoreError};
 
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
 use crate::auth::Principal;
@@ -114,6 +117,23 @@ pub(crate) async fn post_application(
         .ok_or(ApiError::LendingNotConfigured)?;
     let application = application_from_json(&body)?;
     authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
+    let now = now_ns();
+    let today = i32::try_from(now / DAY_NS).unwrap_or(i32::MAX);
+    let store = &state.store;
+    // The merchant's inputs as an earlier decision read them, when nothing they come from has
+    // changed since (SQLite): most applications need no read at all.
+    if let Some(cached) = store.cached_decision_inputs(application.merchant_id.as_str(), today) {
+        let record = decide(&lending, &application, &cached.inputs, now, today)?;
+        let answer = Json(DecisionOut::new(&record)).into_response();
+        match store
+            .record_decisions_as_of(vec![record], cached.as_of)
+            .await
+        {
+            // The registry changed after they were read: decide again from a fresh read.
+            Err(StoreError::InputsChanged) => {}
+            stored => return answer_stored(&state, &application, answer, &stored?).await,
+        }
+    }
     let reading = lending
         .reading
         .acquire()
@@ -124,18 +144,16 @@ pub(crate) async fn post_application(
     // and back costs (two thread switches), so they are read here when a pooled connection is
     // free at once; otherwise, and on PostgreSQL (whose synchronous client waits on the
     // network and may not block the runtime), on a blocking thread.
-    let store = &state.store;
-    let decided = match store.try_in_snapshot(|| decide(store, &lending, &application)) {
-        Some(decided) => decided?,
+    let inputs = match store.try_decision_inputs(&application.merchant_id, today) {
+        Some(read) => read?,
         None => {
             let store = state.store.clone();
-            let wanted = application.clone();
-            let deciding = lending.clone();
-            blocking(move || store.in_snapshot(|| decide(&store, &deciding, &wanted))).await?
+            let merchant = application.merchant_id.clone();
+            blocking(move || store.decision_inputs(&merchant, today)).await?
         }
     };
     drop(reading);
-    let Some(record) = decided else {
+    let Some(inputs) = inputs else {
         // Not in the registry. A decision stored under the id before still answers the same
         // application sent again.
         return match stored_decision(&state, &application.id).await? {
@@ -143,17 +161,29 @@ pub(crate) async fn post_application(
             None => Err(merchant_not_found(&application.merchant_id)),
         };
     };
+    let record = decide(&lending, &application, &inputs, now, today)?;
     // Written before the record goes to the writer: the answer borrows from it.
     let answer = Json(DecisionOut::new(&record)).into_response();
     let stored = state.store.record_decisions(vec![record]).await?;
+    answer_stored(&state, &application, answer, &stored).await
+}
+
+/// The answer to an application whose decision went to the store: `answer` when the store
+/// kept it, else the decision stored under the id first.
+async fn answer_stored(
+    state: &AppState,
+    application: &ApplicationIn,
+    answer: Response,
+    stored: &[bool],
+) -> Result<Response, ApiError> {
     if stored.first() == Some(&true) {
         return Ok(answer);
     }
     // A decision was stored under the id first: it stays and is the answer.
-    let stored = stored_decision(&state, &application.id)
+    let stored = stored_decision(state, &application.id)
         .await?
         .ok_or_else(|| ApiError::Internal("a stored decision was not found".into()))?;
-    same_or_conflict(&application, &stored)
+    same_or_conflict(application, &stored)
 }
 
 /// The decision stored under an application id, read on a blocking thread.
@@ -197,26 +227,19 @@ fn same_or_conflict(
     }
 }
 
-/// Decides `application` from the store's figures; `None` when the merchant is not in the
-/// registry.
+/// Decides `application` from `inputs`, the store's figures for its merchant on `today`
+/// (days since the Unix epoch), at `now`.
 fn decide(
-    store: &Store,
     lending: &Lending,
     application: &ApplicationIn,
-) -> Result<Option<LoanDecisionRecord>, StoreError> {
-    let Some(merchant) = store.merchant(&application.merchant_id)? else {
-        return Ok(None);
-    };
-    let now = now_ns();
-    let today = i32::try_from(now / DAY_NS).unwrap_or(i32::MAX);
-    let merchant_id = application.merchant_id.as_str();
-    let totals = store.merchant_activity_totals(
-        merchant_id,
-        ACTIVITY_WINDOWS.map(|(young, old)| (today - old, today - young)),
-    )?;
+    inputs: &DecisionInputs,
+    now: u64,
+    today: i32,
+) -> Result<LoanDecisionRecord, StoreError> {
+    let merchant = &inputs.merchant;
     let day = chunlei_ledger::CivilDate::from_days(today)
         .ok_or_else(|| StoreError::Corrupt("today is outside the calendar".into()))?;
-    let record = debt_record(store, merchant_id, day)?;
+    let record = debt_record(&inputs.loans, day);
     let facts = MerchantFacts {
         joined_day: merchant.joined_on.days_since_epoch(),
         region_code: merchant.region_code.as_str().to_owned(),
@@ -224,9 +247,9 @@ fn decide(
         existing_debt: record.debt,
         days_past_due: record.days_past_due,
         worst_days_past_due_12m: record.worst_12m,
-        fraud_flag: store.fraud_flag(merchant_id)?.is_some(),
+        fraud_flag: inputs.fraud_flagged,
     };
-    let lent = store.bank_lent(day, merchant.region_code.as_str(), &merchant.category)?;
+    let lent = &inputs.lent;
     let fen = |v: u64| Fen::new(v).unwrap_or(Fen::MAX);
     let usage: Vec<BankUsage> = lending
         .consortium
@@ -247,7 +270,7 @@ fn decide(
             }
         })
         .collect();
-    let features = features_from_totals(today, &totals, facts);
+    let features = features_from_totals(today, &inputs.totals, facts);
     let record = features.record();
     let card = &lending.scorecard;
     let scored = card
@@ -258,7 +281,7 @@ fn decide(
     let decision = lending.policy.decide(
         Application {
             application_id: application.id.clone(),
-            merchant_id: merchant_id.to_owned(),
+            merchant_id: application.merchant_id.as_str().to_owned(),
             requested: application.amount,
             term_months: Some(application.term_months),
             applied_at: now,
@@ -272,12 +295,7 @@ fn decide(
         &lending.consortium,
         &usage,
     );
-    Ok(Some(to_record(
-        &decision,
-        &record,
-        application.term_months,
-        now,
-    )))
+    Ok(to_record(&decision, &record, application.term_months, now))
 }
 
 /// A merchant's record with its lenders on `day`.
@@ -291,25 +309,13 @@ struct DebtRecord {
     worst_12m: u32,
 }
 
-/// Loans of one merchant a decision reads at most; a merchant has a handful.
-const MERCHANT_LOANS_READ_MAX: u32 = 100;
-
-fn debt_record(
-    store: &Store,
-    merchant_id: &str,
-    day: chunlei_ledger::CivilDate,
-) -> Result<DebtRecord, StoreError> {
-    let loans = store.loan_list(
-        chunlei_store::LoanFilter::Merchant(merchant_id),
-        "",
-        MERCHANT_LOANS_READ_MAX,
-    )?;
+fn debt_record(loans: &[LoanRecord], day: chunlei_ledger::CivilDate) -> DebtRecord {
     let mut record = DebtRecord {
         debt: Fen::ZERO,
         days_past_due: 0,
         worst_12m: 0,
     };
-    for loan in &loans {
+    for loan in loans {
         let now = loan.summary_on(day);
         if loan.is_open() {
             record.debt = record.debt.saturating_add(now.outstanding.total());
@@ -324,7 +330,7 @@ fn debt_record(
             }
         }
     }
-    Ok(record)
+    record
 }
 
 /// The decision flattened for the store, its details as audit text.

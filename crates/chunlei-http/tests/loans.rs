@@ -1130,3 +1130,62 @@ fn an_offer_keeps_its_terms_when_the_configuration_changes() {
         assert_eq!(now["offer"]["detail"]["term_days_max"], "90", "{now}");
     });
 }
+
+/// A fraud flag set and cleared by another process on the same database (an administration
+/// command beside the server) holds for the very next application, though the server keeps
+/// the merchant's inputs from its last decision in memory (SQLite) and never heard of the
+/// flag.
+#[test]
+fn a_flag_set_by_another_process_holds_for_the_next_application() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let zj = app
+            .key(Role::Merchant(PartyId::parse("m-zj").expect("id")))
+            .await;
+        for id in ["app-1", "app-2"] {
+            let (status, body) = app.apply(&zj, id, "m-zj", 5_000_000).await;
+            assert_eq!(
+                (status, &body["status"]),
+                (StatusCode::OK, &json!("approved"))
+            );
+        }
+        let url = app.store.url().clone();
+        let admin = move |flag: bool| {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || {
+                let other = Store::open_without_writer(&url).expect("open beside the server");
+                let merchant = chunlei_settlement::MerchantId::parse("m-zj").expect("id");
+                if flag {
+                    let flagged = other.flag_fraud(&merchant, "stolen identity", "key-admin");
+                    assert!(
+                        matches!(flagged, Ok(chunlei_store::FlagOutcome::Flagged(_))),
+                        "{flagged:?}"
+                    );
+                } else {
+                    let cleared = other.clear_fraud_flag(&merchant, "key-admin");
+                    assert!(
+                        matches!(cleared, Ok(chunlei_store::ClearOutcome::Cleared)),
+                        "{cleared:?}"
+                    );
+                }
+            })
+        };
+        admin(true).await.expect("flag");
+        let (status, declined) = app.apply(&zj, "app-3", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{}: {declined}", app.backend);
+        assert_eq!(
+            declined["status"], "declined",
+            "{}: {declined}",
+            app.backend
+        );
+        assert_eq!(declined["reasons"][0]["code"], "fraud_flag", "{declined}");
+        admin(false).await.expect("clear");
+        let (status, approved) = app.apply(&zj, "app-4", "m-zj", 5_000_000).await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+        assert_eq!(
+            approved["status"], "approved",
+            "{}: {approved}",
+            app.backend
+        );
+    });
+}

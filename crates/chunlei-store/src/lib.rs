@@ -8,6 +8,7 @@
 mod chunks;
 mod codec;
 mod decisions;
+mod inputs;
 mod loans;
 mod merchants;
 mod postgres;
@@ -31,6 +32,7 @@ use chunlei_settlement::book::{
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use decisions::LoanDecisionRecord;
+pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, RegistryVersion};
 pub use merchants::{
     ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
 };
@@ -66,6 +68,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("too many events in one request: {count} (at most {max})")]
     BatchTooLarge { count: usize, max: usize },
+    /// Decisions made from inputs kept in memory were not stored: the merchant registry (or a
+    /// fraud flag) changed after those inputs were read. Decide again from a fresh read.
+    #[error("the merchant registry changed after the decision's inputs were read")]
+    InputsChanged,
 }
 
 /// The server's own message when there is one ("db error" alone says nothing).
@@ -168,6 +174,8 @@ struct Inner {
     /// `None` for a store opened for administration only (see [`Store::open_without_writer`]).
     writer: Option<writer::WriterHandle>,
     reads: Box<dyn ReadPool>,
+    /// Loan decisions' inputs kept between decisions: on SQLite with the writer only.
+    inputs: Option<Arc<inputs::InputsCache>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -265,6 +273,11 @@ pub(crate) trait ReadPool: Send + Sync {
         after: Option<&MerchantId>,
         limit: u32,
     ) -> Result<Vec<Merchant>, StoreError>;
+    /// The count of the registry's changes (fraud flags included), where the backend keeps
+    /// one (SQLite).
+    fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Times [`Store::flag_fraud`] tries before reporting the store too busy: each further try
@@ -274,10 +287,11 @@ const FLAG_ATTEMPTS: usize = 3;
 impl Store {
     /// Opens the database, applies pending migrations and starts the writer.
     pub fn open(url: &DbUrl, options: StoreOptions) -> Result<Store, StoreError> {
-        let (writer, reads): (writer::WriterHandle, Box<dyn ReadPool>) = match url {
+        let (writer, reads, inputs): (writer::WriterHandle, Box<dyn ReadPool>, _) = match url {
             DbUrl::Sqlite(path) => {
-                let (writer, reads) = sqlite::open(path, &options)?;
-                (writer, Box::new(reads))
+                let cache = Arc::new(inputs::InputsCache::default());
+                let (writer, reads) = sqlite::open(path, &options, cache.clone())?;
+                (writer, Box::new(reads), Some(cache))
             }
             DbUrl::Postgres(conninfo) => {
                 let (backend, reads) = postgres::open(conninfo, &options)?;
@@ -288,6 +302,7 @@ impl Store {
                         options.settlement.clone(),
                     )?,
                     Box::new(reads),
+                    None,
                 )
             }
         };
@@ -296,6 +311,7 @@ impl Store {
                 url: url.clone(),
                 writer: Some(writer),
                 reads,
+                inputs,
             }),
         })
     }
@@ -338,6 +354,7 @@ impl Store {
                 url: url.clone(),
                 writer: None,
                 reads,
+                inputs: None,
             }),
         })
     }
@@ -470,7 +487,19 @@ impl Store {
         let distinct = merchants::last_of_each(merchants);
         self.inner
             .reads
-            .upsert_merchants(&distinct, merchants::now_ns())
+            .upsert_merchants(&distinct, merchants::now_ns())?;
+        self.note_registry_change()
+    }
+
+    /// After a registry write of this process committed: kept decision inputs read before it
+    /// are not answered again (see [`inputs`]). The count read now is at least the write's own.
+    fn note_registry_change(&self) -> Result<(), StoreError> {
+        if let (Some(cache), Some(count)) =
+            (&self.inner.inputs, self.inner.reads.registry_changes()?)
+        {
+            cache.saw_registry(count);
+        }
+        Ok(())
     }
 
     pub fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
@@ -496,6 +525,7 @@ impl Store {
         // A flag cleared between the insert and the read is tried again, a few times.
         for _ in 0..FLAG_ATTEMPTS {
             if reads.insert_fraud_flag(&flag)? {
+                self.note_registry_change()?;
                 return Ok(FlagOutcome::Flagged(flag));
             }
             match reads.fraud_flag(&flag.merchant_id)? {
@@ -520,6 +550,7 @@ impl Store {
     ) -> Result<ClearOutcome, StoreError> {
         let reads = &self.inner.reads;
         if reads.delete_fraud_flag(merchant_id.as_str(), actor, merchants::now_ns())? {
+            self.note_registry_change()?;
             return Ok(ClearOutcome::Cleared);
         }
         Ok(match reads.merchant(merchant_id)? {
@@ -754,9 +785,126 @@ impl Store {
         decisions: Vec<LoanDecisionRecord>,
     ) -> Result<Vec<bool>, StoreError> {
         self.writer()?
-            .decisions(decisions)?
+            .decisions(decisions, None)?
             .await
             .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::record_decisions`] for decisions made from [`CachedInputs`] read at `as_of`:
+    /// none is stored, and the answer is [`StoreError::InputsChanged`], when the registry has
+    /// changed since. (Only the SQLite store hands out such inputs; PostgreSQL keeps no count
+    /// to check and stores them as [`Store::record_decisions`] does.)
+    pub async fn record_decisions_as_of(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+        as_of: RegistryVersion,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.writer()?
+            .decisions(decisions, Some(as_of.0))?
+            .await
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// [`Store::record_decisions_as_of`] for callers outside an async runtime.
+    pub fn record_decisions_as_of_blocking(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+        as_of: RegistryVersion,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.writer()?
+            .decisions(decisions, Some(as_of.0))?
+            .blocking_recv()
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// What a loan decision for `merchant_id` on `day` (days since the Unix epoch) is made
+    /// from, from memory, when it was read before and nothing it comes from has changed since
+    /// (on SQLite; never on PostgreSQL). Never blocks on the database.
+    pub fn cached_decision_inputs(&self, merchant_id: &str, day: i32) -> Option<CachedInputs> {
+        self.inner.inputs.as_ref()?.get(merchant_id, day)
+    }
+
+    /// Reads what a loan decision for `merchant` on `day` is made from, in one snapshot of its
+    /// own, and keeps it for the next decisions; `None` when the merchant is not registered.
+    pub fn decision_inputs(
+        &self,
+        merchant: &MerchantId,
+        day: i32,
+    ) -> Result<Option<Arc<DecisionInputs>>, StoreError> {
+        let ticket = self.inputs_ticket(merchant);
+        let read = self.in_snapshot(|| self.read_decision_inputs(merchant, day))?;
+        self.keep_inputs(day, ticket, read)
+    }
+
+    /// [`Store::decision_inputs`] when the reads can start without blocking the thread (see
+    /// [`Store::try_in_snapshot`]); `None`, with nothing read, when they cannot.
+    pub fn try_decision_inputs(
+        &self,
+        merchant: &MerchantId,
+        day: i32,
+    ) -> Option<Result<Option<Arc<DecisionInputs>>, StoreError>> {
+        let ticket = self.inputs_ticket(merchant);
+        let read = self.try_in_snapshot(|| self.read_decision_inputs(merchant, day))?;
+        Some(read.and_then(|read| self.keep_inputs(day, ticket, read)))
+    }
+
+    /// The writer's counts, taken before a read of decision inputs begins its snapshot.
+    fn inputs_ticket(&self, merchant: &MerchantId) -> Option<inputs::Ticket> {
+        Some(self.inner.inputs.as_ref()?.ticket(merchant.as_str()))
+    }
+
+    fn keep_inputs(
+        &self,
+        day: i32,
+        ticket: Option<inputs::Ticket>,
+        read: Option<(DecisionInputs, Option<i64>)>,
+    ) -> Result<Option<Arc<DecisionInputs>>, StoreError> {
+        let Some((inputs, registry)) = read else {
+            return Ok(None);
+        };
+        let inputs = Arc::new(inputs);
+        if let (Some(cache), Some(ticket), Some(registry)) = (&self.inner.inputs, ticket, registry)
+        {
+            cache.keep(day, ticket, registry, inputs.clone());
+        }
+        Ok(Some(inputs))
+    }
+
+    /// The reads of [`Store::decision_inputs`], inside its snapshot, with the registry's
+    /// change count in that snapshot where the backend keeps one.
+    fn read_decision_inputs(
+        &self,
+        merchant: &MerchantId,
+        day: i32,
+    ) -> Result<Option<(DecisionInputs, Option<i64>)>, StoreError> {
+        let registry = match self.inner.inputs {
+            Some(_) => self.inner.reads.registry_changes()?,
+            None => None,
+        };
+        let Some(found) = self.merchant(merchant)? else {
+            return Ok(None);
+        };
+        let id = merchant.as_str();
+        let totals = self.merchant_activity_totals(
+            id,
+            chunlei_lending::decision::ACTIVITY_WINDOWS
+                .map(|(young, old)| (day - old, day - young)),
+        )?;
+        let civil = CivilDate::from_days(day)
+            .ok_or_else(|| StoreError::Corrupt(format!("day {day} is outside the calendar")))?;
+        let loans = self.loan_list(LoanFilter::Merchant(id), "", DECISION_LOANS_MAX)?;
+        let fraud_flagged = self.fraud_flag(id)?.is_some();
+        let lent = self.bank_lent(civil, found.region_code.as_str(), &found.category)?;
+        Ok(Some((
+            DecisionInputs {
+                merchant: found,
+                totals,
+                loans,
+                fraud_flagged,
+                lent,
+            },
+            registry,
+        )))
     }
 
     /// [`Store::record_decisions`] for callers outside an async runtime.
@@ -765,7 +913,7 @@ impl Store {
         decisions: Vec<LoanDecisionRecord>,
     ) -> Result<Vec<bool>, StoreError> {
         self.writer()?
-            .decisions(decisions)?
+            .decisions(decisions, None)?
             .blocking_recv()
             .map_err(|_| StoreError::WriterStopped)?
     }

@@ -16,6 +16,7 @@ use crate::codec::{
     self, ACCOUNT_COLUMNS, TRANSFER_COLUMNS, account_in, id_bytes, id_from, opt_id,
 };
 use crate::decisions::DECISIONS;
+use crate::inputs::{InputsCache, Touched};
 use crate::loans::{LOAN_OPS, LOANS, LoanRows, USAGE_ADD, USAGE_INSERT};
 use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
@@ -39,11 +40,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("sqlite/schema_12.sql")),
     (13, include_str!("sqlite/schema_13.sql")),
     (14, include_str!("sqlite/schema_14.sql")),
+    (15, include_str!("sqlite/schema_15.sql")),
 ];
 
 pub(crate) fn open(
     path: &Path,
     options: &StoreOptions,
+    inputs: Arc<InputsCache>,
 ) -> Result<(WriterHandle, SqliteReads), StoreError> {
     let lock_path = lock_path(path);
     let lock = File::options()
@@ -83,6 +86,7 @@ pub(crate) fn open(
         conn,
         postings,
         checkpointer,
+        inputs,
         _lock: lock,
     };
     let engine = Engine::open(path)?;
@@ -107,6 +111,31 @@ pub(crate) fn reads_only(path: &Path) -> SqliteReads {
         open_max: 1,
         postings: SharedPostings::default(),
         registry: Mutex::default(),
+    }
+}
+
+/// What a group's changes change of loan decisions' inputs: the merchants whose daily
+/// activity or loans they change, and whether banks' usage moves.
+fn touched_inputs(changes: &GroupChanges, loans: &chunlei_lending::loans::LoanBook) -> Touched {
+    let changed = &changes.loans;
+    let mut merchants: Vec<String> = changes
+        .activity
+        .keys()
+        .map(|(merchant, _)| merchant.clone())
+        .chain(
+            changed
+                .created
+                .iter()
+                .chain(changed.grown.keys())
+                .filter_map(|id| loans.loans.get(id))
+                .map(|loan| loan.merchant_id.clone()),
+        )
+        .collect();
+    merchants.sort_unstable();
+    merchants.dedup();
+    Touched {
+        merchants,
+        usage: !changed.usage.is_empty(),
     }
 }
 
@@ -183,6 +212,9 @@ pub(crate) struct Committer {
     conn: Connection,
     postings: SharedPostings,
     checkpointer: Checkpointer,
+    /// Told what each commit changed of loan decisions' inputs; asked whether decisions made
+    /// from kept inputs may be stored.
+    pub(crate) inputs: Arc<InputsCache>,
     _lock: File,
 }
 
@@ -304,6 +336,8 @@ pub(crate) struct CommitRows {
     /// Loan decision rows, inserted unless their application id is stored.
     decisions: Vec<Vec<Cell>>,
     loans: LoanRows,
+    /// What the rows change of loan decisions' inputs.
+    pub(crate) touched: Touched,
 }
 
 impl CommitRows {
@@ -318,6 +352,7 @@ impl CommitRows {
     ) -> Result<CommitRows, StoreError> {
         // Updates write only the mutable columns: the others need not be copied.
         let book = BookRows::new(book, keys, &changes.activity, Updates::Mutable)?;
+        let touched = touched_inputs(&changes, loans);
         let loans = LoanRows::new(loans, &changes.loans)?;
         let decisions = changes.decisions;
         let changes: Changes = changes.ledger;
@@ -360,6 +395,7 @@ impl CommitRows {
             book,
             decisions,
             loans,
+            touched,
         })
     }
 
@@ -376,6 +412,7 @@ impl CommitRows {
             book: BookRows::default(),
             decisions,
             loans: LoanRows::default(),
+            touched: Touched::default(),
         }
     }
 
@@ -414,7 +451,20 @@ impl CommitRows {
     }
 }
 
+/// How many times the merchant registry (fraud flags included) has changed, as `conn` sees
+/// the database: in its snapshot, or the latest commit outside a transaction.
+pub(crate) fn registry_changes(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT changes FROM merchants_changes WHERE singleton = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
 impl Committer {
+    /// The registry's change count as of the latest commit (read outside any transaction).
+    pub(crate) fn registry_changes(&self) -> Result<i64, StoreError> {
+        registry_changes(&self.conn)
+    }
+
     /// Writes and commits one group's rows; durable when it returns `Ok`, with the application
     /// ids of the decisions it stored (not those already stored under their id).
     pub(crate) fn commit(&mut self, rows: &CommitRows) -> Result<Vec<String>, StoreError> {
@@ -963,11 +1013,7 @@ impl Engine {
 
     /// How many times the merchant registry has changed, in the current snapshot.
     pub(crate) fn registry_changes(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT changes FROM merchants_changes WHERE singleton = 1",
-            [],
-            |r| r.get(0),
-        )?)
+        registry_changes(&self.conn)
     }
 
     /// Notes ids the engine just gave to a commit, before that commit is written.

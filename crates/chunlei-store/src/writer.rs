@@ -49,8 +49,10 @@ pub(crate) enum Request {
     Transfers(Vec<Transfer>, Reply<CreateTransferResult>),
     Settle(Vec<Command>, Reply<CommandResult>),
     /// Loan decisions to store, each unless its application id is stored already; the reply
-    /// says for each whether it is the one stored ([`mark_stored`]).
-    Decisions(Vec<LoanDecisionRecord>, Reply<bool>),
+    /// says for each whether it is the one stored ([`mark_stored`]). With the registry change
+    /// count their inputs were read at when they were made from inputs kept in memory (SQLite
+    /// only; see [`crate::inputs`]).
+    Decisions(Vec<LoanDecisionRecord>, Option<i64>, Reply<bool>),
     Loans(Vec<LoanCommand>, Reply<LoanResult>),
 }
 
@@ -60,7 +62,7 @@ impl Request {
             Request::Accounts(events, _) => events.len(),
             Request::Transfers(events, _) => events.len(),
             Request::Settle(commands, _) => commands.len(),
-            Request::Decisions(decisions, _) => decisions.len(),
+            Request::Decisions(decisions, _, _) => decisions.len(),
             Request::Loans(commands, _) => commands.len(),
         }
     }
@@ -71,7 +73,7 @@ impl Request {
             Request::Accounts(_, reply) => drop(reply.send(Err(error))),
             Request::Transfers(_, reply) => drop(reply.send(Err(error))),
             Request::Settle(_, reply) => drop(reply.send(Err(error))),
-            Request::Decisions(_, reply) => drop(reply.send(Err(error))),
+            Request::Decisions(_, _, reply) => drop(reply.send(Err(error))),
             Request::Loans(_, reply) => drop(reply.send(Err(error))),
         }
     }
@@ -201,10 +203,11 @@ impl WriterHandle {
     pub(crate) fn decisions(
         &self,
         decisions: Vec<LoanDecisionRecord>,
+        as_of: Option<i64>,
     ) -> Result<oneshot::Receiver<Result<Vec<bool>, StoreError>>, StoreError> {
         check_size(decisions.len())?;
         let (reply, receiver) = oneshot::channel();
-        let request = Request::Decisions(decisions, reply);
+        let request = Request::Decisions(decisions, as_of, reply);
         match &self.decisions {
             Some(send) => send(request)?,
             None => self.send(request)?,
@@ -286,7 +289,7 @@ pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
             (Request::Accounts(_, tx), Outcome::Accounts(r)) => drop(tx.send(Ok(r))),
             (Request::Transfers(_, tx), Outcome::Transfers(r)) => drop(tx.send(Ok(r))),
             (Request::Settle(_, tx), Outcome::Settle(r)) => drop(tx.send(Ok(r))),
-            (Request::Decisions(_, tx), Outcome::Decisions(r)) => drop(tx.send(Ok(r))),
+            (Request::Decisions(_, _, tx), Outcome::Decisions(r)) => drop(tx.send(Ok(r))),
             (Request::Loans(_, tx), Outcome::Loans(r)) => drop(tx.send(Ok(r))),
             (request, _) => request.fail(&StoreError::Corrupt("reply mismatch".into())),
         }
@@ -407,7 +410,7 @@ pub(crate) fn mark_stored(
         return;
     }
     for (request, outcome) in group.iter().zip(outcomes) {
-        if let (Request::Decisions(records, _), Outcome::Decisions(marks)) = (request, outcome) {
+        if let (Request::Decisions(records, _, _), Outcome::Decisions(marks)) = (request, outcome) {
             for (record, mark) in records.iter().zip(marks) {
                 *mark = stored.remove(&record.application_id);
             }
@@ -536,7 +539,7 @@ pub(crate) fn apply_group(
             Request::Loans(commands, _) => {
                 Outcome::Loans(loans.apply(book, settings.ledger, state, now, commands))
             }
-            Request::Decisions(records, _) => {
+            Request::Decisions(records, _, _) => {
                 decisions.extend(records.iter().map(decision_row));
                 // Marked once the commit tells which it stored (`mark_stored`).
                 Outcome::Decisions(vec![false; records.len()])

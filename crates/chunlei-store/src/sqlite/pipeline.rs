@@ -351,11 +351,12 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
         let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) else {
             return;
         };
+        let decisions = refuse_stale(&committer, decisions);
         let mut engine_gone = false;
         let direct: Vec<_> = decisions
             .iter()
             .filter_map(|request| match request {
-                Request::Decisions(records, _) => Some(records.iter().map(decision_row)),
+                Request::Decisions(records, _, _) => Some(records.iter().map(decision_row)),
                 Request::Accounts(..)
                 | Request::Transfers(..)
                 | Request::Settle(..)
@@ -395,6 +396,11 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
         }
         let started = std::time::Instant::now();
         let result = committer.commit(&rows);
+        if result.is_ok() {
+            // Before anyone hears of the commit: no decision asked for after it is made from
+            // inputs it changed.
+            committer.inputs.changed(&rows.touched);
+        }
         pace.committed(started, std::time::Instant::now(), rows.decisions.len());
         tracing::trace!(
             commit_us = started.elapsed().as_micros(),
@@ -444,6 +450,42 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
             return;
         }
     }
+}
+
+/// Takes out of `decisions` and refuses ([`StoreError::InputsChanged`]) the requests made
+/// from kept inputs read before the registry's latest change: the count is read once, on the
+/// committer's connection, after the requests were sent, so a registry write that finished
+/// before one of them was asked for is in it (see [`crate::inputs`]).
+fn refuse_stale(committer: &Committer, decisions: Vec<Request>) -> Vec<Request> {
+    let stamped = |request: &Request| matches!(request, Request::Decisions(_, Some(_), _));
+    if !decisions.iter().any(stamped) {
+        return decisions;
+    }
+    let count = match committer.registry_changes() {
+        Ok(count) => {
+            committer.inputs.saw_registry(count);
+            count
+        }
+        Err(error) => {
+            // Unknown: those requests decide again from a fresh read.
+            tracing::warn!(%error, "cannot read the registry's change count");
+            i64::MAX
+        }
+    };
+    decisions
+        .into_iter()
+        .filter_map(|request| match request {
+            Request::Decisions(_, Some(as_of), reply) if as_of < count => {
+                drop(reply.send(Err(StoreError::InputsChanged)));
+                None
+            }
+            other @ (Request::Decisions(..)
+            | Request::Accounts(..)
+            | Request::Transfers(..)
+            | Request::Settle(..)
+            | Request::Loans(..)) => Some(other),
+        })
+        .collect()
 }
 
 /// How long the committer lingers between transactions once loan decisions arrive fast

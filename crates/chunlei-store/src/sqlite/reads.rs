@@ -680,9 +680,7 @@ impl ReadPool for SqliteReads {
         };
         self.with(|conn| {
             // The count in this read's snapshot: the cache answers only for the same one.
-            let changes: i64 = conn
-                .prepare_cached("SELECT changes FROM merchants_changes WHERE singleton = 1")?
-                .query_row([], |r| r.get(0))?;
+            let changes = super::registry_changes(conn)?;
             if let Some(merchant) = lock()?.get(changes, id) {
                 return Ok(Some(merchant));
             }
@@ -696,6 +694,10 @@ impl ReadPool for SqliteReads {
             }
             Ok(merchant)
         })
+    }
+
+    fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
+        self.with(|conn| super::registry_changes(conn).map(Some))
     }
 
     fn merchants(

@@ -1,0 +1,286 @@
+//! What a loan decision is made from, and on SQLite a copy of it kept between decisions.
+//!
+//! A decision reads the merchant's registry entry, a year of its activity in four sums, its
+//! loans, its fraud flag and what every bank has lent: a dozen lookups in a snapshot, most of
+//! a decision's cost. They change far less often than merchants apply, so the SQLite store
+//! keeps what it read, per merchant and day, and answers from it for as long as nothing it
+//! was made from has changed. Two kinds of writes change it:
+//!
+//! - **The writer's**: activity (settlements), loans and banks' usage (disbursements,
+//!   payments). There is one writer per SQLite database, in this process, so it knows: after
+//!   each commit, before any caller hears of it, the committer counts a change for every
+//!   merchant whose activity or loans the commit changed, and for the banks' usage when it
+//!   lent ([`InputsCache::changed`]). A copy is good only while the counts it was read at are
+//!   the current ones.
+//! - **The registry's and the fraud flags'**, made through read connections, by this process
+//!   or by another (`chunlei import merchants` beside a running server). Triggers count them
+//!   in the database (`merchants_changes`, SQLite migrations 7 and 15). A copy is good only
+//!   while the count it was read at is the highest this process has seen; this process's own
+//!   registry writes make it see theirs before they return. Another process's write is seen
+//!   at the latest when a decision made from a copy is stored: the committer reads the count
+//!   before it stores decisions made from copies, and refuses those read at a lower one
+//!   ([`StoreError::InputsChanged`]); the caller decides again from a fresh read. A decision is
+//!   therefore never stored from inputs older than a registry write that finished before it
+//!   was asked for.
+//!
+//! A copy is read with its counts taken before its snapshot begins ([`Ticket`]): a commit
+//! landing in between leaves the copy with counts already out of date, so it is never used,
+//! rather than a stale copy with current counts.
+//!
+//! PostgreSQL keeps no copies: several processes may write its database.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chunlei_lending::decision::{ACTIVITY_WINDOWS, ActivityTotals};
+use chunlei_lending::loans::LoanRecord;
+use chunlei_settlement::Merchant;
+
+use crate::BankLent;
+
+/// Loans of one merchant a decision reads at most; a merchant has a handful.
+pub const DECISION_LOANS_MAX: u32 = 100;
+
+/// Everything a loan decision reads from the store about one merchant on one day.
+#[derive(Clone, Debug)]
+pub struct DecisionInputs {
+    pub merchant: Merchant,
+    /// Activity summed over [`ACTIVITY_WINDOWS`], counted back from the day asked.
+    pub totals: [ActivityTotals; ACTIVITY_WINDOWS.len()],
+    /// The merchant's loans, at most [`DECISION_LOANS_MAX`].
+    pub loans: Vec<LoanRecord>,
+    pub fraud_flagged: bool,
+    /// What every bank has lent, on the day and in the merchant's province and industry.
+    pub lent: Vec<BankLent>,
+}
+
+/// Decision inputs served from memory, with the registry change count they were read at:
+/// decisions made from them are stored with it ([`crate::Store::record_decisions_as_of`]).
+#[derive(Clone, Debug)]
+pub struct CachedInputs {
+    pub inputs: Arc<DecisionInputs>,
+    pub as_of: RegistryVersion,
+}
+
+/// A count of the merchant registry's changes (fraud flags included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RegistryVersion(pub(crate) i64);
+
+/// Merchants whose copies are kept at most; past it the cache starts again.
+const ENTRIES_MAX: usize = 1 << 16;
+/// Counters of the writer's changes, merchants hashed onto them. A change to one merchant
+/// also drops the copies of the others on its counter: rare, and only a re-read.
+const SLOTS: usize = 4_096;
+
+/// What one commit changed of the decisions' inputs.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    /// Merchants whose activity or loans changed.
+    pub merchants: Vec<String>,
+    /// Whether any bank's usage changed.
+    pub usage: bool,
+}
+
+/// The writer's counts as one read found them before its snapshot began.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ticket {
+    merchant: u64,
+    usage: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    day: i32,
+    ticket: Ticket,
+    registry: i64,
+    inputs: Arc<DecisionInputs>,
+}
+
+/// The copies and the counts they are checked against (see the module's documentation).
+#[derive(Debug)]
+pub(crate) struct InputsCache {
+    /// The highest registry change count seen.
+    registry: AtomicI64,
+    merchants: Box<[AtomicU64]>,
+    usage: AtomicU64,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl Default for InputsCache {
+    fn default() -> InputsCache {
+        InputsCache {
+            registry: AtomicI64::new(i64::MIN),
+            merchants: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            usage: AtomicU64::new(0),
+            entries: Mutex::default(),
+        }
+    }
+}
+
+fn slot(merchant_id: &str) -> usize {
+    // FNV-1a: stable, and enough to spread ids over the counters.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in merchant_id.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash % SLOTS as u64) as usize
+}
+
+impl InputsCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock leaves at worst a copy whose counts are checked.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The copy for `merchant_id` on `day`, if nothing it was read from has changed since.
+    pub(crate) fn get(&self, merchant_id: &str, day: i32) -> Option<CachedInputs> {
+        let now = self.ticket(merchant_id);
+        let registry = self.registry.load(Ordering::Acquire);
+        let entries = self.entries();
+        let entry = entries.get(merchant_id)?;
+        let fresh = entry.day == day
+            && entry.registry == registry
+            && entry.ticket.merchant == now.merchant
+            && entry.ticket.usage == now.usage;
+        fresh.then(|| CachedInputs {
+            inputs: entry.inputs.clone(),
+            as_of: RegistryVersion(entry.registry),
+        })
+    }
+
+    /// The writer's counts for `merchant_id`, taken before a read's snapshot begins.
+    pub(crate) fn ticket(&self, merchant_id: &str) -> Ticket {
+        Ticket {
+            merchant: self.merchants[slot(merchant_id)].load(Ordering::Acquire),
+            usage: self.usage.load(Ordering::Acquire),
+        }
+    }
+
+    /// Keeps `inputs`, read on `day` in a snapshot that began after `ticket` was taken and
+    /// saw the registry at `registry`.
+    pub(crate) fn keep(
+        &self,
+        day: i32,
+        ticket: Ticket,
+        registry: i64,
+        inputs: Arc<DecisionInputs>,
+    ) {
+        self.saw_registry(registry);
+        let mut entries = self.entries();
+        if entries.len() >= ENTRIES_MAX {
+            entries.clear();
+        }
+        entries.insert(
+            inputs.merchant.id.as_str().to_owned(),
+            Entry {
+                day,
+                ticket,
+                registry,
+                inputs,
+            },
+        );
+    }
+
+    /// Notes a registry change count read from the database.
+    pub(crate) fn saw_registry(&self, count: i64) {
+        self.registry.fetch_max(count, Ordering::AcqRel);
+    }
+
+    /// Counts a commit's changes: called after it is durable, before anyone hears of it.
+    pub(crate) fn changed(&self, touched: &Touched) {
+        for merchant in &touched.merchants {
+            self.merchants[slot(merchant)].fetch_add(1, Ordering::AcqRel);
+        }
+        if touched.usage {
+            self.usage.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chunlei_settlement::MerchantFields;
+
+    fn inputs(id: &str) -> Arc<DecisionInputs> {
+        let fields = MerchantFields {
+            id,
+            name: "Yiwu Socks",
+            kind: "factory",
+            foreign_trade: "true",
+            region_code: "330782",
+            category: "apparel",
+            joined_on: "2018-03-01",
+            cluster_id: "",
+            agriculture_base_id: "",
+            risk_tier: "B",
+            bank_code: "MYBK",
+            account_number: "6222000011112222",
+            holder_name: "Yiwu Socks Co",
+        };
+        Arc::new(DecisionInputs {
+            merchant: Merchant::parse(&fields).expect("a valid merchant"),
+            totals: Default::default(),
+            loans: Vec::new(),
+            fraud_flagged: false,
+            lent: Vec::new(),
+        })
+    }
+
+    fn kept(cache: &InputsCache, id: &str, registry: i64) {
+        let ticket = cache.ticket(id);
+        cache.keep(100, ticket, registry, inputs(id));
+    }
+
+    #[test]
+    fn a_copy_answers_until_its_merchant_changes() {
+        let cache = InputsCache::default();
+        kept(&cache, "m-1", 7);
+        kept(&cache, "m-2", 7);
+        assert_eq!(
+            cache.get("m-1", 100).map(|c| c.as_of),
+            Some(RegistryVersion(7))
+        );
+        assert!(cache.get("m-1", 101).is_none(), "another day reads again");
+        cache.changed(&Touched {
+            merchants: vec!["m-1".into()],
+            usage: false,
+        });
+        assert!(cache.get("m-1", 100).is_none());
+        assert!(cache.get("m-2", 100).is_some() || slot("m-1") == slot("m-2"));
+    }
+
+    #[test]
+    fn usage_and_registry_changes_drop_every_copy() {
+        let cache = InputsCache::default();
+        kept(&cache, "m-1", 7);
+        cache.changed(&Touched {
+            merchants: Vec::new(),
+            usage: true,
+        });
+        assert!(cache.get("m-1", 100).is_none());
+        kept(&cache, "m-1", 7);
+        assert!(cache.get("m-1", 100).is_some());
+        cache.saw_registry(8);
+        assert!(cache.get("m-1", 100).is_none());
+        // A copy read at a lower count than one already seen is never answered.
+        kept(&cache, "m-1", 7);
+        assert!(cache.get("m-1", 100).is_none());
+    }
+
+    #[test]
+    fn a_copy_read_across_a_commit_is_not_answered() {
+        let cache = InputsCache::default();
+        let ticket = cache.ticket("m-1");
+        // The commit lands after the ticket, while the read runs.
+        cache.changed(&Touched {
+            merchants: vec!["m-1".into()],
+            usage: false,
+        });
+        cache.keep(100, ticket, 7, inputs("m-1"));
+        assert!(cache.get("m-1", 100).is_none());
+    }
+}

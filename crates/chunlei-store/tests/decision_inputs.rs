@@ -1,0 +1,206 @@
+//! What a loan decision reads about a merchant, on every backend, and the SQLite store's copy
+//! of it in memory: answered while nothing it comes from has changed, read again after each
+//! kind of change, and never the source of a stored decision made before a registry change
+//! that another process committed.
+
+use chunlei_ledger::Fen;
+use chunlei_settlement::book::{Command, EventIn};
+use chunlei_settlement::{Merchant, MerchantFields, MerchantId, OrderEvent};
+use chunlei_store::testing::TestDb;
+use chunlei_store::{FlagOutcome, LoanDecisionRecord, Store, StoreError, StoreOptions};
+
+const DAY: u64 = 86_400 * 1_000_000_000;
+/// 2020-04-01 in days since the Unix epoch.
+const APRIL_1: i32 = 18_353;
+
+fn merchant(id: &str, category: &str) -> Merchant {
+    let fields = MerchantFields {
+        id,
+        name: "义乌小商品",
+        kind: "trader",
+        foreign_trade: "true",
+        region_code: "330782",
+        category,
+        joined_on: "2019-01-01",
+        cluster_id: "",
+        agriculture_base_id: "",
+        risk_tier: "A",
+        bank_code: "ICBC",
+        account_number: "6222000011112222",
+        holder_name: "义乌小商品",
+    };
+    Merchant::parse(&fields).expect("valid merchant")
+}
+
+fn id(text: &str) -> MerchantId {
+    MerchantId::parse(text).expect("a merchant id")
+}
+
+fn paid(event_id: &str, merchant: &str, amount: u64) -> Command {
+    let day = u64::try_from(APRIL_1).expect("after 1970");
+    Command::Order(EventIn {
+        event_id: event_id.to_owned(),
+        order_id: format!("order-{event_id}"),
+        merchant_id: merchant.to_owned(),
+        occurred_at: day * DAY + 3_600_000_000_000,
+        event: OrderEvent::Paid {
+            merchant_id: merchant.to_owned(),
+            amount: Fen::new(amount).expect("amount"),
+            category: "toys".into(),
+            channel: "aliexpress".into(),
+        },
+    })
+}
+
+fn decision(application_id: &str) -> LoanDecisionRecord {
+    LoanDecisionRecord {
+        application_id: application_id.to_owned(),
+        merchant_id: "m-1".to_owned(),
+        requested: 100_000,
+        term_months: 6,
+        decided_at: 1_795_000_000_000_000_000,
+        model_version: "sc-test".to_owned(),
+        score: 655,
+        grade: "B".to_owned(),
+        policy_version: "policy-1".to_owned(),
+        outcome: "approved".to_owned(),
+        bank_id: Some("icbc".to_owned()),
+        features: "fraud_flag=0\n".to_owned(),
+        offer: Some("bank_id=icbc\namount_fen=100000\n".to_owned()),
+        reasons: String::new(),
+        answers: "icbc=offered\n".to_owned(),
+    }
+}
+
+/// Whether the store answers `merchant`'s inputs on `day` from memory.
+fn kept(store: &Store, merchant: &str, day: i32) -> bool {
+    store.cached_decision_inputs(merchant, day).is_some()
+}
+
+#[test]
+fn inputs_are_read_again_after_every_change_they_come_from() {
+    for db in TestDb::all() {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        let sqlite = !db.is_postgres();
+        store
+            .upsert_merchants(&[merchant("m-1", "toys"), merchant("m-2", "toys")])
+            .expect("register");
+        assert!(
+            store
+                .decision_inputs(&id("m-nobody"), APRIL_1)
+                .expect("read")
+                .is_none(),
+            "an unregistered merchant has no inputs"
+        );
+        assert!(!kept(&store, "m-nobody", APRIL_1));
+        let read = |m: &str| {
+            store
+                .decision_inputs(&id(m), APRIL_1)
+                .expect("read")
+                .expect("registered")
+        };
+        let first = read("m-1");
+        assert_eq!(first.totals[0].orders, 0);
+        assert!(!first.fraud_flagged && first.loans.is_empty());
+        read("m-2");
+        // PostgreSQL, which other processes may write, keeps nothing.
+        assert_eq!(kept(&store, "m-1", APRIL_1), sqlite, "{}", db.url_string());
+        assert!(
+            !kept(&store, "m-1", APRIL_1 + 1),
+            "another day is read again"
+        );
+
+        // A sale: m-1's activity changes, m-2's copy stays.
+        let results = store
+            .settle_blocking(vec![paid("e1", "m-1", 10_000)])
+            .expect("sale");
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert!(!kept(&store, "m-1", APRIL_1), "{}", db.url_string());
+        assert_eq!(kept(&store, "m-2", APRIL_1), sqlite, "{}", db.url_string());
+        let after_sale = read("m-1");
+        assert_eq!(
+            (after_sale.totals[0].orders, after_sale.totals[0].gross),
+            (1, 10_000)
+        );
+        assert_eq!(kept(&store, "m-1", APRIL_1), sqlite);
+
+        // A fraud flag, set and cleared, and a registry change by this process.
+        let flagged = store.flag_fraud(&id("m-1"), "stolen identity", "key-1");
+        assert!(
+            matches!(flagged, Ok(FlagOutcome::Flagged(_))),
+            "{flagged:?}"
+        );
+        assert!(!kept(&store, "m-1", APRIL_1));
+        assert!(read("m-1").fraud_flagged);
+        store.clear_fraud_flag(&id("m-1"), "key-1").expect("clear");
+        assert!(!kept(&store, "m-1", APRIL_1));
+        assert!(!read("m-1").fraud_flagged);
+        store
+            .upsert_merchants(&[merchant("m-1", "apparel")])
+            .expect("change m-1");
+        assert!(!kept(&store, "m-1", APRIL_1));
+        assert!(
+            !kept(&store, "m-2", APRIL_1),
+            "a registry change drops every copy"
+        );
+        assert_eq!(read("m-1").merchant.category, "apparel");
+        let again = store
+            .cached_decision_inputs("m-1", APRIL_1)
+            .map(|c| c.inputs.merchant.category.clone());
+        assert_eq!(again.is_some(), sqlite);
+        if let Some(category) = again {
+            assert_eq!(category, "apparel");
+        }
+    }
+}
+
+#[test]
+fn a_decision_made_before_another_process_changed_the_registry_is_not_stored() {
+    let db = TestDb::sqlite();
+    let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+    store
+        .upsert_merchants(&[merchant("m-1", "toys")])
+        .expect("register");
+    store.decision_inputs(&id("m-1"), APRIL_1).expect("read");
+    let before = store
+        .cached_decision_inputs("m-1", APRIL_1)
+        .expect("kept after a read");
+    assert!(!before.inputs.fraud_flagged);
+
+    // Another process flags the merchant; this one has not heard of it.
+    let other = Store::open_without_writer(&db.url).expect("open beside");
+    let flagged = other.flag_fraud(&id("m-1"), "stolen identity", "key-admin");
+    assert!(
+        matches!(flagged, Ok(FlagOutcome::Flagged(_))),
+        "{flagged:?}"
+    );
+    assert!(kept(&store, "m-1", APRIL_1), "not known here yet");
+
+    // A decision from the copy is refused and stores nothing; one from inputs read as of the
+    // flag is stored.
+    let refused = store.record_decisions_as_of_blocking(vec![decision("app-1")], before.as_of);
+    assert!(
+        matches!(refused, Err(StoreError::InputsChanged)),
+        "{refused:?}"
+    );
+    assert_eq!(store.loan_decision("app-1").expect("read"), None);
+    assert!(!kept(&store, "m-1", APRIL_1), "the refusal made it known");
+    let fresh = store
+        .decision_inputs(&id("m-1"), APRIL_1)
+        .expect("read")
+        .expect("registered");
+    assert!(fresh.fraud_flagged);
+    let now = store
+        .cached_decision_inputs("m-1", APRIL_1)
+        .expect("kept after a read");
+    assert!(now.as_of > before.as_of);
+    let stored = store
+        .record_decisions_as_of_blocking(vec![decision("app-1")], now.as_of)
+        .expect("stored");
+    assert_eq!(stored, [true]);
+    // Decisions without inputs from memory are stored as before.
+    let stored = store
+        .record_decisions_blocking(vec![decision("app-2")])
+        .expect("stored");
+    assert_eq!(stored, [true]);
+}
