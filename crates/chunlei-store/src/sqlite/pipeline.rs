@@ -490,14 +490,16 @@ fn refuse_stale(committer: &Committer, decisions: Vec<Request>) -> Vec<Request> 
 
 /// How long the committer lingers between transactions once loan decisions arrive fast
 /// enough ([`Pace`]).
-const LINGER: std::time::Duration = std::time::Duration::from_millis(4);
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 /// The decisions that must arrive during one commit's time for the committer to linger.
 const LINGER_FROM: u128 = 8;
 
 /// The committer's pace under a stream of loan decisions. A commit costs much the same
 /// whatever it holds (the WAL's sync, and the page cache of every reader, which its next read
 /// drops), so when the machine is saturated, fewer and larger commits leave more of it to
-/// deciding. Once decisions arrive fast enough that [`LINGER_FROM`] come during one commit's
+/// deciding; but every decision waits for the commit after it, so a longer linger adds to
+/// every answer's time (with decisions' inputs kept in memory, 2 ms answered more decisions
+/// a second at a lower p99 than 4 ms; see `docs/benchmarks.md`). Once decisions arrive fast enough that [`LINGER_FROM`] come during one commit's
 /// time, the committer takes its next transaction no sooner than [`LINGER`] after it began
 /// the last, with everything that arrived meanwhile. Slower, it takes each at once, as a
 /// linger would only add to every answer's time. The rate is measured over each cycle, so a
@@ -625,9 +627,10 @@ mod tests {
         pace.committed(start, start + ms(1), 1);
         pace.committed(start + ms(1), start + ms(2), 40);
         assert!(!pace.wait(start + ms(2)).is_zero());
-        // Lingered 4 ms and gathered 20: 5 a ms, a 1 ms commit gathers 5, under 8.
+        // Lingered 2 ms and gathered 10: 5 a ms, a 1 ms commit gathers 5, under 8.
+        assert_eq!(LINGER, ms(2));
         let began = start + ms(1) + LINGER;
-        pace.committed(began, began + ms(1), 20);
+        pace.committed(began, began + ms(1), 10);
         assert_eq!(pace.wait(began + ms(1)), Duration::ZERO);
     }
 }
