@@ -278,6 +278,10 @@ pub(crate) trait ReadPool: Send + Sync {
     fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
+    /// Whether this thread's reads are inside a snapshot already ([`ReadPool::in_snapshot`]).
+    fn in_open_snapshot(&self) -> bool {
+        false
+    }
 }
 
 /// Times [`Store::flag_fraud`] tries before reporting the store too busy: each further try
@@ -826,6 +830,8 @@ impl Store {
 
     /// Reads what a loan decision for `merchant` on `day` is made from, in one snapshot of its
     /// own, and keeps it for the next decisions; `None` when the merchant is not registered.
+    /// Called inside [`Store::in_snapshot`] it reads in that snapshot and keeps nothing: a
+    /// copy's snapshot must begin after the writer's counts are taken.
     pub fn decision_inputs(
         &self,
         merchant: &MerchantId,
@@ -850,7 +856,12 @@ impl Store {
 
     /// The writer's counts, taken before a read of decision inputs begins its snapshot.
     fn inputs_ticket(&self, merchant: &MerchantId) -> Option<inputs::Ticket> {
-        Some(self.inner.inputs.as_ref()?.ticket(merchant.as_str()))
+        let cache = self.inner.inputs.as_ref()?;
+        // In a snapshot begun earlier a commit may already be missed: nothing to keep.
+        if self.inner.reads.in_open_snapshot() {
+            return None;
+        }
+        Some(cache.ticket(merchant.as_str()))
     }
 
     fn keep_inputs(

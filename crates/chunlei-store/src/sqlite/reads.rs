@@ -696,6 +696,10 @@ impl ReadPool for SqliteReads {
         })
     }
 
+    fn in_open_snapshot(&self) -> bool {
+        self.is_pinned()
+    }
+
     fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
         self.with(|conn| super::registry_changes(conn).map(Some))
     }
