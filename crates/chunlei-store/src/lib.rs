@@ -218,6 +218,14 @@ pub(crate) trait ReadPool: Send + Sync {
     /// Writes every merchant or none, in one transaction; ids are distinct.
     fn upsert_merchants(&self, merchants: &[&Merchant], now: u64) -> Result<(), StoreError>;
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError>;
+    /// [`ReadPool::merchant`] with the registry's change count it was read at, where the
+    /// backend keeps one (SQLite).
+    fn merchant_as_of(
+        &self,
+        id: &MerchantId,
+    ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
+        Ok((self.merchant(id)?, None))
+    }
     /// Stores `flag` if its merchant is registered and carries none, and its event in the
     /// same transaction; whether it did.
     fn insert_fraud_flag(&self, flag: &FraudFlag) -> Result<bool, StoreError>;
@@ -888,11 +896,8 @@ impl Store {
         merchant: &MerchantId,
         day: i32,
     ) -> Result<Option<(DecisionInputs, Option<i64>)>, StoreError> {
-        let registry = match self.inner.inputs {
-            Some(_) => self.inner.reads.registry_changes()?,
-            None => None,
-        };
-        let Some(found) = self.merchant(merchant)? else {
+        let (found, registry) = self.inner.reads.merchant_as_of(merchant)?;
+        let Some(found) = found else {
             return Ok(None);
         };
         let id = merchant.as_str();

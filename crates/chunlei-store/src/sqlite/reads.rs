@@ -673,6 +673,13 @@ impl ReadPool for SqliteReads {
     }
 
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        Ok(self.merchant_as_of(id)?.0)
+    }
+
+    fn merchant_as_of(
+        &self,
+        id: &MerchantId,
+    ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
         let lock = || {
             self.registry
                 .lock()
@@ -682,7 +689,7 @@ impl ReadPool for SqliteReads {
             // The count in this read's snapshot: the cache answers only for the same one.
             let changes = super::registry_changes(conn)?;
             if let Some(merchant) = lock()?.get(changes, id) {
-                return Ok(Some(merchant));
+                return Ok((Some(merchant), Some(changes)));
             }
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
@@ -692,7 +699,7 @@ impl ReadPool for SqliteReads {
             if let Some(merchant) = &merchant {
                 lock()?.keep(changes, merchant);
             }
-            Ok(merchant)
+            Ok((merchant, Some(changes)))
         })
     }
 
