@@ -796,9 +796,28 @@ impl Store {
         &self,
         decisions: Vec<LoanDecisionRecord>,
     ) -> Result<Vec<bool>, StoreError> {
+        self.store_decisions(decisions, None).await
+    }
+
+    async fn store_decisions(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+        as_of: Option<RegistryVersion>,
+    ) -> Result<Vec<bool>, StoreError> {
         self.writer()?
-            .decisions(decisions, None)?
+            .decisions(decisions, as_of.map(|v| v.0))?
             .await
+            .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    fn store_decisions_blocking(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+        as_of: Option<RegistryVersion>,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.writer()?
+            .decisions(decisions, as_of.map(|v| v.0))?
+            .blocking_recv()
             .map_err(|_| StoreError::WriterStopped)?
     }
 
@@ -811,10 +830,7 @@ impl Store {
         decisions: Vec<LoanDecisionRecord>,
         as_of: RegistryVersion,
     ) -> Result<Vec<bool>, StoreError> {
-        self.writer()?
-            .decisions(decisions, Some(as_of.0))?
-            .await
-            .map_err(|_| StoreError::WriterStopped)?
+        self.store_decisions(decisions, Some(as_of)).await
     }
 
     /// [`Store::record_decisions_as_of`] for callers outside an async runtime.
@@ -823,10 +839,7 @@ impl Store {
         decisions: Vec<LoanDecisionRecord>,
         as_of: RegistryVersion,
     ) -> Result<Vec<bool>, StoreError> {
-        self.writer()?
-            .decisions(decisions, Some(as_of.0))?
-            .blocking_recv()
-            .map_err(|_| StoreError::WriterStopped)?
+        self.store_decisions_blocking(decisions, Some(as_of))
     }
 
     /// What a loan decision for `merchant_id` on `day` (days since the Unix epoch) is made
@@ -928,10 +941,7 @@ impl Store {
         &self,
         decisions: Vec<LoanDecisionRecord>,
     ) -> Result<Vec<bool>, StoreError> {
-        self.writer()?
-            .decisions(decisions, None)?
-            .blocking_recv()
-            .map_err(|_| StoreError::WriterStopped)?
+        self.store_decisions_blocking(decisions, None)
     }
 
     /// The decision stored for an application.

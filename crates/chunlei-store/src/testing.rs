@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::DbUrl;
+use chunlei_settlement::{Merchant, MerchantFields};
+
+use crate::{DbUrl, LoanDecisionRecord};
 
 /// A database that exists for one test and is removed when dropped.
 #[derive(Debug)]
@@ -162,5 +164,50 @@ impl Drop for TestDb {
                 );
             }
         }
+    }
+}
+
+/// A registry entry for tests: a trader of `category` in Yiwu, Zhejiang, since 2019.
+pub fn merchant(id: &str, category: &str) -> Merchant {
+    let fields = MerchantFields {
+        id,
+        name: "义乌小商品",
+        kind: "trader",
+        foreign_trade: "true",
+        region_code: "330782",
+        category,
+        joined_on: "2019-01-01",
+        cluster_id: "",
+        agriculture_base_id: "",
+        risk_tier: "A",
+        bank_code: "ICBC",
+        account_number: "6222000011112222",
+        holder_name: "义乌小商品",
+    };
+    match Merchant::parse(&fields) {
+        Ok(merchant) => merchant,
+        Err(e) => panic!("the test merchant {id} is invalid: {e:?}"),
+    }
+}
+
+/// A stored loan decision for tests: merchant `m-1` asked for `requested` fen over six months
+/// and icbc offered 100,000.
+pub fn decision(application_id: &str, requested: u64) -> LoanDecisionRecord {
+    LoanDecisionRecord {
+        application_id: application_id.to_owned(),
+        merchant_id: "m-1".to_owned(),
+        requested,
+        term_months: 6,
+        decided_at: 1_795_000_000_000_000_000,
+        model_version: "sc-test".to_owned(),
+        score: 655,
+        grade: "B".to_owned(),
+        policy_version: "policy-1".to_owned(),
+        outcome: "approved".to_owned(),
+        bank_id: Some("icbc".to_owned()),
+        features: "sales_30d_fen=100\nregion_code=440305\n".to_owned(),
+        offer: Some("bank_id=icbc\namount_fen=100000\n".to_owned()),
+        reasons: String::new(),
+        answers: "icbc=offered\n".to_owned(),
     }
 }

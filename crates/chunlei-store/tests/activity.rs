@@ -4,8 +4,8 @@
 use chunlei_ledger::Fen;
 use chunlei_lending::decision::ActivityTotals;
 use chunlei_settlement::book::{Command, DailyActivity, EventIn};
-use chunlei_settlement::{Merchant, MerchantFields, OrderEvent, Shipping};
-use chunlei_store::testing::TestDb;
+use chunlei_settlement::{OrderEvent, Shipping};
+use chunlei_store::testing::{TestDb, merchant};
 use chunlei_store::{Store, StoreOptions};
 
 const DAY: u64 = 86_400 * 1_000_000_000;
@@ -18,25 +18,6 @@ fn at(day: i32, hour: u64) -> u64 {
 
 fn fen(v: u64) -> Fen {
     Fen::new(v).expect("amount")
-}
-
-fn merchant(id: &str) -> Merchant {
-    let fields = MerchantFields {
-        id,
-        name: "义乌小商品",
-        kind: "trader",
-        foreign_trade: "true",
-        region_code: "330782",
-        category: "toys",
-        joined_on: "2019-01-01",
-        cluster_id: "",
-        agriculture_base_id: "",
-        risk_tier: "A",
-        bank_code: "ICBC",
-        account_number: "6222000011112222",
-        holder_name: "义乌小商品",
-    };
-    Merchant::parse(&fields).expect("valid merchant")
 }
 
 fn event(id: &str, order: &str, merchant: &str, when: u64, event: OrderEvent) -> Command {
@@ -69,7 +50,7 @@ fn daily_activity_counts_applied_events_by_event_day() {
     for db in TestDb::all() {
         let store = Store::open(&db.url, StoreOptions::default()).expect("open");
         store
-            .upsert_merchants(&[merchant("m-1"), merchant("m-2")])
+            .upsert_merchants(&[merchant("m-1", "toys"), merchant("m-2", "toys")])
             .expect("register");
         let express = OrderEvent::Shipped {
             shipping: Shipping::Express,

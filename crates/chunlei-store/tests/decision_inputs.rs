@@ -5,32 +5,13 @@
 
 use chunlei_ledger::Fen;
 use chunlei_settlement::book::{Command, EventIn};
-use chunlei_settlement::{Merchant, MerchantFields, MerchantId, OrderEvent};
-use chunlei_store::testing::TestDb;
-use chunlei_store::{FlagOutcome, LoanDecisionRecord, Store, StoreError, StoreOptions};
+use chunlei_settlement::{MerchantId, OrderEvent};
+use chunlei_store::testing::{TestDb, decision, merchant};
+use chunlei_store::{FlagOutcome, Store, StoreError, StoreOptions};
 
 const DAY: u64 = 86_400 * 1_000_000_000;
 /// 2020-04-01 in days since the Unix epoch.
 const APRIL_1: i32 = 18_353;
-
-fn merchant(id: &str, category: &str) -> Merchant {
-    let fields = MerchantFields {
-        id,
-        name: "义乌小商品",
-        kind: "trader",
-        foreign_trade: "true",
-        region_code: "330782",
-        category,
-        joined_on: "2019-01-01",
-        cluster_id: "",
-        agriculture_base_id: "",
-        risk_tier: "A",
-        bank_code: "ICBC",
-        account_number: "6222000011112222",
-        holder_name: "义乌小商品",
-    };
-    Merchant::parse(&fields).expect("valid merchant")
-}
 
 fn id(text: &str) -> MerchantId {
     MerchantId::parse(text).expect("a merchant id")
@@ -50,26 +31,6 @@ fn paid(event_id: &str, merchant: &str, amount: u64) -> Command {
             channel: "aliexpress".into(),
         },
     })
-}
-
-fn decision(application_id: &str) -> LoanDecisionRecord {
-    LoanDecisionRecord {
-        application_id: application_id.to_owned(),
-        merchant_id: "m-1".to_owned(),
-        requested: 100_000,
-        term_months: 6,
-        decided_at: 1_795_000_000_000_000_000,
-        model_version: "sc-test".to_owned(),
-        score: 655,
-        grade: "B".to_owned(),
-        policy_version: "policy-1".to_owned(),
-        outcome: "approved".to_owned(),
-        bank_id: Some("icbc".to_owned()),
-        features: "fraud_flag=0\n".to_owned(),
-        offer: Some("bank_id=icbc\namount_fen=100000\n".to_owned()),
-        reasons: String::new(),
-        answers: "icbc=offered\n".to_owned(),
-    }
 }
 
 /// Whether the store answers `merchant`'s inputs on `day` from memory.
@@ -178,7 +139,8 @@ fn a_decision_made_before_another_process_changed_the_registry_is_not_stored() {
 
     // A decision from the copy is refused and stores nothing; one from inputs read as of the
     // flag is stored.
-    let refused = store.record_decisions_as_of_blocking(vec![decision("app-1")], before.as_of);
+    let refused =
+        store.record_decisions_as_of_blocking(vec![decision("app-1", 100_000)], before.as_of);
     assert!(
         matches!(refused, Err(StoreError::InputsChanged)),
         "{refused:?}"
@@ -195,12 +157,12 @@ fn a_decision_made_before_another_process_changed_the_registry_is_not_stored() {
         .expect("kept after a read");
     assert!(now.as_of > before.as_of);
     let stored = store
-        .record_decisions_as_of_blocking(vec![decision("app-1")], now.as_of)
+        .record_decisions_as_of_blocking(vec![decision("app-1", 100_000)], now.as_of)
         .expect("stored");
     assert_eq!(stored, [true]);
     // Decisions without inputs from memory are stored as before.
     let stored = store
-        .record_decisions_blocking(vec![decision("app-2")])
+        .record_decisions_blocking(vec![decision("app-2", 100_000)])
         .expect("stored");
     assert_eq!(stored, [true]);
 }

@@ -26,28 +26,8 @@ fn decide_then_transfer(store: &Store, application_id: &str, transfer_id: u128) 
         .expect("a transfer");
     assert_eq!(results[0].as_str(), "ok", "{transfer_id}");
 }
-use chunlei_store::testing::TestDb;
+use chunlei_store::testing::{TestDb, decision};
 use chunlei_store::{DbUrl, LoanDecisionRecord, Store, StoreError, StoreOptions};
-
-fn decision(application_id: &str, requested: u64) -> LoanDecisionRecord {
-    LoanDecisionRecord {
-        application_id: application_id.to_owned(),
-        merchant_id: "m-1".to_owned(),
-        requested,
-        term_months: 6,
-        decided_at: 1_795_000_000_000_000_000,
-        model_version: "sc-test".to_owned(),
-        score: 655,
-        grade: "B".to_owned(),
-        policy_version: "policy-1".to_owned(),
-        outcome: "approved".to_owned(),
-        bank_id: Some("icbc".to_owned()),
-        features: "sales_30d_fen=100\nregion_code=440305\n".to_owned(),
-        offer: Some("bank_id=icbc\namount_fen=100000\n".to_owned()),
-        reasons: String::new(),
-        answers: "icbc=offered\n".to_owned(),
-    }
-}
 
 #[test]
 fn a_decision_is_stored_once_and_survives_a_reopen() {
