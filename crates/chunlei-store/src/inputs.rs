@@ -63,6 +63,18 @@ pub struct CachedInputs {
     pub as_of: RegistryVersion,
 }
 
+/// How loan decisions got their inputs since the store opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputsStats {
+    /// From memory.
+    pub from_memory: u64,
+    /// Read from the database (and kept).
+    pub read: u64,
+    /// Decisions made from memory that the writer refused, since the registry had changed
+    /// (each then made again from a fresh read).
+    pub refused: u64,
+}
+
 /// A count of the merchant registry's changes (fraud flags included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RegistryVersion(pub(crate) i64);
@@ -105,6 +117,10 @@ pub(crate) struct InputsCache {
     merchants: Box<[AtomicU64]>,
     usage: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// [`InputsStats`]' counters.
+    from_memory: AtomicU64,
+    read: AtomicU64,
+    refused: AtomicU64,
 }
 
 impl Default for InputsCache {
@@ -114,6 +130,9 @@ impl Default for InputsCache {
             merchants: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             usage: AtomicU64::new(0),
             entries: Mutex::default(),
+            from_memory: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
     }
 }
@@ -145,10 +164,27 @@ impl InputsCache {
             && entry.registry == registry
             && entry.ticket.merchant == now.merchant
             && entry.ticket.usage == now.usage;
-        fresh.then(|| CachedInputs {
+        if !fresh {
+            return None;
+        }
+        self.from_memory.fetch_add(1, Ordering::Relaxed);
+        Some(CachedInputs {
             inputs: entry.inputs.clone(),
             as_of: RegistryVersion(entry.registry),
         })
+    }
+
+    pub(crate) fn stats(&self) -> InputsStats {
+        InputsStats {
+            from_memory: self.from_memory.load(Ordering::Relaxed),
+            read: self.read.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts decisions made from memory that the writer refused.
+    pub(crate) fn refused(&self, decisions: usize) {
+        self.refused.fetch_add(decisions as u64, Ordering::Relaxed);
     }
 
     /// The writer's counts for `merchant_id`, taken before a read's snapshot begins.
@@ -168,6 +204,7 @@ impl InputsCache {
         registry: i64,
         inputs: Arc<DecisionInputs>,
     ) {
+        self.read.fetch_add(1, Ordering::Relaxed);
         self.saw_registry(registry);
         let mut entries = self.entries();
         if entries.len() >= ENTRIES_MAX {
@@ -251,6 +288,24 @@ mod tests {
         });
         assert!(cache.get("m-1", 100).is_none());
         assert!(cache.get("m-2", 100).is_some() || slot("m-1") == slot("m-2"));
+    }
+
+    #[test]
+    fn the_counts_say_where_inputs_came_from() {
+        let cache = InputsCache::default();
+        assert!(cache.get("m-1", 100).is_none());
+        kept(&cache, "m-1", 7);
+        cache.get("m-1", 100);
+        cache.get("m-1", 100);
+        cache.refused(1);
+        assert_eq!(
+            cache.stats(),
+            InputsStats {
+                from_memory: 2,
+                read: 1,
+                refused: 1
+            }
+        );
     }
 
     #[test]

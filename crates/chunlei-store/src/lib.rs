@@ -32,7 +32,7 @@ use chunlei_settlement::book::{
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use decisions::LoanDecisionRecord;
-pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, RegistryVersion};
+pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, InputsStats, RegistryVersion};
 pub use merchants::{
     ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
 };
@@ -847,6 +847,13 @@ impl Store {
     /// (on SQLite; never on PostgreSQL). Never blocks on the database.
     pub fn cached_decision_inputs(&self, merchant_id: &str, day: i32) -> Option<CachedInputs> {
         self.inner.inputs.as_ref()?.get(merchant_id, day)
+    }
+
+    /// How loan decisions got their inputs since the store opened: from memory, read, or
+    /// refused at the write and read again. `None` where nothing is kept (PostgreSQL, or a
+    /// store opened without the writer).
+    pub fn decision_inputs_stats(&self) -> Option<InputsStats> {
+        Some(self.inner.inputs.as_ref()?.stats())
     }
 
     /// Reads what a loan decision for `merchant` on `day` is made from, in one snapshot of its

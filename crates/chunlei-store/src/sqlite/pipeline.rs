@@ -475,7 +475,8 @@ fn refuse_stale(committer: &Committer, decisions: Vec<Request>) -> Vec<Request> 
     decisions
         .into_iter()
         .filter_map(|request| match request {
-            Request::Decisions(_, Some(as_of), reply) if as_of < count => {
+            Request::Decisions(records, Some(as_of), reply) if as_of < count => {
+                committer.inputs.refused(records.len());
                 drop(reply.send(Err(StoreError::InputsChanged)));
                 None
             }
