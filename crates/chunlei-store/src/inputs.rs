@@ -79,7 +79,7 @@ pub struct InputsStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RegistryVersion(pub(crate) i64);
 
-/// Merchants whose copies are kept at most; past it the cache starts again.
+/// Merchants whose copies are kept at most; past it each new copy takes an old one's place.
 const ENTRIES_MAX: usize = 1 << 16;
 /// Counters of the writer's changes, merchants hashed onto them. A change to one merchant
 /// also drops the copies of the others on its counter: rare, and only a re-read.
@@ -207,11 +207,17 @@ impl InputsCache {
         self.read.fetch_add(1, Ordering::Relaxed);
         self.saw_registry(registry);
         let mut entries = self.entries();
-        if entries.len() >= ENTRIES_MAX {
-            entries.clear();
+        let id = inputs.merchant.id.as_str();
+        if entries.len() >= ENTRIES_MAX && !entries.contains_key(id) {
+            // One arbitrary copy goes: dropping them all at once would hold every decision
+            // behind the lock while tens of thousands are freed.
+            let evicted = entries.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                entries.remove(&evicted);
+            }
         }
         entries.insert(
-            inputs.merchant.id.as_str().to_owned(),
+            id.to_owned(),
             Entry {
                 day,
                 ticket,
@@ -306,6 +312,20 @@ mod tests {
                 refused: 1
             }
         );
+    }
+
+    #[test]
+    fn a_full_cache_makes_room_one_copy_at_a_time() {
+        let cache = InputsCache::default();
+        for n in 0..ENTRIES_MAX + 10 {
+            kept(&cache, &format!("m-{n}"), 7);
+        }
+        assert_eq!(cache.entries().len(), ENTRIES_MAX);
+        let last = format!("m-{}", ENTRIES_MAX + 9);
+        assert!(cache.get(&last, 100).is_some(), "the newest copy is kept");
+        // Replacing a kept copy evicts nothing.
+        kept(&cache, &last, 7);
+        assert_eq!(cache.entries().len(), ENTRIES_MAX);
     }
 
     #[test]
