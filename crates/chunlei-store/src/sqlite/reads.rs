@@ -1,6 +1,7 @@
 //! SQLite reads: a small pool of connections, each reading the last committed state.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 
@@ -41,10 +42,10 @@ pub(crate) struct SqliteReads {
 #[derive(Default)]
 pub(super) struct Registry {
     changes: i64,
-    merchants: std::collections::HashMap<String, Merchant>,
+    merchants: HashMap<String, Merchant>,
 }
 
-/// Merchants held in [`Registry`] at most; past it the cache starts again.
+/// Merchants held in [`Registry`] at most; past it each new one takes an old one's place.
 const REGISTRY_CACHED_MAX: usize = 1 << 16;
 
 impl Registry {
@@ -55,16 +56,27 @@ impl Registry {
     }
 
     /// Keeps `merchant`, read at `changes`: a newer count empties the cache first, and a
-    /// merchant read from an older snapshot than the cache's is not kept.
-    fn keep(&mut self, changes: i64, merchant: &Merchant) {
-        if changes > self.changes || self.merchants.len() >= REGISTRY_CACHED_MAX {
-            self.merchants.clear();
+    /// merchant read from an older snapshot than the cache's is not kept. Returns what a newer
+    /// count emptied out, for the caller to free once it has let go of the lock: every read
+    /// of the registry waits on it.
+    #[must_use]
+    fn keep(&mut self, changes: i64, merchant: &Merchant) -> Option<HashMap<String, Merchant>> {
+        let mut emptied = None;
+        if changes > self.changes {
+            emptied = Some(std::mem::take(&mut self.merchants));
             self.changes = changes;
         }
         if changes == self.changes {
-            self.merchants
-                .insert(merchant.id.as_str().to_owned(), merchant.clone());
+            let id = merchant.id.as_str();
+            if self.merchants.len() >= REGISTRY_CACHED_MAX && !self.merchants.contains_key(id) {
+                let evicted = self.merchants.keys().next().cloned();
+                if let Some(evicted) = evicted {
+                    self.merchants.remove(&evicted);
+                }
+            }
+            self.merchants.insert(id.to_owned(), merchant.clone());
         }
+        emptied
     }
 }
 
@@ -697,7 +709,9 @@ impl ReadPool for SqliteReads {
             let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
             let merchant = row.map(MerchantRow::into_merchant).transpose()?;
             if let Some(merchant) = &merchant {
-                lock()?.keep(changes, merchant);
+                // Freed here, after the lock (a temporary) is released.
+                let emptied = lock()?.keep(changes, merchant);
+                drop(emptied);
             }
             Ok((merchant, Some(changes)))
         })
@@ -813,5 +827,43 @@ impl ChunkSource for SqliteChunks<'_> {
         stmt.query_row([codec::timestamp(timestamp)], |r| Ok(transfer_row(r)))
             .optional()?
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REGISTRY_CACHED_MAX, Registry};
+    use chunlei_settlement::{Merchant, MerchantId};
+
+    fn merchant(id: &str) -> Merchant {
+        crate::testing::merchant(id, "toys")
+    }
+
+    fn id(text: &str) -> MerchantId {
+        MerchantId::parse(text).expect("an id")
+    }
+
+    #[test]
+    fn a_full_registry_cache_makes_room_one_merchant_at_a_time() {
+        let mut registry = Registry::default();
+        // The first count seen replaces the empty cache's.
+        assert_eq!(registry.keep(3, &merchant("m-0")).map(|m| m.len()), Some(0));
+        for n in 1..REGISTRY_CACHED_MAX + 5 {
+            assert!(registry.keep(3, &merchant(&format!("m-{n}"))).is_none());
+        }
+        assert_eq!(registry.merchants.len(), REGISTRY_CACHED_MAX);
+        let newest = format!("m-{}", REGISTRY_CACHED_MAX + 4);
+        assert!(registry.get(3, &id(&newest)).is_some());
+        assert!(
+            registry.get(4, &id(&newest)).is_none(),
+            "another count reads again"
+        );
+        // A newer count hands back everything kept, and keeps only what was read at it.
+        let emptied = registry.keep(4, &merchant("m-new"));
+        assert_eq!(emptied.map(|m| m.len()), Some(REGISTRY_CACHED_MAX));
+        assert_eq!(registry.merchants.len(), 1);
+        // A merchant read at an older count than the cache's is not kept.
+        assert!(registry.keep(3, &merchant("m-old")).is_none());
+        assert!(registry.get(4, &id("m-old")).is_none());
     }
 }
