@@ -506,9 +506,11 @@ impl Store {
     /// After a registry write of this process committed: kept decision inputs read before it
     /// are not answered again (see [`inputs`]). The count read now is at least the write's own.
     fn note_registry_change(&self) -> Result<(), StoreError> {
-        if let (Some(cache), Some(count)) =
-            (&self.inner.inputs, self.inner.reads.registry_changes()?)
-        {
+        // Nothing kept (PostgreSQL, or a store without the writer): nothing to read.
+        let Some(cache) = &self.inner.inputs else {
+            return Ok(());
+        };
+        if let Some(count) = self.inner.reads.registry_changes()? {
             cache.saw_registry(count);
         }
         Ok(())
@@ -799,6 +801,14 @@ impl Store {
         self.store_decisions(decisions, None).await
     }
 
+    /// [`Store::record_decisions`] for callers outside an async runtime.
+    pub fn record_decisions_blocking(
+        &self,
+        decisions: Vec<LoanDecisionRecord>,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.store_decisions_blocking(decisions, None)
+    }
+
     async fn store_decisions(
         &self,
         decisions: Vec<LoanDecisionRecord>,
@@ -941,14 +951,6 @@ impl Store {
             },
             registry,
         )))
-    }
-
-    /// [`Store::record_decisions`] for callers outside an async runtime.
-    pub fn record_decisions_blocking(
-        &self,
-        decisions: Vec<LoanDecisionRecord>,
-    ) -> Result<Vec<bool>, StoreError> {
-        self.store_decisions_blocking(decisions, None)
     }
 
     /// The decision stored for an application.
