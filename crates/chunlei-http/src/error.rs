@@ -152,6 +152,7 @@ impl ApiError {
                 | StoreError::Sqlite(_)
                 | StoreError::Postgres(_)
                 | StoreError::WriterStopped
+                | StoreError::ReaderStopped
                 | StoreError::InUse(_)
                 | StoreError::WithoutWriter
                 | StoreError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -30,6 +30,7 @@ use chunlei_lending::decision::{
 };
 use chunlei_lending::loans::{LoanRecord, portfolio};
 use chunlei_scorecard::Scorecard;
+use chunlei_settlement::MerchantId;
 use chunlei_store::{DecisionInputs, LoanDecisionRecord, StoreError};
 
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
@@ -41,8 +42,8 @@ use crate::{ApiError, AppState, blocking, now_ns};
 
 /// Nanoseconds in a day.
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
-/// Decisions reading the store at once, at most: as many as the store keeps read connections
-/// by default. Beyond the pool a read opens a connection of its own, which costs more than
+/// Decisions reading the store at once, at most, where it reads them one at a time
+/// (PostgreSQL): as many as the store keeps read connections by default. Beyond the pool a read opens a connection of its own, which costs more than
 /// the decision; under many concurrent applications waiting here is faster than that.
 pub const DECISIONS_READING_MAX: usize = 16;
 
@@ -134,25 +135,11 @@ pub(crate) async fn post_application(
             stored => return answer_stored(&state, &application, answer, &stored?).await,
         }
     }
-    let reading = lending
-        .reading
-        .acquire()
-        .await
-        .map_err(|_| ApiError::Internal("the decision semaphore is closed".into()))?;
-    // On SQLite one connection and one snapshot for everything read before the decision. Its
-    // few records come from SQLite's page cache in less time than a trip to a blocking thread
-    // and back costs (two thread switches), so they are read here when a pooled connection is
-    // free at once; otherwise, and on PostgreSQL (whose synchronous client waits on the
-    // network and may not block the runtime), on a blocking thread.
-    let inputs = match store.try_decision_inputs(&application.merchant_id, today) {
-        Some(read) => read?,
-        None => {
-            let store = state.store.clone();
-            let merchant = application.merchant_id.clone();
-            blocking(move || store.decision_inputs(&merchant, today)).await?
-        }
+    // On SQLite with other applications' reads in one snapshot, on the store's reader thread.
+    let inputs = match store.queue_decision_inputs(&application.merchant_id, today) {
+        Some(queued) => queued.await?,
+        None => read_inputs(&state, &lending, &application.merchant_id, today).await?,
     };
-    drop(reading);
     let Some(inputs) = inputs else {
         // Not in the registry. A decision stored under the id before still answers the same
         // application sent again.
@@ -166,6 +153,24 @@ pub(crate) async fn post_application(
     let answer = Json(DecisionOut::new(&record)).into_response();
     let stored = state.store.record_decisions(vec![record]).await?;
     answer_stored(&state, &application, answer, &stored).await
+}
+
+/// The inputs of a decision where the store reads them one application at a time
+/// (PostgreSQL), at most [`DECISIONS_READING_MAX`] at once.
+async fn read_inputs(
+    state: &AppState,
+    lending: &Lending,
+    merchant: &MerchantId,
+    today: i32,
+) -> Result<Option<Arc<DecisionInputs>>, ApiError> {
+    let _reading = lending
+        .reading
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Internal("the decision semaphore is closed".into()))?;
+    let store = state.store.clone();
+    let merchant = merchant.clone();
+    blocking(move || store.decision_inputs(&merchant, today)).await
 }
 
 /// The answer to an application whose decision went to the store: `answer` when the store

@@ -73,6 +73,8 @@ pub struct InputsStats {
     /// Decisions made from memory that the writer refused, since the registry had changed
     /// (each then made again from a fresh read).
     pub refused: u64,
+    /// Snapshots the decision reader read inputs in: applications waiting together share one.
+    pub snapshots: u64,
 }
 
 /// A count of the merchant registry's changes (fraud flags included).
@@ -121,6 +123,7 @@ pub(crate) struct InputsCache {
     from_memory: AtomicU64,
     read: AtomicU64,
     refused: AtomicU64,
+    snapshots: AtomicU64,
 }
 
 impl Default for InputsCache {
@@ -133,6 +136,7 @@ impl Default for InputsCache {
             from_memory: AtomicU64::new(0),
             read: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            snapshots: AtomicU64::new(0),
         }
     }
 }
@@ -179,7 +183,13 @@ impl InputsCache {
             from_memory: self.from_memory.load(Ordering::Relaxed),
             read: self.read.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
+            snapshots: self.snapshots.load(Ordering::Relaxed),
         }
+    }
+
+    /// Counts a snapshot of the decision reader's.
+    pub(crate) fn snapshot_read(&self) {
+        self.snapshots.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts decisions made from memory that the writer refused.
@@ -304,12 +314,14 @@ mod tests {
         cache.get("m-1", 100);
         cache.get("m-1", 100);
         cache.refused(1);
+        cache.snapshot_read();
         assert_eq!(
             cache.stats(),
             InputsStats {
                 from_memory: 2,
                 read: 1,
-                refused: 1
+                refused: 1,
+                snapshots: 1,
             }
         );
     }

@@ -8,6 +8,7 @@
 mod chunks;
 mod codec;
 mod decisions;
+mod input_reads;
 mod inputs;
 mod loans;
 mod merchants;
@@ -32,6 +33,7 @@ use chunlei_settlement::book::{
 use chunlei_settlement::{CivilDate, Merchant, MerchantId};
 
 pub use decisions::LoanDecisionRecord;
+pub use input_reads::{QueuedInputs, READS_WAITING_MAX};
 pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, InputsStats, RegistryVersion};
 pub use merchants::{
     ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
@@ -54,7 +56,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] ::postgres::Error),
-    #[error("the write queue is full; retry later")]
+    /// The writer's queue ([`QUEUE_REQUESTS_MAX`]) or the decision reader's
+    /// ([`READS_WAITING_MAX`]) is full.
+    #[error("the store's queue is full; retry later")]
     Overloaded,
     #[error("{0}")]
     InUse(String),
@@ -64,6 +68,8 @@ pub enum StoreError {
     WithoutWriter,
     #[error("the ledger writer has stopped")]
     WriterStopped,
+    #[error("the decision reader has stopped")]
+    ReaderStopped,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("too many events in one request: {count} (at most {max})")]
@@ -176,6 +182,8 @@ struct Inner {
     reads: Box<dyn ReadPool>,
     /// Loan decisions' inputs kept between decisions: on SQLite with the writer only.
     inputs: Option<Arc<inputs::InputsCache>>,
+    /// Decision inputs read in batches on a thread of their own: where `inputs` is kept.
+    input_reads: Option<input_reads::InputReads>,
 }
 
 impl std::fmt::Debug for Store {
@@ -192,15 +200,6 @@ pub(crate) trait ReadPool: Send + Sync {
     /// one snapshot, where the backend can; by default each read sees the latest commit.
     fn in_snapshot(&self, f: &mut dyn FnMut() -> Result<(), StoreError>) -> Result<(), StoreError> {
         f()
-    }
-    /// [`ReadPool::in_snapshot`] if it can start without waiting for the network or for a
-    /// connection to come back to the pool; `None` (and `f` not run) otherwise. By default
-    /// never.
-    fn try_in_snapshot(
-        &self,
-        _f: &mut dyn FnMut() -> Result<(), StoreError>,
-    ) -> Option<Result<(), StoreError>> {
-        None
     }
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError>;
     fn lookup_transfers(&self, ids: &[u128]) -> Result<Vec<Transfer>, StoreError>;
@@ -318,14 +317,24 @@ impl Store {
                 )
             }
         };
-        Ok(Store {
-            inner: Arc::new(Inner {
+        let mut started = Ok(());
+        let inner = Arc::new_cyclic(|store| {
+            let input_reads = match inputs {
+                Some(_) => input_reads::InputReads::start(store.clone())
+                    .map_err(|e| started = Err(e))
+                    .ok(),
+                None => None,
+            };
+            Inner {
                 url: url.clone(),
                 writer: Some(writer),
                 reads,
                 inputs,
-            }),
-        })
+                input_reads,
+            }
+        });
+        started?;
+        Ok(Store { inner })
     }
 
     /// Recomputes every balance of the database at `url` without opening it for writing, so
@@ -367,6 +376,7 @@ impl Store {
                 writer: None,
                 reads,
                 inputs: None,
+                input_reads: None,
             }),
         })
     }
@@ -601,26 +611,6 @@ impl Store {
             .reads
             .in_snapshot(&mut snapshot_call(&mut f, &mut out))?;
         out.ok_or_else(|| StoreError::Corrupt("a snapshot's reads did not run".into()))
-    }
-
-    /// [`Store::in_snapshot`] when the reads can start at once without blocking the thread:
-    /// on SQLite when a pooled connection is free (or may be opened), so that an async task
-    /// can run short reads itself instead of handing them to a blocking thread. `None`, with
-    /// `f` not run, when they cannot: on PostgreSQL (its client waits on the network), or on
-    /// SQLite with every pooled connection out.
-    pub fn try_in_snapshot<T>(
-        &self,
-        f: impl FnOnce() -> Result<T, StoreError>,
-    ) -> Option<Result<T, StoreError>> {
-        let mut f = Some(f);
-        let mut out = None;
-        let ran = self
-            .inner
-            .reads
-            .try_in_snapshot(&mut snapshot_call(&mut f, &mut out))?;
-        Some(ran.and_then(|()| {
-            out.ok_or_else(|| StoreError::Corrupt("a snapshot's reads did not run".into()))
-        }))
     }
 
     /// Merchants in order of id, those after `after` (all when `None`), at most `limit`
@@ -880,16 +870,14 @@ impl Store {
         self.keep_inputs(day, ticket, read)
     }
 
-    /// [`Store::decision_inputs`] when the reads can start without blocking the thread (see
-    /// [`Store::try_in_snapshot`]); `None`, with nothing read, when they cannot.
-    pub fn try_decision_inputs(
-        &self,
-        merchant: &MerchantId,
-        day: i32,
-    ) -> Option<Result<Option<Arc<DecisionInputs>>, StoreError>> {
+    /// Queues a read of what [`Store::decision_inputs`] reads, for an async caller to await:
+    /// the store's decision reader reads it with the other reads waiting, in one snapshot (see
+    /// `input_reads.rs`), and keeps it. `None`, with nothing queued, where the store has no
+    /// reader (PostgreSQL, or a store opened without the writer).
+    pub fn queue_decision_inputs(&self, merchant: &MerchantId, day: i32) -> Option<QueuedInputs> {
+        let reader = self.inner.input_reads.as_ref()?;
         let ticket = self.inputs_ticket(merchant);
-        let read = self.try_in_snapshot(|| self.read_decision_inputs(merchant, day))?;
-        Some(read.and_then(|read| self.keep_inputs(day, ticket, read)))
+        Some(reader.push(merchant.clone(), day, ticket))
     }
 
     /// The writer's counts, taken before a read of decision inputs begins its snapshot.

@@ -7,7 +7,7 @@ use chunlei_ledger::Fen;
 use chunlei_settlement::book::{Command, EventIn};
 use chunlei_settlement::{MerchantId, OrderEvent};
 use chunlei_store::testing::{TestDb, decision, merchant};
-use chunlei_store::{FlagOutcome, Store, StoreError, StoreOptions};
+use chunlei_store::{FlagOutcome, READS_WAITING_MAX, Store, StoreError, StoreOptions};
 
 const DAY: u64 = 86_400 * 1_000_000_000;
 /// 2020-04-01 in days since the Unix epoch.
@@ -183,4 +183,87 @@ fn inputs_read_in_an_earlier_snapshot_are_not_kept() {
     assert!(!kept(&store, "m-1", APRIL_1));
     store.decision_inputs(&id("m-1"), APRIL_1).expect("read");
     assert!(kept(&store, "m-1", APRIL_1));
+}
+
+/// Reads queued by async callers are read together, up to a bound: applications waiting at
+/// once share a snapshot, each gets its own merchant's inputs (kept as a read of its own
+/// would be), and past [`READS_WAITING_MAX`] waiting a caller is told at once that the store is
+/// overloaded. PostgreSQL queues nothing.
+#[test]
+fn queued_reads_share_snapshots_each_answered_with_its_own_merchant() {
+    const MERCHANTS: usize = 50;
+    for db in TestDb::all().into_iter().filter(TestDb::is_postgres) {
+        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+        assert!(store.queue_decision_inputs(&id("m-0"), APRIL_1).is_none());
+    }
+    let db = TestDb::sqlite();
+    // One read connection, so that a snapshot held here holds the reader up too.
+    let options = StoreOptions {
+        read_pool_max: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&db.url, options).expect("open");
+    let names: Vec<String> = (0..MERCHANTS).map(|n| format!("m-{n}")).collect();
+    let registered: Vec<_> = names.iter().map(|m| merchant(m, "toys")).collect();
+    store.upsert_merchants(&registered).expect("register");
+    // Merchant n sold n + 1 yuan.
+    let sales: Vec<Command> = (0..MERCHANTS)
+        .map(|n| paid(&format!("e-{n}"), &names[n], 100 * (n as u64 + 1)))
+        .collect();
+    let results = store.settle_blocking(sales).expect("sales");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let queued = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            store
+                .in_snapshot(|| {
+                    pinned.wait();
+                    release.wait();
+                    Ok(())
+                })
+                .expect("holding snapshot")
+        });
+        pinned.wait();
+        // The readers take a batch each and block on the pool; the rest waits for them, past
+        // the bound.
+        let queued: Vec<_> = (0..READS_WAITING_MAX + 500)
+            .map(|n| {
+                let merchant = n % MERCHANTS;
+                let read = store.queue_decision_inputs(&id(&names[merchant]), APRIL_1);
+                (merchant, read.expect("SQLite queues reads"))
+            })
+            .collect();
+        release.wait();
+        queued
+    });
+    let mut answered = 0_u64;
+    let mut overloaded = 0;
+    for (merchant, read) in queued {
+        match runtime.block_on(read) {
+            Ok(Some(inputs)) => {
+                answered += 1;
+                assert_eq!(inputs.merchant.id.as_str(), names[merchant]);
+                assert_eq!(inputs.totals[0].gross, 100 * (merchant as u128 + 1));
+            }
+            Err(StoreError::Overloaded) => overloaded += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        answered >= READS_WAITING_MAX as u64 && overloaded >= 1,
+        "{answered} answered, {overloaded} told the store is overloaded"
+    );
+    let stats = store.decision_inputs_stats().expect("SQLite keeps inputs");
+    assert_eq!(stats.read, answered);
+    // Each reader's first snapshot took what waited when it woke and the last what was left;
+    // every other one is full.
+    assert!(
+        stats.snapshots <= answered.div_ceil(64) + 2,
+        "{answered} reads in {} snapshots",
+        stats.snapshots
+    );
+    assert!(kept(&store, "m-7", APRIL_1), "what the reader read is kept");
 }

@@ -254,57 +254,6 @@ fn reads_in_a_snapshot_see_one_moment() {
     );
 }
 
-/// An async task may run a snapshot itself only when it can start at once: on SQLite while a
-/// pooled connection is free, never on PostgreSQL.
-#[test]
-fn a_snapshot_that_would_wait_is_not_started() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = one_connection_store(&dir);
-    let read = || store.loan_decision("app-1").map(|d| d.map(|d| d.requested));
-    assert_eq!(
-        store.try_in_snapshot(read).map(|r| r.expect("read")),
-        Some(Some(100))
-    );
-    // The pool's one connection is pinned by a snapshot on another thread.
-    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            store
-                .in_snapshot(|| {
-                    let first = store.loan_decision("app-1");
-                    pinned.wait();
-                    release.wait();
-                    first
-                })
-                .expect("holding snapshot")
-        });
-        pinned.wait();
-        let mut ran = false;
-        let tried = store.try_in_snapshot(|| {
-            ran = true;
-            read()
-        });
-        assert!(tried.is_none() && !ran, "it would have waited: not run");
-        release.wait();
-    });
-    // Back in the pool: it runs again; inside a snapshot, a nested one is the same.
-    let nested = store
-        .in_snapshot(|| store.try_in_snapshot(read).expect("already pinned"))
-        .expect("nested");
-    assert_eq!(nested, Some(100));
-    for db in TestDb::all()
-        .into_iter()
-        .filter(|db| !matches!(db.url, DbUrl::Sqlite(_)))
-    {
-        let store = Store::open(&db.url, StoreOptions::default()).expect("open");
-        assert!(
-            store.try_in_snapshot(|| Ok(())).is_none(),
-            "{}: never on the network",
-            db.url_string()
-        );
-    }
-}
-
 /// A SQLite store in `dir` with one read connection, holding decision `app-1` for 100 fen.
 fn one_connection_store(dir: &tempfile::TempDir) -> Store {
     let url = DbUrl::Sqlite(dir.path().join("decisions.db"));

@@ -913,6 +913,11 @@ fn bench_loans_stores_every_decision_it_times() {
         assert_eq!(count("from_memory") + count("read"), 300, "{stdout}");
         assert!(count("read") >= 20 && count("from_memory") > 0, "{stdout}");
         assert_eq!(count("refused"), 0, "{stdout}");
+        // Every read went through the decision reader, several at a time or one by one.
+        assert!(
+            (1..=count("read")).contains(&count("snapshots")),
+            "{stdout}"
+        );
         let last = stdout.lines().last().unwrap_or_default();
         let p99: f64 = last
             .strip_prefix("p99_ms=")

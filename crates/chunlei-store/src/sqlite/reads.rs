@@ -181,13 +181,6 @@ impl SqliteReads {
     /// reads than that, a read waits for one to come back rather than open another, which
     /// would cost more than most reads (opening sets pragmas and prepares anew).
     fn lease(&self) -> Result<Lease<'_>, StoreError> {
-        self.lease_or_not(true)?
-            .ok_or_else(|| StoreError::Corrupt("a read lease came back empty".into()))
-    }
-
-    /// [`SqliteReads::lease`], or `None` at once instead of waiting when `wait` is false and
-    /// every connection the pool may open is out.
-    fn lease_or_not(&self, wait: bool) -> Result<Option<Lease<'_>>, StoreError> {
         let poisoned = |_| StoreError::Corrupt("read pool poisoned".into());
         let mut pool = self.pool.lock().map_err(poisoned)?;
         let pooled = loop {
@@ -197,9 +190,6 @@ impl SqliteReads {
             if pool.open < self.open_max.max(1) {
                 pool.open += 1;
                 break None;
-            }
-            if !wait {
-                return Ok(None);
             }
             pool = self.returned.wait(pool).map_err(poisoned)?;
         };
@@ -217,10 +207,10 @@ impl SqliteReads {
                 }
             },
         };
-        Ok(Some(Lease {
+        Ok(Lease {
             reads: self,
             conn: Some(conn),
-        }))
+        })
     }
 
     /// Runs `f` in a snapshot on the connection of `lease`, pinned to this thread.
@@ -265,20 +255,6 @@ impl ReadPool for SqliteReads {
         }
         let lease = self.lease()?;
         self.pinned(lease, f)
-    }
-
-    fn try_in_snapshot(
-        &self,
-        f: &mut dyn FnMut() -> Result<(), StoreError>,
-    ) -> Option<Result<(), StoreError>> {
-        if self.is_pinned() {
-            return Some(f());
-        }
-        match self.lease_or_not(false) {
-            Ok(Some(lease)) => Some(self.pinned(lease, f)),
-            Ok(None) => None,
-            Err(error) => Some(Err(error)),
-        }
     }
 
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {

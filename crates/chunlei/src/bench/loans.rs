@@ -178,9 +178,9 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     println!("elapsed_s={:.3}", elapsed.as_secs_f64());
     if let Some(inputs) = store.decision_inputs_stats() {
         println!(
-            "decision_inputs from_memory={} read={} refused={} (a merchant's inputs are kept \
-             while nothing they come from changes)",
-            inputs.from_memory, inputs.read, inputs.refused
+            "decision_inputs from_memory={} read={} refused={} snapshots={} (a merchant's \
+             inputs are kept while nothing they come from changes; those read share snapshots)",
+            inputs.from_memory, inputs.read, inputs.refused, inputs.snapshots
         );
     }
     if let Some((events, took)) = load {
