@@ -43,8 +43,9 @@ use crate::{ApiError, AppState, blocking, now_ns};
 /// Nanoseconds in a day.
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
 /// Decisions reading the store at once, at most, where it reads them one at a time
-/// (PostgreSQL): as many as the store keeps read connections by default. Beyond the pool a read opens a connection of its own, which costs more than
-/// the decision; under many concurrent applications waiting here is faster than that.
+/// (PostgreSQL): as many as the store keeps read connections by default. Beyond the pool a
+/// read opens a connection of its own, which costs more than the decision; under many
+/// concurrent applications waiting here is faster than that.
 pub const DECISIONS_READING_MAX: usize = 16;
 
 /// What the server decides loans with: the platform's policy, the banks and the scorecard,

@@ -77,9 +77,12 @@ impl InputReads {
     /// Starts the readers for the store behind `store`. They hold the store weakly, so that the
     /// store's last handle going away is what stops them.
     pub(crate) fn start(store: Weak<Inner>) -> Result<InputReads, StoreError> {
-        let shared = Arc::new(Shared::default());
+        // Made first, so that a reader failing to start closes the queue for those started.
+        let readers = InputReads {
+            shared: Arc::new(Shared::default()),
+        };
         for _ in 0..READERS {
-            let (theirs, store) = (shared.clone(), store.clone());
+            let (theirs, store) = (readers.shared.clone(), store.clone());
             std::thread::Builder::new()
                 .name("decision-reader".into())
                 .spawn(move || run(&theirs, &store))
@@ -87,7 +90,7 @@ impl InputReads {
                     StoreError::Corrupt(format!("cannot start the decision reader: {e}"))
                 })?;
         }
-        Ok(InputReads { shared })
+        Ok(readers)
     }
 
     /// Queues a read.

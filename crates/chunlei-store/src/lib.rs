@@ -317,13 +317,18 @@ impl Store {
                 )
             }
         };
-        let mut started = Ok(());
+        // The readers hold the store weakly, so they start while it is being made.
+        let mut failed = None;
         let inner = Arc::new_cyclic(|store| {
             let input_reads = match inputs {
-                Some(_) => input_reads::InputReads::start(store.clone())
-                    .map_err(|e| started = Err(e))
-                    .ok(),
                 None => None,
+                Some(_) => match input_reads::InputReads::start(store.clone()) {
+                    Ok(readers) => Some(readers),
+                    Err(error) => {
+                        failed = Some(error);
+                        None
+                    }
+                },
             };
             Inner {
                 url: url.clone(),
@@ -333,8 +338,10 @@ impl Store {
                 input_reads,
             }
         });
-        started?;
-        Ok(Store { inner })
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(Store { inner }),
+        }
     }
 
     /// Recomputes every balance of the database at `url` without opening it for writing, so

@@ -212,29 +212,6 @@ impl SqliteReads {
             conn: Some(conn),
         })
     }
-
-    /// Runs `f` in a snapshot on the connection of `lease`, pinned to this thread.
-    fn pinned(
-        &self,
-        mut lease: Lease<'_>,
-        f: &mut dyn FnMut() -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        let key = self.key();
-        let conn = lease
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
-        // Deferred: the snapshot is taken by the first read.
-        if let Err(error) = super::run_cached(&conn, "BEGIN") {
-            lease.conn = Some(conn);
-            return Err(error.into());
-        }
-        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
-        let pin = Pin { lease, key };
-        let result = f();
-        drop(pin);
-        result
-    }
 }
 
 /// `(min, max)` timestamps of a filter as inclusive SQL bounds.
@@ -253,8 +230,23 @@ impl ReadPool for SqliteReads {
             // Already inside a snapshot of this database: the same one.
             return f();
         }
-        let lease = self.lease()?;
-        self.pinned(lease, f)
+        // The pooled connection is pinned to this thread for the snapshot.
+        let mut lease = self.lease()?;
+        let key = self.key();
+        let conn = lease
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("a leased connection is missing".into()))?;
+        // Deferred: the snapshot is taken by the first read.
+        if let Err(error) = super::run_cached(&conn, "BEGIN") {
+            lease.conn = Some(conn);
+            return Err(error.into());
+        }
+        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
+        let pin = Pin { lease, key };
+        let result = f();
+        drop(pin);
+        result
     }
 
     fn lookup_accounts(&self, ids: &[u128]) -> Result<Vec<Account>, StoreError> {
