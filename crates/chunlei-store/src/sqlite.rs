@@ -493,6 +493,7 @@ impl Committer {
             }
         };
         tracing::trace!(
+            decisions = rows.decisions.len(),
             rows_us = done.rows.as_micros(),
             postings_us = (done.postings - done.rows).as_micros(),
             commit_us = (started.elapsed() - done.postings).as_micros(),

@@ -23,6 +23,7 @@ pub enum BenchCommand {
     Machine(machine::MachineArgs),
 }
 
+mod cpu;
 mod http1;
 mod loans;
 mod machine;

@@ -918,6 +918,10 @@ fn bench_loans_stores_every_decision_it_times() {
             (1..=count("read")).contains(&count("snapshots")),
             "{stdout}"
         );
+        // What the run cost this process a decision, and what the host took meanwhile.
+        let cpu_us: f64 = field("cpu_us_per_decision").parse().expect("a number");
+        let steal: f64 = field("steal_percent").parse().expect("a number");
+        assert!(cpu_us > 0.0 && (0.0..=100.0).contains(&steal), "{stdout}");
         let last = stdout.lines().last().unwrap_or_default();
         let p99: f64 = last
             .strip_prefix("p99_ms=")

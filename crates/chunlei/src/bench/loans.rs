@@ -22,6 +22,11 @@
 //! `--floor` sends the same requests, in either way, to a path the server does not route: the
 //! latency any request has at that concurrency on this machine, through the HTTP stack and the
 //! client alone, before anything is decided or stored.
+//!
+//! Besides latency and throughput it prints the process's CPU time per decision (clients
+//! included) and the share of the machine's time the host took away during the run
+//! (`bench/cpu.rs`): on a day when runs swing by a third, the CPU a decision costs is what two
+//! builds can still be compared by.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,6 +40,7 @@ use chunlei_settlement::book::{Command, EventIn};
 use chunlei_settlement::{Merchant, MerchantFields, OrderEvent};
 use chunlei_store::Store;
 
+use super::cpu::CpuReading;
 use super::http1::Connection;
 
 #[derive(Debug, clap::Args)]
@@ -103,7 +109,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut answered, approved, elapsed, load) = runtime.block_on(async {
+    let (mut answered, approved, elapsed, cpu, load) = runtime.block_on(async {
         let address = start_server(&store, lending).await?;
         let authorization = format!("Bearer {key}");
         let mut connections = Vec::with_capacity(clients);
@@ -111,6 +117,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             connections.push(Connection::open(address).await?);
         }
         let started = Instant::now();
+        let cpu_at_start = CpuReading::now();
         let load = args
             .settle_rate
             .map(|rate| Background::start(&store, run, args.merchants, rate));
@@ -146,8 +153,11 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             approved += yes;
         }
         let elapsed = started.elapsed();
+        let cpu = cpu_at_start
+            .zip(CpuReading::now())
+            .map(|(at_start, now)| now.since(&at_start));
         let load = load.map(Background::stop).transpose()?;
-        anyhow::Ok((answered, approved, elapsed, load))
+        anyhow::Ok((answered, approved, elapsed, cpu, load))
     })?;
     drop(runtime);
     answered.due_us.sort_unstable();
@@ -193,6 +203,15 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         println!("requests_per_s={per_s:.0}");
     } else {
         println!("decisions_per_s={per_s:.0}");
+    }
+    if let Some(cpu) = cpu {
+        let unit = if args.floor { "request" } else { "decision" };
+        println!(
+            "cpu_us_per_{unit}={:.1} steal_percent={:.1} (this process's CPU time over the \
+             {unit}s, its clients' included; the share of the machine's time its host took away)",
+            cpu.process.as_secs_f64() * 1e6 / decided.max(1) as f64,
+            cpu.steal_percent
+        );
     }
     if args.rate.is_some() {
         // From when the application went out to its answer: what the server took, without
