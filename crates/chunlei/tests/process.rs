@@ -894,8 +894,15 @@ fn bench_loans_stores_every_decision_it_times() {
     for mode in [&[][..], &["--rate", "400"][..]] {
         let db = TestDb::sqlite();
         let url = db.url_string();
+        let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+            panic!("a SQLite test database")
+        };
+        // Beside the database, removed with it.
+        let log = path.with_file_name("latencies.csv");
+        let log_arg = log.to_str().expect("a UTF-8 path").to_owned();
         let mut args = vec!["--merchants", "20", "--clients", "16", "--requests", "300"];
         args.extend_from_slice(mode);
+        args.extend_from_slice(&["--latency-log", &log_arg]);
         let (ok, stdout) = bench_loans(&url, &args);
         assert!(ok, "{mode:?}: {stdout}");
         let field = |name: &str| {
@@ -922,15 +929,32 @@ fn bench_loans_stores_every_decision_it_times() {
         let cpu_us: f64 = field("cpu_us_per_decision").parse().expect("a number");
         let steal: f64 = field("steal_percent").parse().expect("a number");
         assert!(cpu_us > 0.0 && (0.0..=100.0).contains(&steal), "{stdout}");
+        // Some window held the slowest answers, and none is counted twice.
+        let windows: Vec<u64> = stdout
+            .split("tail_windows=")
+            .nth(1)
+            .and_then(|rest| rest.split(" (").next())
+            .map(|counts| {
+                counts
+                    .split(" of ")
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            windows.len() == 2 && (1..=windows[1]).contains(&windows[0]),
+            "{stdout}"
+        );
+        // One line an answer, after the header.
+        let logged = std::fs::read_to_string(&log).expect("the latency log");
+        assert_eq!(logged.lines().next(), Some("answered_ms,latency_ms"));
+        assert_eq!(logged.lines().count(), 301, "{mode:?}");
         let last = stdout.lines().last().unwrap_or_default();
         let p99: f64 = last
             .strip_prefix("p99_ms=")
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{mode:?}: last line {last:?}"));
         assert!(p99 > 0.0, "{stdout}");
-        let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
-            panic!("a SQLite test database")
-        };
         let stored: i64 = rusqlite::Connection::open(path)
             .expect("open the benchmark's database")
             .query_row("SELECT count(*) FROM loan_decisions", [], |r| r.get(0))

@@ -71,6 +71,10 @@ pub struct LoansArgs {
     /// runs). What the machine allows any request at this concurrency, decisions aside.
     #[arg(long, conflicts_with = "settle_rate")]
     floor: bool,
+    /// Writes every answer to this CSV file (`answered_ms,latency_ms`: when it came, from the
+    /// clients' start, and its latency as reported), to see when the slow ones came.
+    #[arg(long)]
+    latency_log: Option<std::path::PathBuf>,
 }
 
 /// Where applications go, and where `--floor` sends the same requests instead.
@@ -124,6 +128,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         let mut tasks = Vec::with_capacity(clients);
         for (index, http) in connections.into_iter().enumerate() {
             let client = Client {
+                started,
                 http,
                 authorization: authorization.clone(),
                 run,
@@ -160,6 +165,19 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok((answered, approved, elapsed, cpu, load))
     })?;
     drop(runtime);
+    // Before sorting, while each index is one answer: the latencies reported, and when the
+    // slow ones came.
+    let reported = match args.rate {
+        Some(_) => answered.due_us.clone(),
+        None => answered.sent_us.clone(),
+    };
+    if let Some(path) = &args.latency_log {
+        write_latency_log(path, &answered.answered_at_us, &reported)?;
+    }
+    let mut sorted = reported.clone();
+    sorted.sort_unstable();
+    let p99_us = (percentile_ms(&sorted, 99.0) * 1_000.0).round() as u32;
+    let (slow_windows, windows) = tail_windows(&answered.answered_at_us, &reported, p99_us);
     answered.due_us.sort_unstable();
     answered.sent_us.sort_unstable();
     let decided = answered.sent_us.len() as u64;
@@ -233,6 +251,10 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         Some(_) => &answered.due_us,
         None => &answered.sent_us,
     };
+    println!(
+        "tail_windows={slow_windows} of {windows} (50 ms windows holding an answer slower than \
+         the p99: few means a few stalls of the whole server, not slow answers throughout)"
+    );
     println!("p90_ms={:.2}", percentile_ms(latencies, 90.0));
     println!("p99.9_ms={:.2}", percentile_ms(latencies, 99.9));
     println!("max_ms={:.2}", percentile_ms(latencies, 100.0));
@@ -254,10 +276,12 @@ fn percentile_ms(sorted_us: &[u32], percent: f64) -> f64 {
 
 /// Every answer's latency in µs: from when its application was due (open loop; the same as
 /// `sent_us` in closed loop, where an application is due when it is sent) and from when it
-/// was sent.
+/// was sent; and when it came, in µs from the clients' start. The same index is the same
+/// answer in all three until they are sorted.
 struct Latencies {
     due_us: Vec<u32>,
     sent_us: Vec<u32>,
+    answered_at_us: Vec<u32>,
 }
 
 impl Latencies {
@@ -265,19 +289,70 @@ impl Latencies {
         Latencies {
             due_us: Vec::with_capacity(capacity),
             sent_us: Vec::with_capacity(capacity),
+            answered_at_us: Vec::with_capacity(capacity),
         }
     }
 
     fn extend(&mut self, other: Latencies) {
         self.due_us.extend(other.due_us);
         self.sent_us.extend(other.sent_us);
+        self.answered_at_us.extend(other.answered_at_us);
     }
 
-    fn push(&mut self, due: Instant, sent: Instant, answered: Instant) {
+    fn push(&mut self, started: Instant, due: Instant, sent: Instant, answered: Instant) {
         let us = |d: std::time::Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
         self.due_us.push(us(answered.duration_since(due)));
         self.sent_us.push(us(answered.duration_since(sent)));
+        self.answered_at_us
+            .push(us(answered.saturating_duration_since(started)));
     }
+}
+
+/// The windows answers are grouped in to tell whether slow ones came together.
+const TAIL_WINDOW_US: u32 = 50_000;
+
+/// Of the [`TAIL_WINDOW_US`] windows of the run (by when answers came), how many held an
+/// answer slower than `threshold_us`, and how many there were. Slow answers spread over most
+/// windows mean each is slow; held in a few, the whole server stalled a few times.
+fn tail_windows(answered_at_us: &[u32], latency_us: &[u32], threshold_us: u32) -> (usize, usize) {
+    let window = |at: u32| (at / TAIL_WINDOW_US) as usize;
+    let windows = answered_at_us
+        .iter()
+        .map(|&at| window(at) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut slow = vec![false; windows];
+    for (&at, &latency) in answered_at_us.iter().zip(latency_us) {
+        if latency > threshold_us
+            && let Some(flag) = slow.get_mut(window(at))
+        {
+            *flag = true;
+        }
+    }
+    (slow.iter().filter(|&&flag| flag).count(), windows)
+}
+
+/// Writes `answered_ms,latency_ms`, one line an answer, in the order the clients reported them.
+fn write_latency_log(
+    path: &std::path::Path,
+    answered_at_us: &[u32],
+    latency_us: &[u32],
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "answered_ms,latency_ms")?;
+    for (&at, &latency) in answered_at_us.iter().zip(latency_us) {
+        writeln!(
+            out,
+            "{:.3},{:.3}",
+            f64::from(at) / 1_000.0,
+            f64::from(latency) / 1_000.0
+        )?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// When one open-loop client's applications are due: application `first + k * step` at
@@ -298,6 +373,8 @@ impl Schedule {
 }
 
 struct Client {
+    /// When the clients started: answers are timed from it.
+    started: Instant,
     /// HTTP/1.1 over its own TCP connection, kept alive.
     http: Connection,
     authorization: String,
@@ -321,7 +398,7 @@ impl Client {
             }
             let sent = Instant::now();
             approved += u64::from(self.send(n).await?);
-            latencies.push(sent, sent, Instant::now());
+            latencies.push(self.started, sent, sent, Instant::now());
         }
     }
 
@@ -337,7 +414,7 @@ impl Client {
             tokio::time::sleep_until(due).await;
             let sent = Instant::now();
             approved += u64::from(self.send(n).await?);
-            latencies.push(due.into_std(), sent, Instant::now());
+            latencies.push(self.started, due.into_std(), sent, Instant::now());
             n += schedule.step;
         }
         Ok((latencies, approved))
@@ -581,4 +658,21 @@ async fn start_server(
         }
     });
     Ok(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TAIL_WINDOW_US, tail_windows};
+
+    #[test]
+    fn slow_answers_are_counted_by_the_window_they_came_in() {
+        let w = TAIL_WINDOW_US;
+        // Four windows; the slow answers (over 10 ms) came in the second and the fourth.
+        let at = [10, w + 5, w + 9, 2 * w + 1, 3 * w + 7];
+        let latency = [2_000, 30_000, 25_000, 9_000, 12_000];
+        assert_eq!(tail_windows(&at, &latency, 10_000), (2, 4));
+        // At the threshold is not over it.
+        assert_eq!(tail_windows(&at, &latency, 30_000), (0, 4));
+        assert_eq!(tail_windows(&[], &[], 10_000), (0, 0));
+    }
 }
