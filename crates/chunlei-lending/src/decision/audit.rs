@@ -78,7 +78,7 @@ fn number(text: &mut String, key: &str, value: impl TryInto<u64>) {
 }
 
 /// Appends the decimal digits of `value`.
-fn push_digits(text: &mut String, mut value: u64) {
+pub(super) fn push_digits(text: &mut String, mut value: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -114,7 +114,8 @@ pub fn reasons_text(reasons: &[DeclineReason]) -> String {
 /// Every bank's answer, one line each in bank id order: `bank_id=offered` or the code of its
 /// decline (`bank_id=score_below_cutoff`).
 pub fn answers_text(answers: &[BankAnswer]) -> String {
-    let mut text = String::new();
+    // A bank id and its answer take some thirty bytes.
+    let mut text = String::with_capacity(32 * answers.len());
     for answer in answers {
         let value = match answer {
             BankAnswer::Offered(_) => "offered",
@@ -134,8 +135,12 @@ pub fn parse_lines(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         .collect()
 }
 
+/// Bytes reserved for audit text before it is written: a feature record's lines take about
+/// 350, and longer text grows the buffer by doubling.
+const TEXT_BYTES_RESERVED: usize = 512;
+
 fn lines<'k, 'v>(entries: impl Iterator<Item = (&'k str, &'v str)>) -> String {
-    let mut text = String::new();
+    let mut text = String::with_capacity(TEXT_BYTES_RESERVED);
     for (key, value) in entries {
         line(&mut text, key, value);
     }
@@ -148,7 +153,8 @@ fn line(text: &mut String, key: &str, value: &str) {
     text.push_str(key);
     text.push('=');
     let mut rest = value;
-    while let Some(at) = rest.find(['\\', '\n']) {
+    // Searched as bytes: both are ASCII, so never inside a character of more than one byte.
+    while let Some(at) = rest.bytes().position(|b| b == b'\\' || b == b'\n') {
         text.push_str(&rest[..at]);
         text.push_str(if rest.as_bytes()[at] == b'\\' {
             "\\\\"

@@ -756,6 +756,66 @@ fn features_become_a_scorecard_record() {
     }
 }
 
+proptest::proptest! {
+    /// The record's values, written digit by digit into one buffer, read as each figure's
+    /// decimal text, whatever the figures.
+    #[test]
+    fn record_values_are_the_figures_in_decimal(
+        sales in proptest::array::uniform3(0..=Fen::MAX.get()),
+        growth in proptest::num::i32::ANY,
+        small in proptest::array::uniform6(proptest::num::u32::ANY),
+        debt in 0..=Fen::MAX.get(),
+        fraud in proptest::bool::ANY,
+        region in "[0-9]{0,6}",
+        industry in "[a-z_]{0,12}",
+    ) {
+        let merchant = Features {
+            sales_30d: fen(sales[0]),
+            sales_90d: fen(sales[1]),
+            sales_365d: fen(sales[2]),
+            sales_growth_bps: growth,
+            refund_rate_bps: small[0],
+            tenure_days: small[1],
+            active_days_90d: small[2],
+            average_order_value: fen(debt / 3),
+            settlements_90d: small[3],
+            existing_debt: fen(debt),
+            days_past_due: small[4],
+            worst_days_past_due_12m: small[5],
+            fraud_flag: fraud,
+            region_code: region.clone(),
+            industry: industry.clone(),
+        };
+        let ratio = merchant
+            .debt_to_sales_365d_bps()
+            .map_or_else(String::new, |ratio| ratio.to_string());
+        let expected = [
+            sales[0].to_string(),
+            sales[1].to_string(),
+            sales[2].to_string(),
+            growth.to_string(),
+            small[0].to_string(),
+            small[1].to_string(),
+            small[2].to_string(),
+            (debt / 3).to_string(),
+            small[3].to_string(),
+            debt.to_string(),
+            ratio,
+            small[4].to_string(),
+            small[5].to_string(),
+            u8::from(fraud).to_string(),
+            region.clone(),
+            region.chars().take(2).collect(),
+            industry,
+        ];
+        let record = merchant.record();
+        for (at, column) in Column::ALL.into_iter().enumerate() {
+            proptest::prop_assert_eq!(record.get(column), expected[at].as_str(), "{:?}", column);
+            proptest::prop_assert_eq!(merchant.value(column), expected[at].clone());
+        }
+    }
+}
+
 #[test]
 fn scorecard_variables_map_to_text_with_a_fallback() {
     let mut out = String::new();
