@@ -129,10 +129,18 @@ pub fn answers_text(answers: &[BankAnswer]) -> String {
 /// The entries of audit text, in order; a line without `=` is skipped. A value is borrowed
 /// from `text` unless it had something escaped.
 pub fn parse_lines(text: &str) -> Vec<(&str, Cow<'_, str>)> {
-    text.lines()
-        .filter_map(|line| line.split_once('='))
-        .map(|(key, value)| (key, unescape(value)))
-        .collect()
+    // Sized once (an answer reads a decision's text back on every request), and searched as
+    // bytes: `=`, `\` and line breaks are ASCII, never inside a longer character.
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut entries = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    for line in text.lines() {
+        if let Some(at) = line.bytes().position(|b| b == b'=') {
+            entries.push((&line[..at], unescape(&line[at + 1..])));
+        }
+    }
+    entries
 }
 
 /// Bytes reserved for audit text before it is written: a feature record's lines take about
@@ -168,7 +176,7 @@ fn line(text: &mut String, key: &str, value: &str) {
 }
 
 fn unescape(value: &str) -> Cow<'_, str> {
-    if !value.contains('\\') {
+    if !value.bytes().any(|b| b == b'\\') {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
