@@ -130,32 +130,33 @@ impl Features {
     /// a decision writes seventeen of them, and the formatting machinery and an allocation
     /// each cost several times the digits.
     fn write_value(&self, column: Column, out: &mut String) {
-        let digits = |out: &mut String, value: u64| push_digits(out, value);
         match column {
-            Column::Sales30d => digits(out, self.sales_30d.get()),
-            Column::Sales90d => digits(out, self.sales_90d.get()),
-            Column::Sales365d => digits(out, self.sales_365d.get()),
+            Column::Sales30d => push_digits(out, self.sales_30d.get()),
+            Column::Sales90d => push_digits(out, self.sales_90d.get()),
+            Column::Sales365d => push_digits(out, self.sales_365d.get()),
             Column::SalesGrowth => {
                 if self.sales_growth_bps < 0 {
                     out.push('-');
                 }
-                digits(out, u64::from(self.sales_growth_bps.unsigned_abs()));
+                push_digits(out, u64::from(self.sales_growth_bps.unsigned_abs()));
             }
-            Column::RefundRate => digits(out, u64::from(self.refund_rate_bps)),
-            Column::Tenure => digits(out, u64::from(self.tenure_days)),
-            Column::ActiveDays90d => digits(out, u64::from(self.active_days_90d)),
-            Column::AverageOrderValue => digits(out, self.average_order_value.get()),
-            Column::Settlements90d => digits(out, u64::from(self.settlements_90d)),
-            Column::ExistingDebt => digits(out, self.existing_debt.get()),
+            Column::RefundRate => push_digits(out, u64::from(self.refund_rate_bps)),
+            Column::Tenure => push_digits(out, u64::from(self.tenure_days)),
+            Column::ActiveDays90d => push_digits(out, u64::from(self.active_days_90d)),
+            Column::AverageOrderValue => push_digits(out, self.average_order_value.get()),
+            Column::Settlements90d => push_digits(out, u64::from(self.settlements_90d)),
+            Column::ExistingDebt => push_digits(out, self.existing_debt.get()),
             Column::DebtToSales365d => match self.debt_to_sales_365d_bps() {
                 None => {}
                 Some(ratio) => match u64::try_from(ratio) {
-                    Ok(ratio) => digits(out, ratio),
+                    Ok(ratio) => push_digits(out, ratio),
                     Err(_) => out.push_str(&ratio.to_string()),
                 },
             },
-            Column::DaysPastDue => digits(out, u64::from(self.days_past_due)),
-            Column::WorstDaysPastDue12m => digits(out, u64::from(self.worst_days_past_due_12m)),
+            Column::DaysPastDue => push_digits(out, u64::from(self.days_past_due)),
+            Column::WorstDaysPastDue12m => {
+                push_digits(out, u64::from(self.worst_days_past_due_12m))
+            }
             Column::FraudFlag => out.push(if self.fraud_flag { '1' } else { '0' }),
             Column::RegionCode => out.push_str(&self.region_code),
             Column::Province => out.extend(self.region_code.chars().take(2)),
