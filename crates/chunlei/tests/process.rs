@@ -970,6 +970,39 @@ fn bench_loans(url: &str, options: &[&str]) -> (bool, String) {
     run(&args)
 }
 
+/// A latency log that cannot be written stops `bench loans` before it opens the database or
+/// sends anything, and says which path.
+#[test]
+fn bench_loans_refuses_a_latency_log_it_cannot_write_before_it_starts() {
+    let db = TestDb::sqlite();
+    let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+        panic!("a SQLite test database")
+    };
+    let log = path.with_file_name("no-such-folder").join("latencies.csv");
+    let log_arg = log.to_str().expect("a UTF-8 path");
+    let output = Command::new(BIN)
+        .args([
+            "bench",
+            "loans",
+            "--db",
+            &db.url_string(),
+            "--requests",
+            "10",
+        ])
+        .args(["--latency-log", log_arg])
+        .env("CHUNLEI_LOG", "warn")
+        .output()
+        .expect("run chunlei");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot create {log_arg}")),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing was timed");
+    assert!(!path.exists(), "the database was not opened");
+}
+
 /// `bench loans --floor` sends the same requests where no route answers: every one is
 /// answered (404) and timed, and nothing is decided or stored. It cannot be combined with
 /// settlement load.

@@ -97,6 +97,16 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         bail!("--settle-rate must be between 1 and {SETTLE_RATE_MAX}");
     }
     let clients = args.clients.clamp(1, CLIENTS_MAX);
+    // Made before the run, so that a path it cannot write fails at once, not after it.
+    let latency_log = args
+        .latency_log
+        .as_deref()
+        .map(|path| {
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))
+                .map(|file| (path, file))
+        })
+        .transpose()?;
     let store = crate::open_store(&args.db)?;
     let run = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -165,19 +175,14 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok((answered, approved, elapsed, cpu, load))
     })?;
     drop(runtime);
-    // Before sorting, while each index is one answer: the latencies reported, and when the
-    // slow ones came.
+    // The latencies reported, in the order they came: sorting loses which answer came when.
     let reported = match args.rate {
         Some(_) => answered.due_us.clone(),
         None => answered.sent_us.clone(),
     };
-    if let Some(path) = &args.latency_log {
-        write_latency_log(path, &answered.answered_at_us, &reported)?;
+    if let Some((path, file)) = latency_log {
+        write_latency_log(path, file, &answered.answered_at_us, &reported)?;
     }
-    let mut sorted = reported.clone();
-    sorted.sort_unstable();
-    let p99_us = (percentile_ms(&sorted, 99.0) * 1_000.0).round() as u32;
-    let (slow_windows, windows) = tail_windows(&answered.answered_at_us, &reported, p99_us);
     answered.due_us.sort_unstable();
     answered.sent_us.sort_unstable();
     let decided = answered.sent_us.len() as u64;
@@ -251,6 +256,11 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         Some(_) => &answered.due_us,
         None => &answered.sent_us,
     };
+    let (slow_windows, windows) = tail_windows(
+        &answered.answered_at_us,
+        &reported,
+        percentile_us(latencies, 99.0),
+    );
     println!(
         "tail_windows={slow_windows} of {windows} (50 ms windows holding an answer slower than \
          the p99: few means a few stalls of the whole server, not slow answers throughout)"
@@ -266,12 +276,17 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
 
 /// The value below which `percent` of `sorted_us` lie (nearest rank), in milliseconds.
 fn percentile_ms(sorted_us: &[u32], percent: f64) -> f64 {
+    f64::from(percentile_us(sorted_us, percent)) / 1_000.0
+}
+
+/// [`percentile_ms`] in microseconds; 0 when there is none.
+fn percentile_us(sorted_us: &[u32], percent: f64) -> u32 {
     if sorted_us.is_empty() {
-        return 0.0;
+        return 0;
     }
     let rank = (sorted_us.len() as f64 * percent / 100.0).ceil() as usize;
     let at = rank.clamp(1, sorted_us.len()) - 1;
-    f64::from(sorted_us.get(at).copied().unwrap_or(0)) / 1_000.0
+    sorted_us.get(at).copied().unwrap_or(0)
 }
 
 /// Every answer's latency in µs: from when its application was due (open loop; the same as
@@ -332,15 +347,15 @@ fn tail_windows(answered_at_us: &[u32], latency_us: &[u32], threshold_us: u32) -
     (slow.iter().filter(|&&flag| flag).count(), windows)
 }
 
-/// Writes `answered_ms,latency_ms`, one line an answer, in the order the clients reported them.
+/// Writes `answered_ms,latency_ms` to `file` (created at `path`), one line an answer, in the
+/// order the clients reported them.
 fn write_latency_log(
     path: &std::path::Path,
+    file: std::fs::File,
     answered_at_us: &[u32],
     latency_us: &[u32],
 ) -> anyhow::Result<()> {
     use std::io::Write;
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     writeln!(out, "answered_ms,latency_ms")?;
     for (&at, &latency) in answered_at_us.iter().zip(latency_us) {
