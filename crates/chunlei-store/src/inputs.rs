@@ -30,14 +30,15 @@
 //! PostgreSQL keeps no copies: several processes may write its database.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use chunlei_lending::decision::{ACTIVITY_WINDOWS, ActivityTotals};
 use chunlei_lending::loans::LoanRecord;
 use chunlei_settlement::Merchant;
 
 use crate::BankLent;
+use crate::shards::{SHARDS, Shards, fnv1a};
 
 /// Loans of one merchant a decision reads at most; a merchant has a handful.
 pub const DECISION_LOANS_MAX: u32 = 100;
@@ -81,8 +82,10 @@ pub struct InputsStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RegistryVersion(pub(crate) i64);
 
-/// Merchants whose copies are kept at most; past it each new copy takes an old one's place.
+/// Merchants whose copies are kept at most; past it each new copy takes an old one's place
+/// among those of its shard.
 const ENTRIES_MAX: usize = 1 << 16;
+const SHARD_ENTRIES_MAX: usize = ENTRIES_MAX / SHARDS;
 /// Counters of the writer's changes, merchants hashed onto them. A change to one merchant
 /// also drops the copies of the others on its counter: rare, and only a re-read.
 const SLOTS: usize = 4_096;
@@ -118,7 +121,8 @@ pub(crate) struct InputsCache {
     registry: AtomicI64,
     merchants: Box<[AtomicU64]>,
     usage: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// The copies, split by merchant over [`SHARDS`] locks (see [`crate::shards`]).
+    entries: Shards<HashMap<String, Entry>>,
     /// [`InputsStats`]' counters.
     from_memory: AtomicU64,
     read: AtomicU64,
@@ -132,7 +136,7 @@ impl Default for InputsCache {
             registry: AtomicI64::new(i64::MIN),
             merchants: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             usage: AtomicU64::new(0),
-            entries: Mutex::default(),
+            entries: Shards::default(),
             from_memory: AtomicU64::new(0),
             read: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -142,27 +146,15 @@ impl Default for InputsCache {
 }
 
 fn slot(merchant_id: &str) -> usize {
-    // FNV-1a: stable, and enough to spread ids over the counters.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in merchant_id.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    (hash % SLOTS as u64) as usize
+    (fnv1a(merchant_id) % SLOTS as u64) as usize
 }
 
 impl InputsCache {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        // A panic while holding the lock leaves at worst a copy whose counts are checked.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The copy for `merchant_id` on `day`, if nothing it was read from has changed since.
     pub(crate) fn get(&self, merchant_id: &str, day: i32) -> Option<CachedInputs> {
         let now = self.ticket(merchant_id);
         let registry = self.registry.load(Ordering::Acquire);
-        let entries = self.entries();
+        let entries = self.entries.lock(merchant_id);
         let entry = entries.get(merchant_id)?;
         let fresh = entry.day == day
             && entry.registry == registry
@@ -216,9 +208,9 @@ impl InputsCache {
     ) {
         self.read.fetch_add(1, Ordering::Relaxed);
         self.saw_registry(registry);
-        let mut entries = self.entries();
         let id = inputs.merchant.id.as_str();
-        if entries.len() >= ENTRIES_MAX && !entries.contains_key(id) {
+        let mut entries = self.entries.lock(id);
+        if entries.len() >= SHARD_ENTRIES_MAX && !entries.contains_key(id) {
             // One arbitrary copy goes: dropping them all at once would hold every decision
             // behind the lock while tens of thousands are freed.
             let evicted = entries.keys().next().cloned();
@@ -329,15 +321,19 @@ mod tests {
     #[test]
     fn a_full_cache_makes_room_one_copy_at_a_time() {
         let cache = InputsCache::default();
-        for n in 0..ENTRIES_MAX + 10 {
+        let kept_in_all =
+            |cache: &InputsCache| cache.entries.each().map(|s| s.len()).sum::<usize>();
+        // Twice as many merchants as it holds: every shard fills, none holds more.
+        for n in 0..2 * ENTRIES_MAX {
             kept(&cache, &format!("m-{n}"), 7);
         }
-        assert_eq!(cache.entries().len(), ENTRIES_MAX);
-        let last = format!("m-{}", ENTRIES_MAX + 9);
+        assert_eq!(kept_in_all(&cache), ENTRIES_MAX);
+        let last = format!("m-{}", 2 * ENTRIES_MAX - 1);
         assert!(cache.get(&last, 100).is_some(), "the newest copy is kept");
         // Replacing a kept copy evicts nothing.
         kept(&cache, &last, 7);
-        assert_eq!(cache.entries().len(), ENTRIES_MAX);
+        assert_eq!(kept_in_all(&cache), ENTRIES_MAX);
+        assert_eq!(cache.entries.lock(&last).len(), SHARD_ENTRIES_MAX);
     }
 
     #[test]

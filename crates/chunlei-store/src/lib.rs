@@ -14,6 +14,7 @@ mod loans;
 mod merchants;
 mod postgres;
 mod settlement;
+mod shards;
 mod sqlite;
 pub mod testing;
 mod url;

@@ -22,6 +22,7 @@ use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows, Updates,
 };
+use crate::shards::Shards;
 use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
@@ -80,7 +81,7 @@ pub(crate) fn open(
         returned: Condvar::new(),
         open_max: options.read_pool_max,
         postings: postings.clone(),
-        registry: Mutex::default(),
+        registry: Shards::default(),
     };
     let committer = Committer {
         conn,
@@ -110,7 +111,7 @@ pub(crate) fn reads_only(path: &Path) -> SqliteReads {
         returned: Condvar::new(),
         open_max: 1,
         postings: SharedPostings::default(),
-        registry: Mutex::default(),
+        registry: Shards::default(),
     }
 }
 

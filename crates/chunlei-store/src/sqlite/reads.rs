@@ -17,6 +17,7 @@ use crate::codec::{ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use crate::merchants::INSERT_FLAG_EVENT;
 use crate::merchants::{MERCHANT_COLUMNS, MERCHANT_UPDATES, MerchantRow};
 use crate::settlement::{Cell, Table};
+use crate::shards::{SHARDS, Shards};
 use crate::{
     AccountFilter, ApiKeyRecord, FlagAction, FraudFlag, FraudFlagEvent, ReadPool, StoreError,
     UsageRow,
@@ -31,11 +32,11 @@ pub(crate) struct SqliteReads {
     /// Connections open at most; a read finding none idle waits for one.
     pub(super) open_max: usize,
     pub(super) postings: SharedPostings,
-    /// Merchants parsed from their rows, as of one registry change count.
-    pub(super) registry: Mutex<Registry>,
+    /// Merchants parsed from their rows, each shard as of one registry change count.
+    pub(super) registry: Shards<Registry>,
 }
 
-/// Merchants read from the registry, all as of its change count `changes`
+/// One shard's merchants read from the registry, all as of its change count `changes`
 /// (`merchants_changes`, which triggers add to with every change to `merchants`): a read
 /// whose snapshot has the same count may answer one from here, without reading and parsing
 /// its row again.
@@ -45,8 +46,10 @@ pub(super) struct Registry {
     merchants: HashMap<String, Merchant>,
 }
 
-/// Merchants held in [`Registry`] at most; past it each new one takes an old one's place.
+/// Merchants held in the registry's shards at most; past it each new one takes an old one's
+/// place in its shard.
 const REGISTRY_CACHED_MAX: usize = 1 << 16;
+const REGISTRY_SHARD_MAX: usize = REGISTRY_CACHED_MAX / SHARDS;
 
 impl Registry {
     fn get(&self, changes: i64, id: &MerchantId) -> Option<Merchant> {
@@ -58,7 +61,7 @@ impl Registry {
     /// Keeps `merchant`, read at `changes`: a newer count empties the cache first, and a
     /// merchant read from an older snapshot than the cache's is not kept. Returns what a newer
     /// count emptied out, for the caller to free once it has let go of the lock: every read
-    /// of the registry waits on it.
+    /// of the shard's merchants waits on it.
     #[must_use]
     fn keep(&mut self, changes: i64, merchant: &Merchant) -> Option<HashMap<String, Merchant>> {
         let mut emptied = None;
@@ -68,7 +71,7 @@ impl Registry {
         }
         if changes == self.changes {
             let id = merchant.id.as_str();
-            if self.merchants.len() >= REGISTRY_CACHED_MAX && !self.merchants.contains_key(id) {
+            if self.merchants.len() >= REGISTRY_SHARD_MAX && !self.merchants.contains_key(id) {
                 let evicted = self.merchants.keys().next().cloned();
                 if let Some(evicted) = evicted {
                     self.merchants.remove(&evicted);
@@ -660,15 +663,11 @@ impl ReadPool for SqliteReads {
         &self,
         id: &MerchantId,
     ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
-        let lock = || {
-            self.registry
-                .lock()
-                .map_err(|_| StoreError::Corrupt("the registry cache is poisoned".into()))
-        };
+        let lock = || self.registry.lock(id.as_str());
         self.with(|conn| {
             // The count in this read's snapshot: the cache answers only for the same one.
             let changes = super::registry_changes(conn)?;
-            if let Some(merchant) = lock()?.get(changes, id) {
+            if let Some(merchant) = lock().get(changes, id) {
                 return Ok((Some(merchant), Some(changes)));
             }
             let mut stmt = conn.prepare_cached(&format!(
@@ -678,7 +677,7 @@ impl ReadPool for SqliteReads {
             let merchant = row.map(MerchantRow::into_merchant).transpose()?;
             if let Some(merchant) = &merchant {
                 // Freed here, after the lock (a temporary) is released.
-                let emptied = lock()?.keep(changes, merchant);
+                let emptied = lock().keep(changes, merchant);
                 drop(emptied);
             }
             Ok((merchant, Some(changes)))
@@ -800,7 +799,7 @@ impl ChunkSource for SqliteChunks<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{REGISTRY_CACHED_MAX, Registry};
+    use super::{REGISTRY_SHARD_MAX, Registry};
     use chunlei_settlement::{Merchant, MerchantId};
 
     fn merchant(id: &str) -> Merchant {
@@ -816,11 +815,11 @@ mod tests {
         let mut registry = Registry::default();
         // The first count seen replaces the empty cache's.
         assert_eq!(registry.keep(3, &merchant("m-0")).map(|m| m.len()), Some(0));
-        for n in 1..REGISTRY_CACHED_MAX + 5 {
+        for n in 1..REGISTRY_SHARD_MAX + 5 {
             assert!(registry.keep(3, &merchant(&format!("m-{n}"))).is_none());
         }
-        assert_eq!(registry.merchants.len(), REGISTRY_CACHED_MAX);
-        let newest = format!("m-{}", REGISTRY_CACHED_MAX + 4);
+        assert_eq!(registry.merchants.len(), REGISTRY_SHARD_MAX);
+        let newest = format!("m-{}", REGISTRY_SHARD_MAX + 4);
         assert!(registry.get(3, &id(&newest)).is_some());
         assert!(
             registry.get(4, &id(&newest)).is_none(),
@@ -828,7 +827,7 @@ mod tests {
         );
         // A newer count hands back everything kept, and keeps only what was read at it.
         let emptied = registry.keep(4, &merchant("m-new"));
-        assert_eq!(emptied.map(|m| m.len()), Some(REGISTRY_CACHED_MAX));
+        assert_eq!(emptied.map(|m| m.len()), Some(REGISTRY_SHARD_MAX));
         assert_eq!(registry.merchants.len(), 1);
         // A merchant read at an older count than the cache's is not kept.
         assert!(registry.keep(3, &merchant("m-old")).is_none());
