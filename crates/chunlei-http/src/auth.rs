@@ -13,7 +13,9 @@
 //! busy client does not cost a database read per request. The price is the revocation delay:
 //! a key deleted from `api_keys` keeps working for at most [`KEY_CACHE_TTL`] after the
 //! deletion, in every server process. Keys not found are not remembered, so a new key works
-//! at once.
+//! at once. Requests with the same key that miss while its lookup runs wait for that lookup
+//! rather than each asking the store: a server just started, or a key just past its TTL,
+//! under hundreds of concurrent requests costs one lookup, not hundreds at once.
 //!
 //! A handler asks for a [`Principal`] and never sees how it was established, so a browser
 //! session can later produce the same `Principal` without any handler changing. What a
@@ -22,6 +24,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -160,12 +164,18 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 const KEY_CACHE_MAX: usize = 10_000;
 
 /// The API keys recently found in the store, by the SHA-256 of the whole key, each with when
-/// the lookup that found it began.
+/// the lookup that found it began; and the lookups under way.
 #[derive(Debug)]
 pub struct KeyCache {
     ttl: Duration,
     found: Mutex<HashMap<[u8; 32], (Instant, ApiKeyRecord)>>,
+    /// Lookups under way, by key: what each will answer once it has (`Some(found)`). There is
+    /// one per key at most, and each is removed when it ends, however it ends.
+    asking: Mutex<HashMap<[u8; 32], watch::Receiver<Option<Lookup>>>>,
 }
+
+/// What a lookup answered: the key's record, or `None` when the store has no such key.
+type Lookup = Option<ApiKeyRecord>;
 
 impl Default for KeyCache {
     fn default() -> KeyCache {
@@ -178,26 +188,46 @@ impl KeyCache {
         KeyCache {
             ttl,
             found: Mutex::new(HashMap::new()),
+            asking: Mutex::new(HashMap::new()),
         }
     }
 
     /// The key whose hash is `sha256`, as of `now`: remembered if a lookup that began less
-    /// than the TTL before `now` found it, else from `lookup`, remembered when found. A key
-    /// revoked at time `r` is found by no lookup beginning after `r`, so it stops working by
-    /// `r` + TTL.
+    /// than the TTL before `now` found it; else the answer of the lookup of it under way, if
+    /// one is; else from `lookup`, remembered when found. A key revoked at time `r` is found by
+    /// no lookup beginning after `r`, so it stops working by `r` + TTL.
+    ///
+    /// A lookup that fails, or whose caller goes away, answers nobody else: each request that
+    /// waited for it then asks the store itself.
     pub async fn find<F, Fut, E>(
         &self,
         sha256: &[u8; 32],
         now: Instant,
         lookup: F,
-    ) -> Result<Option<ApiKeyRecord>, E>
+    ) -> Result<Lookup, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<ApiKeyRecord>, E>>,
+        Fut: Future<Output = Result<Lookup, E>>,
     {
         if let Some(record) = self.fresh(sha256, now) {
             return Ok(Some(record));
         }
+        let leading = match self.join(sha256) {
+            Joined::Waiting(mut under_way) => {
+                if let Ok(answer) = under_way.wait_for(Option::is_some).await
+                    && let Some(found) = answer.clone()
+                {
+                    return Ok(found);
+                }
+                None
+            }
+            Joined::Leading(answer) => Some(Leading {
+                cache: self,
+                sha256: *sha256,
+                answer,
+            }),
+            Joined::Alone => None,
+        };
         let record = lookup().await?;
         if let Some(record) = &record
             && let Ok(mut found) = self.found.lock()
@@ -206,6 +236,9 @@ impl KeyCache {
                 found.clear();
             }
             found.insert(*sha256, (now, record.clone()));
+        }
+        if let Some(leading) = leading {
+            leading.answer.send_replace(Some(record.clone()));
         }
         Ok(record)
     }
@@ -218,6 +251,45 @@ impl KeyCache {
         }
         found.remove(sha256);
         None
+    }
+
+    /// Joins the lookup of `sha256` under way, or registers this caller's as the one.
+    fn join(&self, sha256: &[u8; 32]) -> Joined {
+        let Ok(mut asking) = self.asking.lock() else {
+            return Joined::Alone;
+        };
+        if let Some(under_way) = asking.get(sha256) {
+            return Joined::Waiting(under_way.clone());
+        }
+        let (answer, under_way) = watch::channel(None);
+        asking.insert(*sha256, under_way);
+        Joined::Leading(answer)
+    }
+}
+
+/// How a request that missed the cache gets its answer.
+enum Joined {
+    /// From the lookup under way.
+    Waiting(watch::Receiver<Option<Lookup>>),
+    /// From its own lookup, which the others wait for.
+    Leading(watch::Sender<Option<Lookup>>),
+    /// From its own lookup, shared with nobody (the registry of lookups is poisoned).
+    Alone,
+}
+
+/// The lookup the others wait for: deregistered when it ends, answered or not. Those waiting
+/// on one that ends unanswered see the channel close.
+struct Leading<'a> {
+    cache: &'a KeyCache,
+    sha256: [u8; 32],
+    answer: watch::Sender<Option<Lookup>>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut asking) = self.cache.asking.lock() {
+            asking.remove(&self.sha256);
+        }
     }
 }
 

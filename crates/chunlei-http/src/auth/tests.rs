@@ -212,6 +212,125 @@ mod key_cache {
         assert_eq!(store.lookups.get(), 2);
     }
 
+    /// A lookup of `record` that answers only after being polled again: the other requests
+    /// sent meanwhile find it under way.
+    async fn slow_lookup(
+        lookups: &Cell<u32>,
+        answer: Result<Option<ApiKeyRecord>, ()>,
+    ) -> Result<Option<ApiKeyRecord>, ()> {
+        lookups.set(lookups.get() + 1);
+        tokio::task::yield_now().await;
+        answer
+    }
+
+    #[test]
+    fn requests_missing_together_share_one_lookup() {
+        let (_, record) = new_key(&Role::Integration);
+        let sha256 = record.secret_sha256;
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let lookups = Cell::new(0);
+        let now = Instant::now();
+        let find = || {
+            cache.find(&sha256, now, || {
+                slow_lookup(&lookups, Ok(Some(record.clone())))
+            })
+        };
+        let (first, second, third) = block_on(async { tokio::join!(find(), find(), find()) });
+        for found in [first, second, third] {
+            assert_eq!(
+                found.map(|r| r.map(|r| r.key_id)),
+                Ok(Some(record.key_id.clone()))
+            );
+        }
+        assert_eq!(lookups.get(), 1);
+        // The one lookup's answer was kept: the next request asks nobody.
+        let found = block_on(find());
+        assert_eq!(
+            found.map(|r| r.map(|r| r.key_id)),
+            Ok(Some(record.key_id.clone()))
+        );
+        assert_eq!(lookups.get(), 1);
+    }
+
+    #[test]
+    fn an_unknown_key_asked_together_is_one_lookup_and_not_kept() {
+        let (_, record) = new_key(&Role::Integration);
+        let sha256 = record.secret_sha256;
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let lookups = Cell::new(0);
+        let now = Instant::now();
+        let find = || cache.find(&sha256, now, || slow_lookup(&lookups, Ok(None)));
+        let (first, second) = block_on(async { tokio::join!(find(), find()) });
+        assert_eq!((first, second), (Ok(None), Ok(None)));
+        assert_eq!(lookups.get(), 1);
+        assert_eq!(block_on(find()), Ok(None));
+        assert_eq!(lookups.get(), 2);
+    }
+
+    #[test]
+    fn a_failed_lookup_leaves_those_waiting_to_ask_the_store_themselves() {
+        let (_, record) = new_key(&Role::Integration);
+        let sha256 = record.secret_sha256;
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let lookups = Cell::new(0);
+        let now = Instant::now();
+        // The first lookup fails; those after it find the key.
+        let answer = || {
+            if lookups.get() == 0 {
+                Err(())
+            } else {
+                Ok(Some(record.clone()))
+            }
+        };
+        let find = || cache.find(&sha256, now, || slow_lookup(&lookups, answer()));
+        let (first, second, third) = block_on(async { tokio::join!(find(), find(), find()) });
+        assert_eq!(first.map(|r| r.map(|r| r.key_id)), Err(()));
+        for found in [second, third] {
+            assert_eq!(
+                found.map(|r| r.map(|r| r.key_id)),
+                Ok(Some(record.key_id.clone()))
+            );
+        }
+        assert_eq!(lookups.get(), 3);
+    }
+
+    #[test]
+    fn a_lookup_whose_request_went_away_leaves_those_waiting_to_ask_themselves() {
+        let (_, record) = new_key(&Role::Integration);
+        let sha256 = record.secret_sha256;
+        let cache = KeyCache::new(Duration::from_secs(5));
+        let lookups = Cell::new(0);
+        let now = Instant::now();
+        let never = || async {
+            lookups.set(lookups.get() + 1);
+            std::future::pending::<Result<Option<ApiKeyRecord>, ()>>().await
+        };
+        let found = || async { slow_lookup(&lookups, Ok(Some(record.clone()))).await };
+        let (abandoned, waited) = block_on(async {
+            tokio::join!(
+                async {
+                    // The first request's lookup never answers; the request goes away.
+                    tokio::select! {
+                        biased;
+                        found = cache.find(&sha256, now, never) => Some(found),
+                        () = async {
+                            for _ in 0..3 {
+                                tokio::task::yield_now().await;
+                            }
+                        } => None,
+                    }
+                },
+                cache.find(&sha256, now, found)
+            )
+        });
+        assert!(abandoned.is_none());
+        assert_eq!(
+            waited.map(|r| r.map(|r| r.key_id)),
+            Ok(Some(record.key_id.clone()))
+        );
+        assert_eq!(lookups.get(), 2);
+    }
+
     #[test]
     fn keys_are_told_apart_by_their_hash() {
         let (_, first) = new_key(&Role::Operator);
