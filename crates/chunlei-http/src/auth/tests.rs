@@ -212,6 +212,18 @@ mod key_cache {
         assert_eq!(store.lookups.get(), 2);
     }
 
+    /// A new key's record, an empty cache, a lookup counter and the time the requests come.
+    fn together() -> (ApiKeyRecord, KeyCache, Cell<u32>, Instant) {
+        let (_, record) = new_key(&Role::Integration);
+        let cache = KeyCache::new(Duration::from_secs(5));
+        (record, cache, Cell::new(0), Instant::now())
+    }
+
+    /// The key id a request found, if any.
+    fn key_id(found: Result<Option<ApiKeyRecord>, ()>) -> Result<Option<String>, ()> {
+        found.map(|r| r.map(|r| r.key_id))
+    }
+
     /// A lookup of `record` that answers only after being polled again: the other requests
     /// sent meanwhile find it under way.
     async fn slow_lookup(
@@ -225,11 +237,8 @@ mod key_cache {
 
     #[test]
     fn requests_missing_together_share_one_lookup() {
-        let (_, record) = new_key(&Role::Integration);
+        let (record, cache, lookups, now) = together();
         let sha256 = record.secret_sha256;
-        let cache = KeyCache::new(Duration::from_secs(5));
-        let lookups = Cell::new(0);
-        let now = Instant::now();
         let find = || {
             cache.find(&sha256, now, || {
                 slow_lookup(&lookups, Ok(Some(record.clone())))
@@ -237,28 +246,19 @@ mod key_cache {
         };
         let (first, second, third) = block_on(async { tokio::join!(find(), find(), find()) });
         for found in [first, second, third] {
-            assert_eq!(
-                found.map(|r| r.map(|r| r.key_id)),
-                Ok(Some(record.key_id.clone()))
-            );
+            assert_eq!(key_id(found), Ok(Some(record.key_id.clone())));
         }
         assert_eq!(lookups.get(), 1);
         // The one lookup's answer was kept: the next request asks nobody.
         let found = block_on(find());
-        assert_eq!(
-            found.map(|r| r.map(|r| r.key_id)),
-            Ok(Some(record.key_id.clone()))
-        );
+        assert_eq!(key_id(found), Ok(Some(record.key_id.clone())));
         assert_eq!(lookups.get(), 1);
     }
 
     #[test]
     fn an_unknown_key_asked_together_is_one_lookup_and_not_kept() {
-        let (_, record) = new_key(&Role::Integration);
+        let (record, cache, lookups, now) = together();
         let sha256 = record.secret_sha256;
-        let cache = KeyCache::new(Duration::from_secs(5));
-        let lookups = Cell::new(0);
-        let now = Instant::now();
         let find = || cache.find(&sha256, now, || slow_lookup(&lookups, Ok(None)));
         let (first, second) = block_on(async { tokio::join!(find(), find()) });
         assert_eq!((first, second), (Ok(None), Ok(None)));
@@ -269,11 +269,8 @@ mod key_cache {
 
     #[test]
     fn a_failed_lookup_leaves_those_waiting_to_ask_the_store_themselves() {
-        let (_, record) = new_key(&Role::Integration);
+        let (record, cache, lookups, now) = together();
         let sha256 = record.secret_sha256;
-        let cache = KeyCache::new(Duration::from_secs(5));
-        let lookups = Cell::new(0);
-        let now = Instant::now();
         // The first lookup fails; those after it find the key.
         let answer = || {
             if lookups.get() == 0 {
@@ -284,23 +281,17 @@ mod key_cache {
         };
         let find = || cache.find(&sha256, now, || slow_lookup(&lookups, answer()));
         let (first, second, third) = block_on(async { tokio::join!(find(), find(), find()) });
-        assert_eq!(first.map(|r| r.map(|r| r.key_id)), Err(()));
+        assert_eq!(key_id(first), Err(()));
         for found in [second, third] {
-            assert_eq!(
-                found.map(|r| r.map(|r| r.key_id)),
-                Ok(Some(record.key_id.clone()))
-            );
+            assert_eq!(key_id(found), Ok(Some(record.key_id.clone())));
         }
         assert_eq!(lookups.get(), 3);
     }
 
     #[test]
     fn a_lookup_whose_request_went_away_leaves_those_waiting_to_ask_themselves() {
-        let (_, record) = new_key(&Role::Integration);
+        let (record, cache, lookups, now) = together();
         let sha256 = record.secret_sha256;
-        let cache = KeyCache::new(Duration::from_secs(5));
-        let lookups = Cell::new(0);
-        let now = Instant::now();
         let never = || async {
             lookups.set(lookups.get() + 1);
             std::future::pending::<Result<Option<ApiKeyRecord>, ()>>().await
@@ -324,10 +315,7 @@ mod key_cache {
             )
         });
         assert!(abandoned.is_none());
-        assert_eq!(
-            waited.map(|r| r.map(|r| r.key_id)),
-            Ok(Some(record.key_id.clone()))
-        );
+        assert_eq!(key_id(waited), Ok(Some(record.key_id.clone())));
         assert_eq!(lookups.get(), 2);
     }
 
