@@ -118,7 +118,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     // Outside the runtime: the PostgreSQL client is synchronous and may not block a runtime.
     // Before the merchants' sales: on SQLite a key is written on a read connection, and
     // written after the sales it made the writer's next `BEGIN IMMEDIATE`, the run's first
-    // commit, take 0.5-7 ms, a pause that belongs to this setup, not to the run.
+    // commit, take 0.55-7 ms, a pause that belongs to this setup, not to the run.
     let (key, record) = chunlei_http::auth::new_key(&chunlei_http::auth::Role::Integration);
     store.insert_api_key(&record)?;
     if !args.floor {
