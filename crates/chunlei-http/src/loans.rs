@@ -7,7 +7,7 @@
 //! with everything it was made from through the ledger writer (`Store::record_decisions`), so
 //! it is durable before the answer. On SQLite what the last decision of the merchant read is
 //! kept, and used while nothing it comes from has changed (`Store::cached_decision_inputs`);
-//! a decision made from it that the writer refuses because the registry changed meanwhile
+//! a decision made from it that the writer refuses because the merchant's registry entry changed meanwhile
 //! is made again from a fresh read. The application id is the idempotency key: the same
 //! application again answers the stored decision, different content under the same id
 //! `application_id_conflict`.
@@ -131,7 +131,7 @@ pub(crate) async fn post_application(
             .record_decisions_as_of(vec![record], cached.as_of)
             .await
         {
-            // The registry changed after they were read: decide again from a fresh read.
+            // The merchant's entry changed after they were read: decide again from a fresh read.
             Err(StoreError::InputsChanged) => {}
             stored => return answer_stored(&state, &application, answer, &stored?).await,
         }

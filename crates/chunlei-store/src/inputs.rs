@@ -13,15 +13,17 @@
 //!   lent ([`InputsCache::changed`]). A copy is good only while the counts it was read at are
 //!   the current ones.
 //! - **The registry's and the fraud flags'**, made through read connections, by this process
-//!   or by another (`chunlei import merchants` beside a running server). Triggers count them
-//!   in the database (`merchants_changes`, SQLite migrations 7 and 15). A copy is good only
-//!   while the count it was read at is the highest this process has seen; this process's own
-//!   registry writes make it see theirs before they return. Another process's write is seen
-//!   at the latest when a decision made from a copy is stored: the committer reads the count
-//!   before it stores decisions made from copies, and refuses those read at a lower one
-//!   ([`StoreError::InputsChanged`]); the caller decides again from a fresh read. A decision is
-//!   therefore never stored from inputs older than a registry write that finished before it
-//!   was asked for.
+//!   or by another (`chunlei import merchants` beside a running server). Triggers number them
+//!   in the database, with the number of each merchant's latest change (SQLite migrations 7,
+//!   15 and 16; [`crate::sqlite::registry`]). A copy is good only while its merchant has no
+//!   change after the count it was read at, among those this process knows of; its own
+//!   registry writes make it know theirs before they return. Another process's write is known
+//!   at the latest when a decision made from a copy is stored: the committer catches up with
+//!   the latest count before it stores decisions made from copies, and refuses those whose
+//!   merchant changed after they were read ([`StoreError::InputsChanged`]); the caller decides
+//!   again from a fresh read. A decision is therefore never stored from inputs older than a
+//!   registry write that finished before it was asked for, and a write to one merchant leaves
+//!   the others' copies in use.
 //!
 //! A copy is read with its counts taken before its snapshot begins ([`Ticket`]): a commit
 //! landing in between leaves the copy with counts already out of date, so it is never used,
@@ -31,7 +33,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chunlei_lending::decision::{ACTIVITY_WINDOWS, ActivityTotals};
 use chunlei_lending::loans::LoanRecord;
@@ -39,6 +41,7 @@ use chunlei_settlement::Merchant;
 
 use crate::BankLent;
 use crate::shards::{SHARDS, Shards, fnv1a};
+use crate::sqlite::registry::RegistryChanges;
 
 /// Loans of one merchant a decision reads at most; a merchant has a handful.
 pub const DECISION_LOANS_MAX: u32 = 100;
@@ -71,8 +74,8 @@ pub struct InputsStats {
     pub from_memory: u64,
     /// Read from the database (and kept).
     pub read: u64,
-    /// Decisions made from memory that the writer refused, since the registry had changed
-    /// (each then made again from a fresh read).
+    /// Decisions made from memory that the writer refused, since their merchant's registry
+    /// entry had changed (each then made again from a fresh read).
     pub refused: u64,
     /// Snapshots the decision reader read inputs in: applications waiting together share one.
     pub snapshots: u64,
@@ -117,8 +120,8 @@ struct Entry {
 /// The copies and the counts they are checked against (see the module's documentation).
 #[derive(Debug)]
 pub(crate) struct InputsCache {
-    /// The highest registry change count seen.
-    registry: AtomicI64,
+    /// The registry's changes known here, shared with the registry's own cache.
+    pub(crate) registry: Arc<RegistryChanges>,
     merchants: Box<[AtomicU64]>,
     usage: AtomicU64,
     /// The copies, split by merchant over [`SHARDS`] locks (see [`crate::shards`]).
@@ -133,7 +136,7 @@ pub(crate) struct InputsCache {
 impl Default for InputsCache {
     fn default() -> InputsCache {
         InputsCache {
-            registry: AtomicI64::new(i64::MIN),
+            registry: Arc::default(),
             merchants: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             usage: AtomicU64::new(0),
             entries: Shards::default(),
@@ -153,11 +156,11 @@ impl InputsCache {
     /// The copy for `merchant_id` on `day`, if nothing it was read from has changed since.
     pub(crate) fn get(&self, merchant_id: &str, day: i32) -> Option<CachedInputs> {
         let now = self.ticket(merchant_id);
-        let registry = self.registry.load(Ordering::Acquire);
+        let known = self.registry.known();
         let entries = self.entries.lock(merchant_id);
         let entry = entries.get(merchant_id)?;
         let fresh = entry.day == day
-            && entry.registry == registry
+            && self.registry.holds(merchant_id, entry.registry, known)
             && entry.ticket.merchant == now.merchant
             && entry.ticket.usage == now.usage;
         if !fresh {
@@ -198,7 +201,7 @@ impl InputsCache {
     }
 
     /// Keeps `inputs`, read on `day` in a snapshot that began after `ticket` was taken and
-    /// saw the registry at `registry`.
+    /// saw the registry at `registry`, a count [`InputsCache::registry`] has caught up to.
     pub(crate) fn keep(
         &self,
         day: i32,
@@ -207,7 +210,6 @@ impl InputsCache {
         inputs: Arc<DecisionInputs>,
     ) {
         self.read.fetch_add(1, Ordering::Relaxed);
-        self.saw_registry(registry);
         let id = inputs.merchant.id.as_str();
         let mut entries = self.entries.lock(id);
         if entries.len() >= SHARD_ENTRIES_MAX && !entries.contains_key(id) {
@@ -227,11 +229,6 @@ impl InputsCache {
                 inputs,
             },
         );
-    }
-
-    /// Notes a registry change count read from the database.
-    pub(crate) fn saw_registry(&self, count: i64) {
-        self.registry.fetch_max(count, Ordering::AcqRel);
     }
 
     /// Counts a commit's changes: called after it is durable, before anyone hears of it.
@@ -337,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn usage_and_registry_changes_drop_every_copy() {
+    fn a_change_to_usage_drops_every_copy() {
         let cache = InputsCache::default();
         kept(&cache, "m-1", 7);
         cache.changed(&Touched {
@@ -347,11 +344,6 @@ mod tests {
         assert!(cache.get("m-1", 100).is_none());
         kept(&cache, "m-1", 7);
         assert!(cache.get("m-1", 100).is_some());
-        cache.saw_registry(8);
-        assert!(cache.get("m-1", 100).is_none());
-        // A copy read at a lower count than one already seen is never answered.
-        kept(&cache, "m-1", 7);
-        assert!(cache.get("m-1", 100).is_none());
     }
 
     #[test]

@@ -75,9 +75,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("too many events in one request: {count} (at most {max})")]
     BatchTooLarge { count: usize, max: usize },
-    /// Decisions made from inputs kept in memory were not stored: the merchant registry (or a
-    /// fraud flag) changed after those inputs were read. Decide again from a fresh read.
-    #[error("the merchant registry changed after the decision's inputs were read")]
+    /// Decisions made from inputs kept in memory were not stored: the merchant's registry
+    /// entry (or its fraud flag) changed after those inputs were read. Decide again from a fresh read.
+    #[error("the merchant's registry entry changed after the decision's inputs were read")]
     InputsChanged,
 }
 
@@ -281,10 +281,10 @@ pub(crate) trait ReadPool: Send + Sync {
         after: Option<&MerchantId>,
         limit: u32,
     ) -> Result<Vec<Merchant>, StoreError>;
-    /// The count of the registry's changes (fraud flags included), where the backend keeps
-    /// one (SQLite).
-    fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
-        Ok(None)
+    /// Learns which merchants' registry entries (fraud flags included) changed up to the
+    /// latest commit, where the backend keeps copies of them (SQLite).
+    fn catch_up_registry(&self) -> Result<(), StoreError> {
+        Ok(())
     }
     /// Whether this thread's reads are inside a snapshot already ([`ReadPool::in_snapshot`]).
     fn in_open_snapshot(&self) -> bool {
@@ -521,17 +521,11 @@ impl Store {
         self.note_registry_change()
     }
 
-    /// After a registry write of this process committed: kept decision inputs read before it
-    /// are not answered again (see [`inputs`]). The count read now is at least the write's own.
+    /// After a registry write of this process committed: copies read before it of the
+    /// merchants it changed (their entries, their decision inputs) are not answered again
+    /// (see [`inputs`]). The count read now is at least the write's own.
     fn note_registry_change(&self) -> Result<(), StoreError> {
-        // Nothing kept (PostgreSQL, or a store without the writer): nothing to read.
-        let Some(cache) = &self.inner.inputs else {
-            return Ok(());
-        };
-        if let Some(count) = self.inner.reads.registry_changes()? {
-            cache.saw_registry(count);
-        }
-        Ok(())
+        self.inner.reads.catch_up_registry()
     }
 
     pub fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
@@ -830,8 +824,8 @@ impl Store {
     }
 
     /// [`Store::record_decisions`] for decisions made from [`CachedInputs`] read at `as_of`:
-    /// none is stored, and the answer is [`StoreError::InputsChanged`], when the registry has
-    /// changed since. (Only the SQLite store hands out such inputs; PostgreSQL keeps no count
+    /// none is stored, and the answer is [`StoreError::InputsChanged`], when the registry entry
+    /// of a decision's merchant has changed since. (Only the SQLite store hands out such inputs; PostgreSQL keeps no count
     /// to check and stores them as [`Store::record_decisions`] does.)
     pub async fn record_decisions_as_of(
         &self,

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("sqlite/schema_13.sql")),
     (14, include_str!("sqlite/schema_14.sql")),
     (15, include_str!("sqlite/schema_15.sql")),
+    (16, include_str!("sqlite/schema_16.sql")),
 ];
 
 pub(crate) fn open(
@@ -82,6 +83,7 @@ pub(crate) fn open(
         open_max: options.read_pool_max,
         postings: postings.clone(),
         registry: Shards::default(),
+        registry_changes: inputs.registry.clone(),
     };
     let committer = Committer {
         conn,
@@ -112,6 +114,7 @@ pub(crate) fn reads_only(path: &Path) -> SqliteReads {
         open_max: 1,
         postings: SharedPostings::default(),
         registry: Shards::default(),
+        registry_changes: Arc::default(),
     }
 }
 
@@ -183,7 +186,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")?;
     for (version, sql) in MIGRATIONS {
@@ -461,9 +464,11 @@ pub(crate) fn registry_changes(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 impl Committer {
-    /// The registry's change count as of the latest commit (read outside any transaction).
-    pub(crate) fn registry_changes(&self) -> Result<i64, StoreError> {
-        registry_changes(&self.conn)
+    /// Learns which merchants' registry entries changed up to the latest commit (read
+    /// outside any transaction).
+    pub(crate) fn catch_up_registry(&self) -> Result<(), StoreError> {
+        let count = registry_changes(&self.conn)?;
+        self.inputs.registry.catch_up(&self.conn, count)
     }
 
     /// Writes and commits one group's rows; durable when it returns `Ok`, with the application
@@ -1013,11 +1018,6 @@ impl Engine {
         Ok(State::new(codec::i64_to_u64(clock)))
     }
 
-    /// How many times the merchant registry has changed, in the current snapshot.
-    pub(crate) fn registry_changes(&self) -> Result<i64, StoreError> {
-        registry_changes(&self.conn)
-    }
-
     /// Notes ids the engine just gave to a commit, before that commit is written.
     pub(crate) fn note_stored(&mut self, max_transfer_id: u128) {
         self.max_transfer_id = self.max_transfer_id.max(max_transfer_id);
@@ -1247,5 +1247,7 @@ fn transfer_row(r: &Row<'_>) -> Result<Transfer, StoreError> {
 mod pipeline;
 mod postings;
 mod reads;
+pub(crate) mod registry;
 use postings::SharedPostings;
 pub(crate) use reads::SqliteReads;
+

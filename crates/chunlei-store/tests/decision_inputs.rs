@@ -1,7 +1,7 @@
 //! What a loan decision reads about a merchant, on every backend, and the SQLite store's copy
 //! of it in memory: answered while nothing it comes from has changed, read again after each
-//! kind of change, and never the source of a stored decision made before a registry change
-//! that another process committed.
+//! kind of change, never the source of a stored decision made before a registry change to its
+//! merchant that another process committed, and left in use by changes to other merchants.
 
 use chunlei_ledger::Fen;
 use chunlei_settlement::book::{Command, EventIn};
@@ -100,9 +100,10 @@ fn inputs_are_read_again_after_every_change_they_come_from() {
             .upsert_merchants(&[merchant("m-1", "apparel")])
             .expect("change m-1");
         assert!(!kept(&store, "m-1", APRIL_1));
-        assert!(
-            !kept(&store, "m-2", APRIL_1),
-            "a registry change drops every copy"
+        assert_eq!(
+            kept(&store, "m-2", APRIL_1),
+            sqlite,
+            "a change to m-1's entry leaves m-2's copy"
         );
         assert_eq!(read("m-1").merchant.category, "apparel");
         let again = store
@@ -165,6 +166,55 @@ fn a_decision_made_before_another_process_changed_the_registry_is_not_stored() {
         .record_decisions_blocking(vec![decision("app-2", 100_000)])
         .expect("stored");
     assert_eq!(stored, [true]);
+}
+
+/// Another process's registry writes: one to another merchant leaves the copy in use and the
+/// decisions made from it stored; one of more merchants than are worth naming one by one (an
+/// import) counts as a change to every merchant.
+#[test]
+fn another_process_changing_other_merchants_leaves_the_copy_in_use_until_a_bulk_import() {
+    let db = TestDb::sqlite();
+    let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+    store
+        .upsert_merchants(&[merchant("m-1", "toys"), merchant("m-2", "toys")])
+        .expect("register");
+    store.decision_inputs(&id("m-1"), APRIL_1).expect("read");
+    let copy = store
+        .cached_decision_inputs("m-1", APRIL_1)
+        .expect("kept after a read");
+
+    let other = Store::open_without_writer(&db.url).expect("open beside");
+    other
+        .upsert_merchants(&[merchant("m-2", "apparel")])
+        .expect("change m-2");
+    let flagged = other.flag_fraud(&id("m-2"), "stolen identity", "key-admin");
+    assert!(
+        matches!(flagged, Ok(FlagOutcome::Flagged(_))),
+        "{flagged:?}"
+    );
+    let stored = store
+        .record_decisions_as_of_blocking(vec![decision("app-1", 100_000)], copy.as_of)
+        .expect("stored from the copy");
+    assert_eq!(stored, [true]);
+    assert!(kept(&store, "m-1", APRIL_1), "m-1 did not change");
+    let stats = store.decision_inputs_stats().expect("SQLite keeps inputs");
+    assert_eq!(stats.refused, 0);
+
+    // An import of 2,000 merchants: m-1 is not among them, but they are too many to name.
+    let imported: Vec<_> = (0..2_000)
+        .map(|n| merchant(&format!("m-import-{n}"), "toys"))
+        .collect();
+    other.upsert_merchants(&imported).expect("import");
+    let refused =
+        store.record_decisions_as_of_blocking(vec![decision("app-2", 100_000)], copy.as_of);
+    assert!(
+        matches!(refused, Err(StoreError::InputsChanged)),
+        "{refused:?}"
+    );
+    assert!(!kept(&store, "m-1", APRIL_1));
+    assert_eq!(store.loan_decision("app-2").expect("read"), None);
+    store.decision_inputs(&id("m-1"), APRIL_1).expect("read");
+    assert!(kept(&store, "m-1", APRIL_1), "read again, and kept");
 }
 
 /// Inputs read inside a snapshot begun earlier may miss a commit made since it began: they

@@ -29,9 +29,9 @@ use std::sync::Arc;
 use chunlei_ledger::{IdSet, State};
 use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 
-use super::{CommitRows, Committer, Engine};
+use super::{CommitRows, Committer, Engine, registry};
 use crate::StoreError;
-use crate::decisions::decision_row;
+use crate::decisions::{LoanDecisionRecord, decision_row};
 use crate::writer::{
     DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
     mark_stored, queue_error, reply,
@@ -185,7 +185,7 @@ struct Pipeline {
     /// records it changes.
     in_flight: VecDeque<(IdSet, BookKeys)>,
     acks: Receiver<Ack>,
-    /// The registry's change count when the book's registry records were read.
+    /// The registry's change count that the book's registry records hold at.
     registry_changes: Option<i64>,
 }
 
@@ -212,18 +212,16 @@ impl Pipeline {
         // One read transaction for all the group's loads: one snapshot, and one lock taken
         // instead of one per lookup.
         super::run_cached(&self.engine.conn, "BEGIN")?;
-        // Registry records kept from earlier groups hold while nothing changed the registry.
-        let registry_changes = self.engine.registry_changes();
-        let registry_changes = match registry_changes {
-            Ok(changes) => changes,
-            Err(error) => {
-                super::run_cached(&self.engine.conn, "COMMIT")?;
-                return Err(error);
-            }
-        };
-        if self.registry_changes != Some(registry_changes) {
-            self.book.registry.clear();
-            self.registry_changes = Some(registry_changes);
+        // Registry records kept from earlier groups hold while their merchants' entries did not
+        // change.
+        let forgot = forget_changed_registry(
+            &self.engine.conn,
+            &mut self.book,
+            &mut self.registry_changes,
+        );
+        if let Err(error) = forgot {
+            super::run_cached(&self.engine.conn, "COMMIT")?;
+            return Err(error);
         }
         let applied = apply_group(
             &mut self.engine,
@@ -288,8 +286,8 @@ impl Pipeline {
         // Orders and merchants stay, as a cache of what is committed: this process is the only
         // writer, so a record it holds is the stored one or newer (changed by a group under
         // way), and the next group need not load it again. Past the bound, finished orders go
-        // first, then every committed one. The registry stays too, until its change count
-        // moves (see `prepare`).
+        // first, then every committed one. The registry stays too, until its merchant's entry
+        // changes (see `prepare`).
         if self.book.orders.len() > ORDERS_CACHED_MAX {
             self.book
                 .orders
@@ -337,6 +335,31 @@ impl Pipeline {
         self.loans = LoanBook::default();
         self.registry_changes = None;
     }
+}
+
+/// Drops from `book` the registry records of merchants changed since `known`, the count they
+/// hold at, as `conn`'s snapshot sees the registry; all of them after a bulk change, or when
+/// there is no such count yet. `known` becomes the snapshot's count.
+fn forget_changed_registry(
+    conn: &rusqlite::Connection,
+    book: &mut Book,
+    known: &mut Option<i64>,
+) -> Result<(), StoreError> {
+    let count = super::registry_changes(conn)?;
+    match *known {
+        Some(known) if known == count => {}
+        Some(known) => match registry::changed_since(conn, known, registry::NOTED_MAX)? {
+            Some(changed) => {
+                for (merchant, _) in changed {
+                    book.registry.remove(&merchant);
+                }
+            }
+            None => book.registry.clear(),
+        },
+        None => book.registry.clear(),
+    }
+    *known = Some(count);
+    Ok(())
 }
 
 fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender<Ack>) {
@@ -453,29 +476,32 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
 }
 
 /// Takes out of `decisions` and refuses ([`StoreError::InputsChanged`]) the requests made
-/// from kept inputs read before the registry's latest change: the count is read once, on the
-/// committer's connection, after the requests were sent, so a registry write that finished
-/// before one of them was asked for is in it (see [`crate::inputs`]).
+/// from kept inputs of a merchant whose registry entry changed after they were read: the
+/// committer catches up with the registry's latest commit on its own connection, after the
+/// requests were sent, so a registry write that finished before one of them was asked for is
+/// known (see [`crate::inputs`]).
 fn refuse_stale(committer: &Committer, decisions: Vec<Request>) -> Vec<Request> {
     let stamped = |request: &Request| matches!(request, Request::Decisions(_, Some(_), _));
     if !decisions.iter().any(stamped) {
         return decisions;
     }
-    let count = match committer.registry_changes() {
-        Ok(count) => {
-            committer.inputs.saw_registry(count);
-            count
-        }
-        Err(error) => {
-            // Unknown: those requests decide again from a fresh read.
-            tracing::warn!(%error, "cannot read the registry's change count");
-            i64::MAX
-        }
+    let registry = &committer.inputs.registry;
+    let caught_up = committer.catch_up_registry();
+    if let Err(error) = &caught_up {
+        // Unknown: those requests decide again from a fresh read.
+        tracing::warn!(%error, "cannot learn the registry's changes");
+    }
+    let holds = |records: &[LoanDecisionRecord], as_of: i64| {
+        let known = registry.known();
+        caught_up.is_ok()
+            && records
+                .iter()
+                .all(|record| registry.holds(&record.merchant_id, as_of, known))
     };
     decisions
         .into_iter()
         .filter_map(|request| match request {
-            Request::Decisions(records, Some(as_of), reply) if as_of < count => {
+            Request::Decisions(records, Some(as_of), reply) if !holds(&records, as_of) => {
                 committer.inputs.refused(records.len());
                 drop(reply.send(Err(StoreError::InputsChanged)));
                 None

@@ -3,13 +3,14 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use chunlei_ledger::{Account, HistoryRow, Recomputed, Transfer, Violation};
 use chunlei_settlement::{Merchant, MerchantId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::postings::{self, SharedPostings};
+use super::registry::RegistryChanges;
 use super::{account_row, connect, transfer_row};
 use crate::chunks::{self, ChunkSource, Cursor};
 use crate::codec::{self, id_bytes};
@@ -32,18 +33,19 @@ pub(crate) struct SqliteReads {
     /// Connections open at most; a read finding none idle waits for one.
     pub(super) open_max: usize,
     pub(super) postings: SharedPostings,
-    /// Merchants parsed from their rows, each shard as of one registry change count.
+    /// Merchants parsed from their rows, each with the registry change count it was read at.
     pub(super) registry: Shards<Registry>,
+    /// The registry's changes known here, which say whether such a merchant still holds.
+    pub(super) registry_changes: Arc<RegistryChanges>,
 }
 
-/// One shard's merchants read from the registry, all as of its change count `changes`
-/// (`merchants_changes`, which triggers add to with every change to `merchants`): a read
-/// whose snapshot has the same count may answer one from here, without reading and parsing
-/// its row again.
+/// One shard's merchants read from the registry, each with the change count it was read at: a
+/// read whose snapshot has another count may answer one from here, without reading and parsing
+/// its row again, while the merchant has no change between the two
+/// ([`RegistryChanges::holds`]).
 #[derive(Default)]
 pub(super) struct Registry {
-    changes: i64,
-    merchants: HashMap<String, Merchant>,
+    merchants: HashMap<String, (i64, Merchant)>,
 }
 
 /// Merchants held in the registry's shards at most; past it each new one takes an old one's
@@ -52,34 +54,30 @@ const REGISTRY_CACHED_MAX: usize = 1 << 16;
 const REGISTRY_SHARD_MAX: usize = REGISTRY_CACHED_MAX / SHARDS;
 
 impl Registry {
-    fn get(&self, changes: i64, id: &MerchantId) -> Option<Merchant> {
-        (self.changes == changes)
-            .then(|| self.merchants.get(id.as_str()).cloned())
-            .flatten()
+    /// The merchant as of count `at`, which `changes` has caught up to.
+    fn get(&self, changes: &RegistryChanges, at: i64, id: &MerchantId) -> Option<Merchant> {
+        let (read_at, merchant) = self.merchants.get(id.as_str())?;
+        changes
+            .holds(id.as_str(), *read_at, at)
+            .then(|| merchant.clone())
     }
 
-    /// Keeps `merchant`, read at `changes`: a newer count empties the cache first, and a
-    /// merchant read from an older snapshot than the cache's is not kept. Returns what a newer
-    /// count emptied out, for the caller to free once it has let go of the lock: every read
-    /// of the shard's merchants waits on it.
-    #[must_use]
-    fn keep(&mut self, changes: i64, merchant: &Merchant) -> Option<HashMap<String, Merchant>> {
-        let mut emptied = None;
-        if changes > self.changes {
-            emptied = Some(std::mem::take(&mut self.merchants));
-            self.changes = changes;
-        }
-        if changes == self.changes {
-            let id = merchant.id.as_str();
-            if self.merchants.len() >= REGISTRY_SHARD_MAX && !self.merchants.contains_key(id) {
-                let evicted = self.merchants.keys().next().cloned();
-                if let Some(evicted) = evicted {
-                    self.merchants.remove(&evicted);
-                }
+    /// Keeps `merchant`, read at count `at`, unless a copy read at a later count is kept.
+    fn keep(&mut self, at: i64, merchant: &Merchant) {
+        let id = merchant.id.as_str();
+        if let Some(kept) = self.merchants.get_mut(id) {
+            if kept.0 < at {
+                *kept = (at, merchant.clone());
             }
-            self.merchants.insert(id.to_owned(), merchant.clone());
+            return;
         }
-        emptied
+        if self.merchants.len() >= REGISTRY_SHARD_MAX {
+            let evicted = self.merchants.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                self.merchants.remove(&evicted);
+            }
+        }
+        self.merchants.insert(id.to_owned(), (at, merchant.clone()));
     }
 }
 
@@ -665,9 +663,11 @@ impl ReadPool for SqliteReads {
     ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
         let lock = || self.registry.lock(id.as_str());
         self.with(|conn| {
-            // The count in this read's snapshot: the cache answers only for the same one.
+            // The count in this read's snapshot: the cache answers for it while the merchant
+            // has not changed since its copy was read, by the changes up to it.
             let changes = super::registry_changes(conn)?;
-            if let Some(merchant) = lock().get(changes, id) {
+            self.registry_changes.catch_up(conn, changes)?;
+            if let Some(merchant) = lock().get(&self.registry_changes, changes, id) {
                 return Ok((Some(merchant), Some(changes)));
             }
             let mut stmt = conn.prepare_cached(&format!(
@@ -676,9 +676,7 @@ impl ReadPool for SqliteReads {
             let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
             let merchant = row.map(MerchantRow::into_merchant).transpose()?;
             if let Some(merchant) = &merchant {
-                // Freed here, after the lock (a temporary) is released.
-                let emptied = lock().keep(changes, merchant);
-                drop(emptied);
+                lock().keep(changes, merchant);
             }
             Ok((merchant, Some(changes)))
         })
@@ -688,8 +686,11 @@ impl ReadPool for SqliteReads {
         self.is_pinned()
     }
 
-    fn registry_changes(&self) -> Result<Option<i64>, StoreError> {
-        self.with(|conn| super::registry_changes(conn).map(Some))
+    fn catch_up_registry(&self) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let changes = super::registry_changes(conn)?;
+            self.registry_changes.catch_up(conn, changes)
+        })
     }
 
     fn merchants(
@@ -800,6 +801,7 @@ impl ChunkSource for SqliteChunks<'_> {
 #[cfg(test)]
 mod tests {
     use super::{REGISTRY_SHARD_MAX, Registry};
+    use crate::sqlite::registry::RegistryChanges;
     use chunlei_settlement::{Merchant, MerchantId};
 
     fn merchant(id: &str) -> Merchant {
@@ -812,25 +814,34 @@ mod tests {
 
     #[test]
     fn a_full_registry_cache_makes_room_one_merchant_at_a_time() {
+        let changes = RegistryChanges::default();
         let mut registry = Registry::default();
-        // The first count seen replaces the empty cache's.
-        assert_eq!(registry.keep(3, &merchant("m-0")).map(|m| m.len()), Some(0));
-        for n in 1..REGISTRY_SHARD_MAX + 5 {
-            assert!(registry.keep(3, &merchant(&format!("m-{n}"))).is_none());
+        for n in 0..REGISTRY_SHARD_MAX + 5 {
+            registry.keep(3, &merchant(&format!("m-{n}")));
         }
         assert_eq!(registry.merchants.len(), REGISTRY_SHARD_MAX);
         let newest = format!("m-{}", REGISTRY_SHARD_MAX + 4);
-        assert!(registry.get(3, &id(&newest)).is_some());
-        assert!(
-            registry.get(4, &id(&newest)).is_none(),
-            "another count reads again"
+        assert!(registry.get(&changes, 3, &id(&newest)).is_some());
+        // Replacing a kept merchant evicts nothing.
+        registry.keep(4, &merchant(&newest));
+        assert_eq!(registry.merchants.len(), REGISTRY_SHARD_MAX);
+    }
+
+    #[test]
+    fn a_copy_read_at_a_later_count_is_not_replaced_by_an_older_one() {
+        let mut registry = Registry::default();
+        let mut older = merchant("m-1");
+        older.category = "older".into();
+        registry.keep(5, &merchant("m-1"));
+        registry.keep(4, &older);
+        assert_eq!(registry.merchants.get("m-1").map(|m| m.0), Some(5));
+        registry.keep(6, &older);
+        assert_eq!(
+            registry
+                .merchants
+                .get("m-1")
+                .map(|m| (m.0, m.1.category.as_str())),
+            Some((6, "older"))
         );
-        // A newer count hands back everything kept, and keeps only what was read at it.
-        let emptied = registry.keep(4, &merchant("m-new"));
-        assert_eq!(emptied.map(|m| m.len()), Some(REGISTRY_SHARD_MAX));
-        assert_eq!(registry.merchants.len(), 1);
-        // A merchant read at an older count than the cache's is not kept.
-        assert!(registry.keep(3, &merchant("m-old")).is_none());
-        assert!(registry.get(4, &id("m-old")).is_none());
     }
 }
