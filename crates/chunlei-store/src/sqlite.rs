@@ -1250,4 +1250,3 @@ mod reads;
 pub(crate) mod registry;
 use postings::SharedPostings;
 pub(crate) use reads::SqliteReads;
-

@@ -158,15 +158,22 @@ mod tests {
     const A: &str = "m-1";
     const B: &str = "m-2";
 
+    /// A registry holding `merchants`, and changes caught up with it, at the count returned.
+    fn caught_up(merchants: &[&str]) -> (Connection, RegistryChanges, i64) {
+        let conn = registry();
+        let changes = RegistryChanges::default();
+        for merchant in merchants {
+            register(&conn, merchant);
+        }
+        let at = count(&conn);
+        changes.catch_up(&conn, at).expect("catch up");
+        (conn, changes, at)
+    }
+
     #[test]
     fn a_change_to_one_merchant_leaves_the_others_copies_holding() {
         assert_ne!(slot(A), slot(B));
-        let conn = registry();
-        let changes = RegistryChanges::default();
-        register(&conn, A);
-        register(&conn, B);
-        let read_at = count(&conn);
-        changes.catch_up(&conn, read_at).expect("catch up");
+        let (conn, changes, read_at) = caught_up(&[A, B]);
         assert!(
             !changes.holds(A, read_at - 1, read_at),
             "the first catch-up takes every earlier change for a change to every merchant"
@@ -188,12 +195,7 @@ mod tests {
 
     #[test]
     fn fraud_flags_and_deletions_are_changes_to_their_merchant() {
-        let conn = registry();
-        let changes = RegistryChanges::default();
-        register(&conn, A);
-        register(&conn, B);
-        let read_at = count(&conn);
-        changes.catch_up(&conn, read_at).expect("catch up");
+        let (conn, changes, read_at) = caught_up(&[A, B]);
         conn.execute(
             "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, flagged_by) \
              VALUES (?1, 'r', 0, 'k')",
@@ -213,11 +215,7 @@ mod tests {
 
     #[test]
     fn a_bulk_change_counts_as_a_change_to_every_merchant() {
-        let conn = registry();
-        let changes = RegistryChanges::default();
-        register(&conn, A);
-        let read_at = count(&conn);
-        changes.catch_up(&conn, read_at).expect("catch up");
+        let (conn, changes, read_at) = caught_up(&[A]);
         for n in 0..=NOTED_MAX {
             register(&conn, &format!("bulk-{n}"));
         }
@@ -230,11 +228,7 @@ mod tests {
 
     #[test]
     fn a_count_already_known_asks_nothing() {
-        let conn = registry();
-        let changes = RegistryChanges::default();
-        register(&conn, A);
-        let now = count(&conn);
-        changes.catch_up(&conn, now).expect("catch up");
+        let (conn, changes, now) = caught_up(&[A]);
         // Without the table, asking would fail: nothing is asked.
         conn.execute_batch("DROP TABLE merchants_changed")
             .expect("drop");
