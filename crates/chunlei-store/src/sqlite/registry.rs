@@ -237,4 +237,106 @@ mod tests {
         assert!(changes.catch_up(&conn, now + 1).is_err());
         assert_eq!(changes.known(), now, "a failed catch-up raises nothing");
     }
+
+    /// One step of the property below.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Registers the merchant, or writes its entry again.
+        Write(usize),
+        /// Flags the merchant, or clears its flag.
+        Flag(usize),
+        /// Reads a copy of the merchant's entry at the latest count.
+        Read(usize),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..MERCHANTS).prop_map(Step::Write),
+            (0..MERCHANTS).prop_map(Step::Flag),
+            (0..MERCHANTS).prop_map(Step::Read),
+        ]
+    }
+
+    const MERCHANTS: usize = 8;
+
+    /// `MERCHANTS` ids, the last sharing the first's slot.
+    fn merchant_ids() -> Vec<String> {
+        let mut ids: Vec<String> = (0..MERCHANTS - 1).map(|n| format!("m-{n}")).collect();
+        let shares = (0..)
+            .map(|n| format!("shares-{n}"))
+            .find(|id| slot(id) == slot(&ids[0]))
+            .unwrap_or_default();
+        ids.push(shares);
+        ids
+    }
+
+    proptest::proptest! {
+        /// Whatever the order of writes, flags and reads, a copy holds exactly when no
+        /// merchant of its slot changed between the count it was read at and the count asked
+        /// for, and every change before the first catch-up counts for all: never a copy of a
+        /// merchant changed since it was read.
+        #[test]
+        fn a_copy_holds_exactly_while_its_slot_is_unchanged(
+            steps in proptest::collection::vec(step(), 1..60),
+        ) {
+            let ids = merchant_ids();
+            proptest::prop_assert_eq!(slot(&ids[0]), slot(&ids[MERCHANTS - 1]));
+            // Registered before anything is caught up with: the first catch-up takes every
+            // change up to it for a change to all.
+            let (conn, changes, first) = caught_up(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+            // The count of each merchant's latest change, and whether it is flagged.
+            let mut latest = [first; MERCHANTS];
+            let mut flagged = [false; MERCHANTS];
+            let mut copies: Vec<(usize, i64)> = Vec::new();
+            for step in steps {
+                match step {
+                    Step::Write(m) => register(&conn, &ids[m]),
+                    Step::Flag(m) if flagged[m] => {
+                        conn.execute("DELETE FROM merchant_fraud_flags WHERE merchant_id = ?1", [&ids[m]])
+                            .expect("clear");
+                        flagged[m] = false;
+                    }
+                    Step::Flag(m) => {
+                        conn.execute(
+                            "INSERT INTO merchant_fraud_flags (merchant_id, reason, flagged_at, \
+                             flagged_by) VALUES (?1, 'r', 0, 'k')",
+                            [&ids[m]],
+                        )
+                        .expect("flag");
+                        flagged[m] = true;
+                    }
+                    Step::Read(m) => {
+                        let at = count(&conn);
+                        changes.catch_up(&conn, at).expect("catch up");
+                        copies.push((m, at));
+                    }
+                }
+                if let Step::Write(m) | Step::Flag(m) = step {
+                    latest[m] = count(&conn);
+                }
+                let now = count(&conn);
+                changes.catch_up(&conn, now).expect("catch up");
+                proptest::prop_assert_eq!(changes.known(), now);
+                for &(m, read_at) in &copies {
+                    for at in [read_at, now, (read_at + now) / 2] {
+                        let newest = (0..MERCHANTS)
+                            .filter(|&o| slot(&ids[o]) == slot(&ids[m]))
+                            .map(|o| latest[o])
+                            .max()
+                            .unwrap_or(first);
+                        let expected = newest.max(first) <= read_at.min(at);
+                        proptest::prop_assert_eq!(
+                            changes.holds(&ids[m], read_at, at),
+                            expected,
+                            "merchant {} read at {} asked at {}", m, read_at, at
+                        );
+                        if latest[m] > read_at.min(at) {
+                            proptest::prop_assert!(!changes.holds(&ids[m], read_at, at));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
