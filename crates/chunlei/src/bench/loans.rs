@@ -43,7 +43,7 @@ use chunlei_settlement::book::{Command, EventIn};
 use chunlei_settlement::{Merchant, MerchantFields, OrderEvent};
 use chunlei_store::Store;
 
-use super::cpu::CpuReading;
+use super::cpu::{CpuReading, ThreadsReading};
 use super::http1::Connection;
 
 #[derive(Debug, clap::Args)]
@@ -129,7 +129,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut answered, approved, elapsed, cpu, load) = runtime.block_on(async {
+    let (mut answered, approved, elapsed, (cpu, threads), load) = runtime.block_on(async {
         let address = start_server(&store, lending).await?;
         let authorization = format!("Bearer {key}");
         let mut connections = Vec::with_capacity(clients);
@@ -147,6 +147,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         }
         let started = Instant::now();
         let cpu_at_start = CpuReading::now();
+        let threads_at_start = ThreadsReading::now();
         let load = args
             .settle_rate
             .map(|rate| Background::start(&store, run, args.merchants, rate));
@@ -186,8 +187,11 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         let cpu = cpu_at_start
             .zip(CpuReading::now())
             .map(|(at_start, now)| now.since(&at_start));
+        let threads = threads_at_start
+            .zip(ThreadsReading::now())
+            .map(|(at_start, now)| now.since(&at_start));
         let load = load.map(Background::stop).transpose()?;
-        anyhow::Ok((answered, approved, elapsed, cpu, load))
+        anyhow::Ok((answered, approved, elapsed, (cpu, threads), load))
     })?;
     drop(runtime);
     // The latencies reported, in the order they came: sorting loses which answer came when.
@@ -249,6 +253,13 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
              {unit}s, its clients' included; the share of the machine's time its host took away)",
             cpu.process.as_secs_f64() * 1e6 / decided.max(1) as f64,
             cpu.steal_percent
+        );
+    }
+    if let Some(threads) = threads {
+        println!(
+            "cpu_by_thread {} (shares of the run's CPU by thread name, in 10 ms ticks; the \
+             runtime's workers serve the requests and run the clients)",
+            super::cpu::shares(&threads)
         );
     }
     if args.rate.is_some() {
