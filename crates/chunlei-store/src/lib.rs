@@ -76,7 +76,8 @@ pub enum StoreError {
     #[error("too many events in one request: {count} (at most {max})")]
     BatchTooLarge { count: usize, max: usize },
     /// Decisions made from inputs kept in memory were not stored: the merchant's registry
-    /// entry (or its fraud flag) changed after those inputs were read. Decide again from a fresh read.
+    /// entry (or its fraud flag) changed after those inputs were read. Decide again from a
+    /// fresh read.
     #[error("the merchant's registry entry changed after the decision's inputs were read")]
     InputsChanged,
 }
@@ -825,8 +826,9 @@ impl Store {
 
     /// [`Store::record_decisions`] for decisions made from [`CachedInputs`] read at `as_of`:
     /// none is stored, and the answer is [`StoreError::InputsChanged`], when the registry entry
-    /// of a decision's merchant has changed since. (Only the SQLite store hands out such inputs; PostgreSQL keeps no count
-    /// to check and stores them as [`Store::record_decisions`] does.)
+    /// of a decision's merchant has changed since. (Only the SQLite store hands out such
+    /// inputs; PostgreSQL keeps no count to check and stores them as
+    /// [`Store::record_decisions`] does.)
     pub async fn record_decisions_as_of(
         &self,
         decisions: Vec<LoanDecisionRecord>,

@@ -467,8 +467,7 @@ impl Committer {
     /// Learns which merchants' registry entries changed up to the latest commit (read
     /// outside any transaction).
     pub(crate) fn catch_up_registry(&self) -> Result<(), StoreError> {
-        let count = registry_changes(&self.conn)?;
-        self.inputs.registry.catch_up(&self.conn, count)
+        self.inputs.registry.catch_up_with(&self.conn).map(drop)
     }
 
     /// Writes and commits one group's rows; durable when it returns `Ok`, with the application

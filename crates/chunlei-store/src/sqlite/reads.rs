@@ -665,8 +665,7 @@ impl ReadPool for SqliteReads {
         self.with(|conn| {
             // The count in this read's snapshot: the cache answers for it while the merchant
             // has not changed since its copy was read, by the changes up to it.
-            let changes = super::registry_changes(conn)?;
-            self.registry_changes.catch_up(conn, changes)?;
+            let changes = self.registry_changes.catch_up_with(conn)?;
             if let Some(merchant) = lock().get(&self.registry_changes, changes, id) {
                 return Ok((Some(merchant), Some(changes)));
             }
@@ -687,10 +686,7 @@ impl ReadPool for SqliteReads {
     }
 
     fn catch_up_registry(&self) -> Result<(), StoreError> {
-        self.with(|conn| {
-            let changes = super::registry_changes(conn)?;
-            self.registry_changes.catch_up(conn, changes)
-        })
+        self.with(|conn| self.registry_changes.catch_up_with(conn).map(drop))
     }
 
     fn merchants(

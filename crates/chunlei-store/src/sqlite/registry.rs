@@ -75,6 +75,14 @@ impl RegistryChanges {
         latest <= read_at.min(at)
     }
 
+    /// Reads the registry's change count as `conn` sees it (in its snapshot, or the latest
+    /// commit outside a transaction), notes every change up to it, and returns it.
+    pub(crate) fn catch_up_with(&self, conn: &Connection) -> Result<i64, StoreError> {
+        let count = super::registry_changes(conn)?;
+        self.catch_up(conn, count)?;
+        Ok(count)
+    }
+
     /// Notes every change up to `count`, a count `conn` has seen: in its snapshot, or the
     /// latest commit when it is outside a transaction. A count already known costs nothing.
     pub(crate) fn catch_up(&self, conn: &Connection, count: i64) -> Result<(), StoreError> {
