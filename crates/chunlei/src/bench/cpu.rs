@@ -52,7 +52,7 @@ impl CpuReading {
         let steal = self.steal_ticks.saturating_sub(earlier.steal_ticks);
         let ticks = self.process_ticks.saturating_sub(earlier.process_ticks);
         CpuSpent {
-            process: Duration::from_millis(ticks * 1_000 / TICKS_PER_S),
+            process: duration(ticks),
             steal_percent: if machine == 0 {
                 0.0
             } else {
@@ -94,17 +94,18 @@ impl ThreadsReading {
             .iter()
             .map(|(name, &ticks)| {
                 let before = earlier.0.get(name).copied().unwrap_or(0);
-                let ticks = ticks.saturating_sub(before);
-                (
-                    name.clone(),
-                    Duration::from_millis(ticks * 1_000 / TICKS_PER_S),
-                )
+                (name.clone(), duration(ticks.saturating_sub(before)))
             })
             .filter(|(_, spent)| !spent.is_zero())
             .collect();
         spent.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         spent
     }
+}
+
+/// `ticks` of CPU time as a duration.
+fn duration(ticks: u64) -> Duration {
+    Duration::from_millis(ticks * 1_000 / TICKS_PER_S)
 }
 
 /// `name=share%` for each of `spent`, the shares of their sum, in the order given.
