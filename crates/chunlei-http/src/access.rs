@@ -47,6 +47,8 @@ pub enum Action<'a> {
     ServicePayouts,
     /// Read the programme's figures.
     ReadProgram,
+    /// Read the server's counts (`GET /metrics`): the platform's monitoring.
+    ReadMetrics,
     /// Apply for a loan for a merchant: the merchant itself, or the platform's systems.
     ApplyForLoan(&'a MerchantId),
     /// Grant relief on a loan or write it off.
@@ -77,7 +79,8 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::ListMerchants
         | Action::FraudFlags
         | Action::SendEvents
-        | Action::ServicePayouts => match role {
+        | Action::ServicePayouts
+        | Action::ReadMetrics => match role {
             Role::Operator | Role::Integration => true,
             Role::Merchant(_) | Role::Bank(_) => false,
         },
@@ -144,6 +147,7 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), ApiEr
         | Action::SendEvents
         | Action::ServicePayouts
         | Action::ReadProgram
+        | Action::ReadMetrics
         | Action::ApplyForLoan(_)
         | Action::AdjustLoan { .. } => ApiError::Forbidden,
         Action::ReadLoanDecision { application_id, .. } => decision_not_found(application_id),

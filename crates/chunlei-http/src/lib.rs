@@ -23,6 +23,11 @@
 //! - `POST /api/v1/loan-applications`: decide a loan application at once (503
 //!   `lending_not_configured` unless the server runs with a lending configuration and a
 //!   scorecard); `GET /api/v1/loan-applications/{id}`: the stored decision
+//! - `POST /api/v1/loans`, `GET /api/v1/loans?…`, `GET /api/v1/loans/{id}`: accept an offer
+//!   (the loan is disbursed), list and read loans
+//! - `POST /api/v1/loans/{id}/payments`, `…/relief`, `…/write-off`: servicing
+//! - `GET  /api/v1/portfolio`, `GET /api/v1/banks`: the portfolio and the consortium
+//! - `GET  /metrics`: the loan decisions' counts in the Prometheus text format ([`metrics`])
 
 mod accepted;
 pub mod access;
@@ -32,6 +37,7 @@ mod body;
 mod error;
 mod flags;
 mod loans;
+pub mod metrics;
 mod party;
 mod settle;
 mod wire;
@@ -61,9 +67,10 @@ pub struct AppState {
     pub lending: LendingSlot,
     /// API keys recently found in the store ([`auth::KEY_CACHE_TTL`]).
     pub keys: Arc<auth::KeyCache>,
+    /// What the server counts of its decisions, for `GET /metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
-/// The whole application: every route, its limits and its fallbacks.
 /// Nanoseconds since the Unix epoch, by the server's clock.
 pub(crate) fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -71,9 +78,11 @@ pub(crate) fn now_ns() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// The whole application: every route, its limits and its fallbacks.
 pub fn router(store: Store, lending: impl Into<LendingSlot>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
         .route("/api/v1/accounts", post(api::create_accounts))
         .route("/api/v1/accounts/lookup", post(api::lookup_accounts))
         .route("/api/v1/accounts/{id}", get(api::get_account))
@@ -139,6 +148,7 @@ pub fn router(store: Store, lending: impl Into<LendingSlot>) -> Router {
             store,
             lending: lending.into(),
             keys: Arc::default(),
+            metrics: Arc::default(),
         })
 }
 

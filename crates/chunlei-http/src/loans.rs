@@ -36,6 +36,7 @@ use chunlei_store::{DecisionInputs, LoanDecisionRecord, StoreError};
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
 use crate::auth::Principal;
 use crate::body::JsonBody;
+use crate::metrics::Answered;
 use crate::settle::KeyPath;
 use crate::wire::{ApplicationIn, DecisionOut, application_from_json};
 use crate::{ApiError, AppState, blocking, now_ns};
@@ -113,12 +114,25 @@ pub(crate) async fn post_application(
     principal: Principal,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let answered = application(&state, &principal, &body).await;
+    let how = answered.as_ref().map(|(_, how)| *how);
+    state.metrics.application(how, started.elapsed());
+    answered.map(|(response, _)| response)
+}
+
+/// [`post_application`] once its key and body are taken: the answer, and how it was made.
+async fn application(
+    state: &AppState,
+    principal: &Principal,
+    body: &[u8],
+) -> Result<(Response, Answered), ApiError> {
     let lending = state
         .lending
         .current()
         .ok_or(ApiError::LendingNotConfigured)?;
-    let application = application_from_json(&body)?;
-    authorize(&principal, &Action::ApplyForLoan(&application.merchant_id))?;
+    let application = application_from_json(body)?;
+    authorize(principal, &Action::ApplyForLoan(&application.merchant_id))?;
     let now = now_ns();
     let today = i32::try_from(now / DAY_NS).unwrap_or(i32::MAX);
     let store = &state.store;
@@ -127,33 +141,37 @@ pub(crate) async fn post_application(
     if let Some(cached) = store.cached_decision_inputs(application.merchant_id.as_str(), today) {
         let record = decide(&lending, &application, &cached.inputs, now, today)?;
         let answer = Json(DecisionOut::new(&record)).into_response();
+        let approved = record.outcome == "approved";
         match store
             .record_decisions_as_of(vec![record], cached.as_of)
             .await
         {
             // The merchant's entry changed after they were read: decide again from a fresh read.
             Err(StoreError::InputsChanged) => {}
-            stored => return answer_stored(&state, &application, answer, &stored?).await,
+            stored => {
+                return answer_stored(state, &application, (answer, approved), &stored?).await;
+            }
         }
     }
     // On SQLite with other applications' reads in one snapshot, on the store's reader thread.
     let inputs = match store.queue_decision_inputs(&application.merchant_id, today) {
         Some(queued) => queued.await?,
-        None => read_inputs(&state, &lending, &application.merchant_id, today).await?,
+        None => read_inputs(state, &lending, &application.merchant_id, today).await?,
     };
     let Some(inputs) = inputs else {
         // Not in the registry. A decision stored under the id before still answers the same
         // application sent again.
-        return match stored_decision(&state, &application.id).await? {
-            Some(stored) => same_or_conflict(&application, &stored),
+        return match stored_decision(state, &application.id).await? {
+            Some(stored) => replayed(&application, &stored),
             None => Err(merchant_not_found(&application.merchant_id)),
         };
     };
     let record = decide(&lending, &application, &inputs, now, today)?;
     // Written before the record goes to the writer: the answer borrows from it.
     let answer = Json(DecisionOut::new(&record)).into_response();
+    let approved = record.outcome == "approved";
     let stored = state.store.record_decisions(vec![record]).await?;
-    answer_stored(&state, &application, answer, &stored).await
+    answer_stored(state, &application, (answer, approved), &stored).await
 }
 
 /// The inputs of a decision where the store reads them one application at a time
@@ -175,21 +193,29 @@ async fn read_inputs(
 }
 
 /// The answer to an application whose decision went to the store: `answer` when the store
-/// kept it, else the decision stored under the id first.
+/// kept it (`approved` or not), else the decision stored under the id first.
 async fn answer_stored(
     state: &AppState,
     application: &ApplicationIn,
-    answer: Response,
+    (answer, approved): (Response, bool),
     stored: &[bool],
-) -> Result<Response, ApiError> {
+) -> Result<(Response, Answered), ApiError> {
     if stored.first() == Some(&true) {
-        return Ok(answer);
+        return Ok((answer, Answered::Decided { approved }));
     }
     // A decision was stored under the id first: it stays and is the answer.
     let stored = stored_decision(state, &application.id)
         .await?
         .ok_or_else(|| ApiError::Internal("a stored decision was not found".into()))?;
-    same_or_conflict(application, &stored)
+    replayed(application, &stored)
+}
+
+/// The answer to an application whose id has a decision stored: that decision.
+fn replayed(
+    application: &ApplicationIn,
+    stored: &LoanDecisionRecord,
+) -> Result<(Response, Answered), ApiError> {
+    Ok((same_or_conflict(application, stored)?, Answered::Replayed))
 }
 
 /// The decision stored under an application id, read on a blocking thread.

@@ -423,6 +423,115 @@ fn who_sees_which_decision() {
     });
 }
 
+/// The value of `series` in a Prometheus text `page`, which must hold it once.
+fn metric(page: &str, series: &str) -> f64 {
+    let found: Vec<f64> = page
+        .lines()
+        .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+        .collect();
+    assert_eq!(found.len(), 1, "{series} in\n{page}");
+    found[0]
+}
+
+#[test]
+fn decisions_are_counted_for_monitoring() {
+    each_backend_lending(Some(lending()), |app| async move {
+        app.merchants().await;
+        let scrape = |key: Option<String>| {
+            let app = &app;
+            async move {
+                let mut request = app.http.get(app.url("/metrics"));
+                if let Some(key) = key {
+                    request = request.bearer_auth(key);
+                }
+                let response = request.send().await.expect("send");
+                let status = response.status();
+                let kind = response.headers().get(CONTENT_TYPE).cloned();
+                let text = response.text().await.expect("a body");
+                (status, kind, text)
+            }
+        };
+        let (status, _, page) = scrape(Some(app.operator.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let approved = "chunlei_loan_decisions_total{outcome=\"approved\"}";
+        assert_eq!(metric(&page, approved), 0.0);
+        assert_eq!(metric(&page, "chunlei_loan_decision_seconds_count"), 0.0);
+
+        let key = &app.operator;
+        assert_eq!(
+            app.apply(key, "app-1", "m-zj", 5_000_000).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.apply(key, "app-2", "m-gd", 5_000_000).await.0,
+            StatusCode::OK
+        );
+        let (_, body) = app.apply(key, "app-3", "m-new", 5_000_000).await;
+        assert_eq!(body["status"], "declined", "{body}");
+        // The same application again, then different content under its id.
+        assert_eq!(
+            app.apply(key, "app-1", "m-zj", 5_000_000).await.0,
+            StatusCode::OK
+        );
+        let (status, _) = app.apply(key, "app-1", "m-zj", 6_000_000).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _) = app.apply(key, "app-4", "m-unknown", 5_000_000).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let integration = app.key(Role::Integration).await;
+        let (status, kind, page) = scrape(Some(integration)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(
+            kind.as_ref().and_then(|v| v.to_str().ok()),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        assert_eq!(metric(&page, approved), 2.0, "{}", app.backend);
+        let declined = "chunlei_loan_decisions_total{outcome=\"declined\"}";
+        assert_eq!(metric(&page, declined), 1.0);
+        assert_eq!(
+            metric(&page, "chunlei_loan_applications_replayed_total"),
+            1.0
+        );
+        let refused = |code: &str| {
+            metric(
+                &page,
+                &format!("chunlei_loan_applications_refused_total{{code=\"{code}\"}}"),
+            )
+        };
+        assert_eq!(refused("application_id_conflict"), 1.0);
+        assert_eq!(refused("not_found"), 1.0, "the unknown merchant");
+        // Every decision made is in the histogram, once, and took some time.
+        let count = metric(&page, "chunlei_loan_decision_seconds_count");
+        assert_eq!(count, 3.0);
+        let infinite = "chunlei_loan_decision_seconds_bucket{le=\"+Inf\"}";
+        assert_eq!(metric(&page, infinite), count);
+        assert!(metric(&page, "chunlei_loan_decision_seconds_sum") > 0.0);
+        // Where the inputs came from, where the store keeps them: each merchant's first
+        // application read them; the two under app-1's id again were decided from memory.
+        let memory = "chunlei_loan_decision_inputs_total{source=\"memory\"}";
+        match app.backend {
+            "sqlite" => {
+                let read = "chunlei_loan_decision_inputs_total{source=\"read\"}";
+                assert_eq!(metric(&page, read), 3.0, "{page}");
+                assert_eq!(metric(&page, memory), 2.0, "{page}");
+            }
+            _ => assert!(!page.contains(memory), "{page}"),
+        }
+
+        // Only the platform's own systems read it.
+        let party = |id: &str| PartyId::parse(id).expect("party id");
+        for role in [Role::Merchant(party("m-zj")), Role::Bank(party("icbc"))] {
+            let (status, _, body) = scrape(Some(app.key(role).await)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+            let body: Value = serde_json::from_str(&body).expect("a JSON error");
+            assert_eq!(code(&body), "forbidden");
+        }
+        let (status, _, body) = scrape(None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    });
+}
+
 #[test]
 fn without_lending_the_route_answers_503() {
     each_backend(|app| async move {

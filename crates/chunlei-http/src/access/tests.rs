@@ -40,7 +40,7 @@ fn decide(role: &Role, action: &Action<'_>) -> &'static str {
 }
 
 #[test]
-fn only_platform_roles_create() {
+fn only_platform_roles_create_and_read_the_metrics() {
     let roles = [
         Role::Operator,
         Role::Integration,
@@ -51,6 +51,7 @@ fn only_platform_roles_create() {
     for (role, expected) in roles.iter().zip(expected) {
         assert_eq!(decide(role, &Action::CreateAccounts), expected, "{role:?}");
         assert_eq!(decide(role, &Action::CreateTransfers), expected, "{role:?}");
+        assert_eq!(decide(role, &Action::ReadMetrics), expected, "{role:?}");
     }
 }
 
