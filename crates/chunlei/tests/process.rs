@@ -929,6 +929,28 @@ fn bench_loans_stores_every_decision_it_times() {
         let cpu_us: f64 = field("cpu_us_per_decision").parse().expect("a number");
         let steal: f64 = field("steal_percent").parse().expect("a number");
         assert!(cpu_us > 0.0 && (0.0..=100.0).contains(&steal), "{stdout}");
+        // The server's own histogram counted every decision timed, and no share of it is
+        // over the whole.
+        let server = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("server_decision_ms "))
+            .unwrap_or_else(|| panic!("{mode:?}: no server_decision_ms in {stdout}"));
+        assert!(server.contains(" of 300 "), "{server}");
+        let shares: Vec<f64> = server
+            .split_whitespace()
+            .filter_map(|word| {
+                word.strip_prefix("le_")?
+                    .split_once('=')?
+                    .1
+                    .strip_suffix('%')
+            })
+            .map(|share| share.parse().expect("a share"))
+            .collect();
+        assert_eq!(shares.len(), 4, "{server}");
+        assert!(
+            shares.windows(2).all(|w| w[0] <= w[1]) && shares[3] <= 100.0,
+            "{server}"
+        );
         // Some window held the slowest answers, and none is counted twice.
         let windows: Vec<u64> = stdout
             .split("tail_windows=")

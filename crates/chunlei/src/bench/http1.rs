@@ -50,18 +50,39 @@ impl Connection {
         authorization: &str,
         body: &str,
     ) -> anyhow::Result<Answer> {
+        self.send("POST", path, authorization, Some(body)).await
+    }
+
+    /// Sends `GET path` with the `authorization` header, and reads the answer.
+    pub async fn get(&mut self, path: &str, authorization: &str) -> anyhow::Result<Answer> {
+        self.send("GET", path, authorization, None).await
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        json: Option<&str>,
+    ) -> anyhow::Result<Answer> {
         self.request.clear();
-        self.request.extend_from_slice(b"POST ");
+        self.request.extend_from_slice(method.as_bytes());
+        self.request.push(b' ');
         self.request.extend_from_slice(path.as_bytes());
         self.request
-            .extend_from_slice(b" HTTP/1.1\r\nhost: chunlei\r\ncontent-type: application/json\r\n");
+            .extend_from_slice(b" HTTP/1.1\r\nhost: chunlei\r\n");
         self.request.extend_from_slice(b"authorization: ");
         self.request.extend_from_slice(authorization.as_bytes());
-        self.request.extend_from_slice(b"\r\ncontent-length: ");
-        self.request
-            .extend_from_slice(body.len().to_string().as_bytes());
+        if let Some(body) = json {
+            self.request
+                .extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+            self.request
+                .extend_from_slice(body.len().to_string().as_bytes());
+        }
         self.request.extend_from_slice(b"\r\n\r\n");
-        self.request.extend_from_slice(body.as_bytes());
+        if let Some(body) = json {
+            self.request.extend_from_slice(body.as_bytes());
+        }
         self.stream.write_all(&self.request).await?;
         self.answer().await
     }

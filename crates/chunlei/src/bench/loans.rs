@@ -83,6 +83,9 @@ pub struct LoansArgs {
 /// Where applications go, and where `--floor` sends the same requests instead.
 const APPLICATIONS_PATH: &str = "/api/v1/loan-applications";
 const UNROUTED_PATH: &str = "/api/v1/loan-applications-floor";
+const METRICS_PATH: &str = "/metrics";
+/// The bounds of the server's decision histogram shown, in seconds as it writes them.
+const SERVER_BOUNDS: [&str; 4] = ["0.0025", "0.005", "0.01", "0.025"];
 
 const CLIENTS_MAX: usize = 1_024;
 /// Days of sales each merchant has, one order a day.
@@ -129,70 +132,82 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut answered, approved, elapsed, (cpu, threads), load) = runtime.block_on(async {
-        let address = start_server(&store, lending).await?;
-        let authorization = format!("Bearer {key}");
-        let mut connections = Vec::with_capacity(clients);
-        for _ in 0..clients {
-            connections.push(Connection::open(address).await?);
-        }
-        // Each connection is answered once before the clock starts, so that the server has
-        // accepted it and set up its HTTP state: what is timed is applications on connections
-        // kept alive, as clients send them, not connections being set up.
-        for http in &mut connections {
-            let answer = http.post_json(UNROUTED_PATH, &authorization, "{}").await?;
-            if answer.status != 404 {
-                bail!("a connection's first request answered {}", answer.status);
+    let (mut answered, approved, elapsed, (cpu, threads), (load, server)) =
+        runtime.block_on(async {
+            let address = start_server(&store, lending).await?;
+            let authorization = format!("Bearer {key}");
+            let mut connections = Vec::with_capacity(clients);
+            for _ in 0..clients {
+                connections.push(Connection::open(address).await?);
             }
-        }
-        let started = Instant::now();
-        let cpu_at_start = CpuReading::now();
-        let threads_at_start = ThreadsReading::now();
-        let load = args
-            .settle_rate
-            .map(|rate| Background::start(&store, run, args.merchants, rate));
-        let mut tasks = Vec::with_capacity(clients);
-        for (index, http) in connections.into_iter().enumerate() {
-            let client = Client {
-                started,
-                http,
-                authorization: authorization.clone(),
-                run,
-                merchants: args.merchants,
-                requests: args.requests,
-                floor: args.floor,
-            };
-            let next = next.clone();
-            let schedule = args.rate.map(|rate| Schedule {
-                start: tokio::time::Instant::from_std(started),
-                rate,
-                first: index as u64,
-                step: clients as u64,
-            });
-            tasks.push(tokio::spawn(async move {
-                match schedule {
-                    None => client.apply(&next).await,
-                    Some(schedule) => client.apply_on(schedule).await,
+            // Each connection is answered once before the clock starts, so that the server has
+            // accepted it and set up its HTTP state: what is timed is applications on connections
+            // kept alive, as clients send them, not connections being set up.
+            for http in &mut connections {
+                let answer = http.post_json(UNROUTED_PATH, &authorization, "{}").await?;
+                if answer.status != 404 {
+                    bail!("a connection's first request answered {}", answer.status);
                 }
-            }));
-        }
-        let mut answered = Latencies::with_capacity(usize::try_from(args.requests).unwrap_or(0));
-        let mut approved = 0;
-        for task in tasks {
-            let (mine, yes) = task.await.context("client task panicked")??;
-            answered.extend(mine);
-            approved += yes;
-        }
-        let elapsed = started.elapsed();
-        let cpu = cpu_at_start
-            .zip(CpuReading::now())
-            .map(|(at_start, now)| now.since(&at_start));
-        let threads = threads_at_start
-            .zip(ThreadsReading::now())
-            .map(|(at_start, now)| now.since(&at_start));
-        let load = load.map(Background::stop).transpose()?;
-        anyhow::Ok((answered, approved, elapsed, (cpu, threads), load))
-    })?;
+            }
+            let started = Instant::now();
+            let cpu_at_start = CpuReading::now();
+            let threads_at_start = ThreadsReading::now();
+            let load = args
+                .settle_rate
+                .map(|rate| Background::start(&store, run, args.merchants, rate));
+            let mut tasks = Vec::with_capacity(clients);
+            for (index, http) in connections.into_iter().enumerate() {
+                let client = Client {
+                    started,
+                    http,
+                    authorization: authorization.clone(),
+                    run,
+                    merchants: args.merchants,
+                    requests: args.requests,
+                    floor: args.floor,
+                };
+                let next = next.clone();
+                let schedule = args.rate.map(|rate| Schedule {
+                    start: tokio::time::Instant::from_std(started),
+                    rate,
+                    first: index as u64,
+                    step: clients as u64,
+                });
+                tasks.push(tokio::spawn(async move {
+                    match schedule {
+                        None => client.apply(&next).await,
+                        Some(schedule) => client.apply_on(schedule).await,
+                    }
+                }));
+            }
+            let mut answered =
+                Latencies::with_capacity(usize::try_from(args.requests).unwrap_or(0));
+            let mut approved = 0;
+            for task in tasks {
+                let (mine, yes) = task.await.context("client task panicked")??;
+                answered.extend(mine);
+                approved += yes;
+            }
+            let elapsed = started.elapsed();
+            let cpu = cpu_at_start
+                .zip(CpuReading::now())
+                .map(|(at_start, now)| now.since(&at_start));
+            let threads = threads_at_start
+                .zip(ThreadsReading::now())
+                .map(|(at_start, now)| now.since(&at_start));
+            let load = load.map(Background::stop).transpose()?;
+            let server = if args.floor {
+                None
+            } else {
+                let mut http = Connection::open(address).await?;
+                let answer = http.get(METRICS_PATH, &authorization).await?;
+                if answer.status != 200 {
+                    bail!("{METRICS_PATH} answered {}", answer.status);
+                }
+                Some(String::from_utf8_lossy(&answer.body).into_owned())
+            };
+            anyhow::Ok((answered, approved, elapsed, (cpu, threads), (load, server)))
+        })?;
     drop(runtime);
     // The latencies reported, in the order they came: sorting loses which answer came when.
     let reported = match args.rate {
@@ -262,6 +277,14 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             super::cpu::shares(&threads)
         );
     }
+    if let Some(metrics) = server {
+        println!(
+            "server_decision_ms {} (the server's own histogram at {METRICS_PATH}: from the route \
+             taking an application to its decision stored; the rest of a latency is the HTTP \
+             exchange and the wait for a worker)",
+            server_shares(&metrics).context("the server's metrics have no decision histogram")?
+        );
+    }
     if args.rate.is_some() {
         // From when the application went out to its answer: what the server took, without
         // the time a client spent waiting to send behind a late answer.
@@ -298,6 +321,28 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     println!("p99_ms={:.2}", percentile_ms(latencies, 99.0));
     // Any refused application stops the run with an error, so reaching here is success.
     Ok(ExitCode::SUCCESS)
+}
+
+/// The share of the server's decisions within each of [`SERVER_BOUNDS`], from its
+/// `chunlei_loan_decision_seconds` histogram in the Prometheus text `metrics`:
+/// `le_2.5=61.0% … of 20000`, the bounds in ms.
+fn server_shares(metrics: &str) -> Option<String> {
+    let value = |series: &str| -> Option<f64> {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    };
+    let count = value("chunlei_loan_decision_seconds_count")?;
+    let mut shares = Vec::with_capacity(SERVER_BOUNDS.len() + 1);
+    for le in SERVER_BOUNDS {
+        let within = value(&format!(
+            "chunlei_loan_decision_seconds_bucket{{le=\"{le}\"}}"
+        ))?;
+        let ms = le.parse::<f64>().ok()? * 1_000.0;
+        shares.push(format!("le_{ms}={:.1}%", 100.0 * within / count.max(1.0)));
+    }
+    shares.push(format!("of {count}"));
+    Some(shares.join(" "))
 }
 
 /// The value below which `percent` of `sorted_us` lie (nearest rank), in milliseconds.
@@ -703,7 +748,27 @@ async fn start_server(
 
 #[cfg(test)]
 mod tests {
-    use super::{TAIL_WINDOW_US, tail_windows};
+    use super::{TAIL_WINDOW_US, server_shares, tail_windows};
+
+    #[test]
+    fn the_servers_histogram_is_shown_as_shares_within_each_bound() {
+        let metrics = "# TYPE chunlei_loan_decision_seconds histogram\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.001\"} 1\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.0025\"} 2\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.005\"} 5\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.01\"} 7\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.025\"} 8\n\
+            chunlei_loan_decision_seconds_bucket{le=\"+Inf\"} 8\n\
+            chunlei_loan_decision_seconds_sum 0.05\n\
+            chunlei_loan_decision_seconds_count 8\n";
+        assert_eq!(
+            server_shares(metrics).as_deref(),
+            Some("le_2.5=25.0% le_5=62.5% le_10=87.5% le_25=100.0% of 8")
+        );
+        let without = metrics.replace("{le=\"0.01\"}", "{le=\"0.0099\"}");
+        assert_eq!(server_shares(&without), None, "a bound shown is missing");
+        assert_eq!(server_shares(""), None);
+    }
 
     #[test]
     fn slow_answers_are_counted_by_the_window_they_came_in() {
