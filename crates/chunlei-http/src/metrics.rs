@@ -212,6 +212,16 @@ impl Metrics {
     }
 }
 
+/// The value of `series` (a name with its labels, as written) in a page of the Prometheus
+/// text format, such as [`Metrics`] writes: `None` unless exactly one line holds it.
+pub fn read_sample(page: &str, series: &str) -> Option<f64> {
+    let mut values = page
+        .lines()
+        .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '));
+    let value = values.next()?.parse().ok()?;
+    values.next().is_none().then_some(value)
+}
+
 fn family(text: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(text, "# HELP {name} {help}");
     let _ = writeln!(text, "# TYPE {name} {kind}");
@@ -229,19 +239,29 @@ fn seconds(us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Answered, Metrics, seconds};
+    use super::{Answered, Metrics, read_sample, seconds};
     use crate::ApiError;
     use std::time::Duration;
 
-    /// The value of `series` in `text`, which must hold it once.
+    /// The count of `series` in `text`, which must hold it once.
     fn value(text: &str, series: &str) -> u64 {
-        let found: Vec<u64> = text
-            .lines()
-            .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .map(|v| v.parse().expect("a count"))
-            .collect();
-        assert_eq!(found.len(), 1, "{series} in\n{text}");
-        found[0]
+        let value = read_sample(text, series).unwrap_or_else(|| panic!("{series} in\n{text}"));
+        value as u64
+    }
+
+    #[test]
+    fn a_sample_is_read_only_when_it_is_there_once() {
+        let page = "a{x=\"1\"} 3\nab 4\nb 1.5\nc 1\nc 2\nd x\n";
+        assert_eq!(read_sample(page, "a{x=\"1\"}"), Some(3.0));
+        assert_eq!(
+            read_sample(page, "a"),
+            None,
+            "a is only a prefix of other series"
+        );
+        assert_eq!(read_sample(page, "b"), Some(1.5));
+        assert_eq!(read_sample(page, "c"), None, "twice");
+        assert_eq!(read_sample(page, "d"), None, "not a number");
+        assert_eq!(read_sample(page, "e"), None);
     }
 
     #[test]

@@ -425,13 +425,8 @@ fn who_sees_which_decision() {
 
 /// The value of `series` in a Prometheus text `page`, which must hold it once.
 fn metric(page: &str, series: &str) -> f64 {
-    let found: Vec<f64> = page
-        .lines()
-        .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .map(|v| v.parse().expect("a number"))
-        .collect();
-    assert_eq!(found.len(), 1, "{series} in\n{page}");
-    found[0]
+    chunlei_http::metrics::read_sample(page, series)
+        .unwrap_or_else(|| panic!("{series} once in\n{page}"))
 }
 
 #[test]

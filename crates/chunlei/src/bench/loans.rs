@@ -327,11 +327,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
 /// `chunlei_loan_decision_seconds` histogram in the Prometheus text `metrics`:
 /// `le_2.5=61.0% … of 20000`, the bounds in ms.
 fn server_shares(metrics: &str) -> Option<String> {
-    let value = |series: &str| -> Option<f64> {
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-    };
+    let value = |series: &str| chunlei_http::metrics::read_sample(metrics, series);
     let count = value("chunlei_loan_decision_seconds_count")?;
     let mut shares = Vec::with_capacity(SERVER_BOUNDS.len() + 1);
     for le in SERVER_BOUNDS {
