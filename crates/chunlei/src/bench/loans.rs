@@ -132,82 +132,75 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicU64::new(0));
-    let (mut answered, approved, elapsed, (cpu, threads), (load, server)) =
-        runtime.block_on(async {
-            let address = start_server(&store, lending).await?;
-            let authorization = format!("Bearer {key}");
-            let mut connections = Vec::with_capacity(clients);
-            for _ in 0..clients {
-                connections.push(Connection::open(address).await?);
+    // The server's `GET /metrics` after the run, where decisions were made.
+    let mut page = None;
+    let (mut answered, approved, elapsed, (cpu, threads), load) = runtime.block_on(async {
+        let address = start_server(&store, lending).await?;
+        let authorization = format!("Bearer {key}");
+        let mut connections = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            connections.push(Connection::open(address).await?);
+        }
+        // Each connection is answered once before the clock starts, so that the server has
+        // accepted it and set up its HTTP state: what is timed is applications on connections
+        // kept alive, as clients send them, not connections being set up.
+        for http in &mut connections {
+            let answer = http.post_json(UNROUTED_PATH, &authorization, "{}").await?;
+            if answer.status != 404 {
+                bail!("a connection's first request answered {}", answer.status);
             }
-            // Each connection is answered once before the clock starts, so that the server has
-            // accepted it and set up its HTTP state: what is timed is applications on connections
-            // kept alive, as clients send them, not connections being set up.
-            for http in &mut connections {
-                let answer = http.post_json(UNROUTED_PATH, &authorization, "{}").await?;
-                if answer.status != 404 {
-                    bail!("a connection's first request answered {}", answer.status);
-                }
-            }
-            let started = Instant::now();
-            let cpu_at_start = CpuReading::now();
-            let threads_at_start = ThreadsReading::now();
-            let load = args
-                .settle_rate
-                .map(|rate| Background::start(&store, run, args.merchants, rate));
-            let mut tasks = Vec::with_capacity(clients);
-            for (index, http) in connections.into_iter().enumerate() {
-                let client = Client {
-                    started,
-                    http,
-                    authorization: authorization.clone(),
-                    run,
-                    merchants: args.merchants,
-                    requests: args.requests,
-                    floor: args.floor,
-                };
-                let next = next.clone();
-                let schedule = args.rate.map(|rate| Schedule {
-                    start: tokio::time::Instant::from_std(started),
-                    rate,
-                    first: index as u64,
-                    step: clients as u64,
-                });
-                tasks.push(tokio::spawn(async move {
-                    match schedule {
-                        None => client.apply(&next).await,
-                        Some(schedule) => client.apply_on(schedule).await,
-                    }
-                }));
-            }
-            let mut answered =
-                Latencies::with_capacity(usize::try_from(args.requests).unwrap_or(0));
-            let mut approved = 0;
-            for task in tasks {
-                let (mine, yes) = task.await.context("client task panicked")??;
-                answered.extend(mine);
-                approved += yes;
-            }
-            let elapsed = started.elapsed();
-            let cpu = cpu_at_start
-                .zip(CpuReading::now())
-                .map(|(at_start, now)| now.since(&at_start));
-            let threads = threads_at_start
-                .zip(ThreadsReading::now())
-                .map(|(at_start, now)| now.since(&at_start));
-            let load = load.map(Background::stop).transpose()?;
-            let server = if args.floor {
-                None
-            } else {
-                let mut http = Connection::open(address).await?;
-                let answer = http.get(METRICS_PATH, &authorization).await?;
-                if answer.status != 200 {
-                    bail!("{METRICS_PATH} answered {}", answer.status);
-                }
-                Some(String::from_utf8_lossy(&answer.body).into_owned())
+        }
+        let started = Instant::now();
+        let cpu_at_start = CpuReading::now();
+        let threads_at_start = ThreadsReading::now();
+        let load = args
+            .settle_rate
+            .map(|rate| Background::start(&store, run, args.merchants, rate));
+        let mut tasks = Vec::with_capacity(clients);
+        for (index, http) in connections.into_iter().enumerate() {
+            let client = Client {
+                started,
+                http,
+                authorization: authorization.clone(),
+                run,
+                merchants: args.merchants,
+                requests: args.requests,
+                floor: args.floor,
             };
-            anyhow::Ok((answered, approved, elapsed, (cpu, threads), (load, server)))
-        })?;
+            let next = next.clone();
+            let schedule = args.rate.map(|rate| Schedule {
+                start: tokio::time::Instant::from_std(started),
+                rate,
+                first: index as u64,
+                step: clients as u64,
+            });
+            tasks.push(tokio::spawn(async move {
+                match schedule {
+                    None => client.apply(&next).await,
+                    Some(schedule) => client.apply_on(schedule).await,
+                }
+            }));
+        }
+        let mut answered = Latencies::with_capacity(usize::try_from(args.requests).unwrap_or(0));
+        let mut approved = 0;
+        for task in tasks {
+            let (mine, yes) = task.await.context("client task panicked")??;
+            answered.extend(mine);
+            approved += yes;
+        }
+        let elapsed = started.elapsed();
+        let cpu = cpu_at_start
+            .zip(CpuReading::now())
+            .map(|(at_start, now)| now.since(&at_start));
+        let threads = threads_at_start
+            .zip(ThreadsReading::now())
+            .map(|(at_start, now)| now.since(&at_start));
+        let load = load.map(Background::stop).transpose()?;
+        if !args.floor {
+            page = Some(server_metrics(address, &authorization).await?);
+        }
+        anyhow::Ok((answered, approved, elapsed, (cpu, threads), load))
+    })?;
     drop(runtime);
     // The latencies reported, in the order they came: sorting loses which answer came when.
     let reported = match args.rate {
@@ -277,7 +270,7 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             super::cpu::shares(&threads)
         );
     }
-    if let Some(metrics) = server {
+    if let Some(metrics) = page {
         println!(
             "server_decision_ms {} (the server's own histogram at {METRICS_PATH}: from the route \
              taking an application to its decision stored; the rest of a latency is the HTTP \
@@ -321,6 +314,19 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
     println!("p99_ms={:.2}", percentile_ms(latencies, 99.0));
     // Any refused application stops the run with an error, so reaching here is success.
     Ok(ExitCode::SUCCESS)
+}
+
+/// The server's `GET /metrics` page, read on a connection of its own.
+async fn server_metrics(
+    address: std::net::SocketAddr,
+    authorization: &str,
+) -> anyhow::Result<String> {
+    let mut http = Connection::open(address).await?;
+    let answer = http.get(METRICS_PATH, authorization).await?;
+    if answer.status != 200 {
+        bail!("{METRICS_PATH} answered {}", answer.status);
+    }
+    Ok(String::from_utf8_lossy(&answer.body).into_owned())
 }
 
 /// The share of the server's decisions within each of [`SERVER_BOUNDS`], from its
