@@ -70,15 +70,19 @@ pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// `GET /metrics`: the loan decisions' counts in the Prometheus text format, for the
-/// platform's monitoring (an operator or integration key).
+/// `GET /metrics`: the loan decisions' and the store's commits' counts in the Prometheus
+/// text format, for the platform's monitoring (an operator or integration key).
 pub(crate) async fn metrics(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     authorize(&principal, &Action::ReadMetrics)?;
-    let text = state.metrics.render(state.store.decision_inputs_stats());
+    let store = crate::metrics::StoreStats {
+        inputs: state.store.decision_inputs_stats(),
+        commits: state.store.commit_stats(),
+    };
+    let text = state.metrics.render(store);
     let kind = "text/plain; version=0.0.4; charset=utf-8";
     Ok(([(axum::http::header::CONTENT_TYPE, kind)], text).into_response())
 }

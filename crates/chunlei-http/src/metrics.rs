@@ -3,7 +3,9 @@
 //! long each took to be decided and stored, applications answered with a decision stored
 //! before, applications refused by error code, and where decisions got their inputs. An
 //! application is timed from when its handler has its key and body (the key is checked and
-//! the body read before) to its answer, the decision stored durably.
+//! the body read before) to its answer, the decision stored durably. With them, the store's
+//! commits (`chunlei_store::CommitStats`): every decision waits for one, so when decisions
+//! slow down the commits' times tell whether the wait is for the database.
 //!
 //! Counting costs a decision three atomic additions; the text is made only when asked for.
 //! The counts are this process's since it started, as Prometheus counters are: a restart
@@ -15,7 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chunlei_store::InputsStats;
+use chunlei_store::{CommitStats, Histogram, HistogramReading, InputsStats};
 
 use crate::ApiError;
 
@@ -39,17 +41,36 @@ pub(crate) enum Answered {
 
 /// The server's counts (see the module's documentation). One per server, shared by its
 /// handlers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     approved: AtomicU64,
     declined: AtomicU64,
     replayed: AtomicU64,
-    /// Decisions made and stored, by the first bucket of [`DECISION_BUCKETS_US`] they fit;
-    /// the last counts those over every bound.
-    decision_buckets: [AtomicU64; DECISION_BUCKETS_US.len() + 1],
-    decision_us_sum: AtomicU64,
+    /// The time of decisions made and stored, over [`DECISION_BUCKETS_US`].
+    decision_time: Histogram,
     /// Applications answered with an error, by its code.
     errors: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            approved: AtomicU64::new(0),
+            declined: AtomicU64::new(0),
+            replayed: AtomicU64::new(0),
+            decision_time: Histogram::new(&DECISION_BUCKETS_US),
+            errors: Mutex::default(),
+        }
+    }
+}
+
+/// What the store tells of itself at `GET /metrics`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StoreStats {
+    /// Where decisions got their inputs, where the store keeps them (SQLite).
+    pub inputs: Option<InputsStats>,
+    /// The writer's commits, where the store has a writer.
+    pub commits: Option<CommitStats>,
 }
 
 impl Metrics {
@@ -63,15 +84,7 @@ impl Metrics {
                     &self.declined
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
-                let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-                let bucket = DECISION_BUCKETS_US
-                    .iter()
-                    .position(|&bound| us <= bound)
-                    .unwrap_or(DECISION_BUCKETS_US.len());
-                if let Some(count) = self.decision_buckets.get(bucket) {
-                    count.fetch_add(1, Ordering::Relaxed);
-                }
-                self.decision_us_sum.fetch_add(us, Ordering::Relaxed);
+                self.decision_time.observe(took);
             }
             Ok(Answered::Replayed) => {
                 self.replayed.fetch_add(1, Ordering::Relaxed);
@@ -91,10 +104,9 @@ impl Metrics {
         }
     }
 
-    /// The counts in the Prometheus text format, with the store's `inputs` where it keeps
-    /// decision inputs (SQLite).
-    pub(crate) fn render(&self, inputs: Option<InputsStats>) -> String {
-        let mut text = String::with_capacity(2_048);
+    /// The counts in the Prometheus text format, with the store's.
+    pub(crate) fn render(&self, store: StoreStats) -> String {
+        let mut text = String::with_capacity(4_096);
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         family(
             &mut text,
@@ -113,37 +125,13 @@ impl Metrics {
             load(&self.declined),
         );
 
-        family(
+        histogram(
             &mut text,
             "chunlei_loan_decision_seconds",
-            "histogram",
             "Time to decide an application and store its decision, from its key and body accepted \
              to its answer.",
+            &self.decision_time.read(),
         );
-        let mut cumulative = 0;
-        for (bound, count) in DECISION_BUCKETS_US.iter().zip(&self.decision_buckets) {
-            cumulative += load(count);
-            let le = seconds(*bound);
-            sample(
-                &mut text,
-                &format!("chunlei_loan_decision_seconds_bucket{{le=\"{le}\"}}"),
-                cumulative,
-            );
-        }
-        // The count is the buckets' sum, so the two always agree.
-        let over = self.decision_buckets.last().map_or(0, load);
-        cumulative += over;
-        sample(
-            &mut text,
-            "chunlei_loan_decision_seconds_bucket{le=\"+Inf\"}",
-            cumulative,
-        );
-        let _ = writeln!(
-            text,
-            "chunlei_loan_decision_seconds_sum {}",
-            seconds(load(&self.decision_us_sum))
-        );
-        sample(&mut text, "chunlei_loan_decision_seconds_count", cumulative);
 
         family(
             &mut text,
@@ -177,7 +165,10 @@ impl Metrics {
             );
         }
 
-        if let Some(inputs) = inputs {
+        if let Some(commits) = store.commits {
+            commit_families(&mut text, &commits);
+        }
+        if let Some(inputs) = store.inputs {
             family(
                 &mut text,
                 "chunlei_loan_decision_inputs_total",
@@ -222,6 +213,64 @@ pub fn read_sample(page: &str, series: &str) -> Option<f64> {
     values.next().is_none().then_some(value)
 }
 
+/// The store's commits: by result, with the committed ones' times and the decisions they
+/// stored.
+fn commit_families(text: &mut String, commits: &CommitStats) {
+    family(
+        text,
+        "chunlei_store_commits_total",
+        "counter",
+        "Transactions of the store's writer, by result: committed, or failed and rolled back \
+         with every request of theirs answered the error.",
+    );
+    sample(
+        text,
+        "chunlei_store_commits_total{result=\"committed\"}",
+        commits.committed,
+    );
+    sample(
+        text,
+        "chunlei_store_commits_total{result=\"failed\"}",
+        commits.failed,
+    );
+    histogram(
+        text,
+        "chunlei_store_commit_seconds",
+        "Time of a committed transaction of the store's writer, from its first write to its \
+         commit durable; every decision's time holds one.",
+        &commits.time,
+    );
+    family(
+        text,
+        "chunlei_store_committed_decisions_total",
+        "counter",
+        "Loan decisions stored by the writer's committed transactions; over the commits, how \
+         many share one.",
+    );
+    sample(
+        text,
+        "chunlei_store_committed_decisions_total",
+        commits.decisions,
+    );
+}
+
+/// A histogram family: its buckets (cumulative, the last `+Inf`), sum and count.
+fn histogram(text: &mut String, name: &str, help: &str, reading: &HistogramReading) {
+    family(text, name, "histogram", help);
+    for &(bound, count) in &reading.buckets {
+        let le = seconds(bound);
+        sample(text, &format!("{name}_bucket{{le=\"{le}\"}}"), count);
+    }
+    // The count is the buckets' total, so the two always agree.
+    sample(
+        text,
+        &format!("{name}_bucket{{le=\"+Inf\"}}"),
+        reading.count,
+    );
+    let _ = writeln!(text, "{name}_sum {}", seconds(reading.sum_us));
+    sample(text, &format!("{name}_count"), reading.count);
+}
+
 fn family(text: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(text, "# HELP {name} {help}");
     let _ = writeln!(text, "# TYPE {name} {kind}");
@@ -239,7 +288,7 @@ fn seconds(us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Answered, Metrics, read_sample, seconds};
+    use super::{Answered, Metrics, StoreStats, read_sample, seconds};
     use crate::ApiError;
     use std::time::Duration;
 
@@ -291,7 +340,7 @@ mod tests {
         let conflict = ApiError::ApplicationIdConflict("a-1".into());
         metrics.application(Err(&conflict), Duration::ZERO);
         metrics.application(Err(&conflict), Duration::ZERO);
-        let text = metrics.render(None);
+        let text = metrics.render(StoreStats::default());
 
         let decisions = "chunlei_loan_decisions_total";
         assert_eq!(
@@ -327,11 +376,13 @@ mod tests {
             ),
             2
         );
-        // PostgreSQL keeps no inputs: the families are left out rather than shown at zero.
+        // PostgreSQL keeps no inputs: the families are left out rather than shown at zero;
+        // and a store without a writer has no commits.
         assert!(
             !text.contains("chunlei_loan_decision_inputs_total"),
             "{text}"
         );
+        assert!(!text.contains("chunlei_store_commit"), "{text}");
     }
 
     /// Every family is announced once, before its samples, and every sample line is a name,
@@ -339,13 +390,26 @@ mod tests {
     #[test]
     fn the_text_is_well_formed() {
         let metrics = Metrics::default();
-        let stats = chunlei_store::InputsStats {
+        let inputs = chunlei_store::InputsStats {
             from_memory: 7,
             read: 2,
             refused: 1,
             snapshots: 2,
         };
-        let text = metrics.render(Some(stats));
+        let commits = chunlei_store::CommitStats {
+            committed: 5,
+            failed: 1,
+            decisions: 40,
+            time: chunlei_store::HistogramReading {
+                buckets: vec![(250, 1), (1_000, 4)],
+                count: 5,
+                sum_us: 12_000,
+            },
+        };
+        let text = metrics.render(StoreStats {
+            inputs: Some(inputs),
+            commits: Some(commits),
+        });
         assert_eq!(
             value(
                 &text,
@@ -354,6 +418,26 @@ mod tests {
             7
         );
         assert_eq!(value(&text, "chunlei_loan_decisions_remade_total"), 1);
+        let commits = "chunlei_store_commits_total";
+        assert_eq!(
+            value(&text, &format!("{commits}{{result=\"committed\"}}")),
+            5
+        );
+        assert_eq!(value(&text, &format!("{commits}{{result=\"failed\"}}")), 1);
+        let bucket = |le: &str| {
+            value(
+                &text,
+                &format!("chunlei_store_commit_seconds_bucket{{le=\"{le}\"}}"),
+            )
+        };
+        assert_eq!(bucket("0.00025"), 1);
+        assert_eq!(bucket("0.001"), 4);
+        assert_eq!(bucket("+Inf"), 5, "one over every bound");
+        assert!(
+            text.contains("chunlei_store_commit_seconds_sum 0.012\n"),
+            "{text}"
+        );
+        assert_eq!(value(&text, "chunlei_store_committed_decisions_total"), 40);
         let mut announced = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -373,6 +457,6 @@ mod tests {
                 "{line} before its family"
             );
         }
-        assert_eq!(announced.len(), 6, "{text}");
+        assert_eq!(announced.len(), 9, "{text}");
     }
 }

@@ -452,6 +452,12 @@ fn decisions_are_counted_for_monitoring() {
         let approved = "chunlei_loan_decisions_total{outcome=\"approved\"}";
         assert_eq!(metric(&page, approved), 0.0);
         assert_eq!(metric(&page, "chunlei_loan_decision_seconds_count"), 0.0);
+        let committed = "chunlei_store_commits_total{result=\"committed\"}";
+        let committed_before = metric(&page, committed);
+        assert!(
+            committed_before >= 1.0,
+            "the merchants were registered: {page}"
+        );
 
         let key = &app.operator;
         assert_eq!(
@@ -513,6 +519,19 @@ fn decisions_are_counted_for_monitoring() {
             }
             _ => assert!(!page.contains(memory), "{page}"),
         }
+        // The store's commits: the three decisions stored, each once, by commits that took
+        // some time; none failed.
+        assert_eq!(
+            metric(&page, "chunlei_store_committed_decisions_total"),
+            3.0,
+            "{page}"
+        );
+        let commits = metric(&page, committed);
+        assert!(commits > committed_before, "{page}");
+        assert_eq!(metric(&page, "chunlei_store_commit_seconds_count"), commits);
+        assert!(metric(&page, "chunlei_store_commit_seconds_sum") > 0.0);
+        let failed = "chunlei_store_commits_total{result=\"failed\"}";
+        assert_eq!(metric(&page, failed), 0.0);
 
         // Only the platform's own systems read it.
         let party = |id: &str| PartyId::parse(id).expect("party id");

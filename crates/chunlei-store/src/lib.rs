@@ -16,6 +16,7 @@ mod postgres;
 mod settlement;
 mod shards;
 mod sqlite;
+mod stats;
 pub mod testing;
 mod url;
 mod writer;
@@ -39,6 +40,7 @@ pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, InputsStats, 
 pub use merchants::{
     ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
 };
+pub use stats::{COMMIT_BUCKETS_US, CommitStats, Histogram, HistogramReading};
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 
@@ -858,6 +860,12 @@ impl Store {
     /// store opened without the writer).
     pub fn decision_inputs_stats(&self) -> Option<InputsStats> {
         Some(self.inner.inputs.as_ref()?.stats())
+    }
+
+    /// The writer's commits since the store opened: how many, how long they took, how many
+    /// failed. `None` for a store opened without the writer.
+    pub fn commit_stats(&self) -> Option<CommitStats> {
+        Some(self.inner.writer.as_ref()?.commit_stats())
     }
 
     /// Reads what a loan decision for `merchant` on `day` is made from, in one snapshot of its

@@ -7,6 +7,7 @@
 //! request is durable; if the commit fails, every request of the group gets the error and
 //! nothing of the group is applied.
 
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,6 +26,7 @@ use crate::StoreError;
 use crate::decisions::{LoanDecisionRecord, decision_row};
 use crate::loans::{load_loans, load_open_loans_of};
 use crate::settlement::{Cell, LoadRows, load_book, load_meta};
+use crate::stats::{CommitStats, Commits};
 
 /// Events applied in one database transaction at most: four full batches. On SQLite a group
 /// is loaded and applied on one thread while the one before it is written on another, so
@@ -126,6 +128,8 @@ pub(crate) struct WriterHandle {
     /// Where loan decisions go when the writer takes them apart from its other requests.
     decisions: Option<DecisionSender>,
     thread: Option<thread::JoinHandle<()>>,
+    /// What the writer counts of its commits.
+    commits: Arc<Commits>,
 }
 
 /// Hands a [`Request::Decisions`] to the writer past its queue of other requests (SQLite's
@@ -147,17 +151,24 @@ impl Drop for WriterHandle {
 
 impl WriterHandle {
     /// A handle on a writer thread that takes requests from the other end of `sender`, and
-    /// loan decisions through `decisions` when given.
+    /// loan decisions through `decisions` when given, and counts its commits in `commits`.
     pub(crate) fn new(
         sender: SyncSender<Request>,
         decisions: Option<DecisionSender>,
         thread: thread::JoinHandle<()>,
+        commits: Arc<Commits>,
     ) -> WriterHandle {
         WriterHandle {
             sender: Some(sender),
             decisions,
             thread: Some(thread),
+            commits,
         }
+    }
+
+    /// The writer's commits since it started.
+    pub(crate) fn commit_stats(&self) -> CommitStats {
+        self.commits.read()
     }
 
     pub(crate) fn create_accounts(
@@ -243,14 +254,16 @@ fn check_size(count: usize) -> Result<(), StoreError> {
 pub(crate) fn spawn(
     backend: impl WriteBackend,
     queue_max: usize,
-    settings: std::sync::Arc<Settings>,
+    settings: Arc<Settings>,
 ) -> Result<WriterHandle, StoreError> {
     let (sender, receiver) = mpsc::sync_channel(queue_max.max(1));
+    let commits = Arc::new(Commits::default());
+    let counted = commits.clone();
     let thread = thread::Builder::new()
         .name("ledger-writer".into())
-        .spawn(move || run(backend, receiver, &settings))
+        .spawn(move || run(backend, receiver, &settings, &counted))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the writer thread: {e}")))?;
-    Ok(WriterHandle::new(sender, None, thread))
+    Ok(WriterHandle::new(sender, None, thread, commits))
 }
 
 /// Waits for the next group: the first queued request (or none, after [`EXPIRY_INTERVAL`],
@@ -296,7 +309,12 @@ pub(crate) fn reply(group: Vec<Request>, outcomes: Vec<Outcome>) {
     }
 }
 
-fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>, settings: &Settings) {
+fn run(
+    mut backend: impl WriteBackend,
+    receiver: Receiver<Request>,
+    settings: &Settings,
+    commits: &Commits,
+) {
     let mut state = State::new(0);
     let mut carry: Option<Request> = None;
     while let Some(group) = collect_group(&receiver, &mut carry) {
@@ -310,9 +328,11 @@ fn run(mut backend: impl WriteBackend, receiver: Receiver<Request>, settings: &S
             &mut loans,
             settings,
             &group,
+            commits,
         ) {
             Ok(outcomes) => reply(group, outcomes),
             Err(error) => {
+                commits.failed();
                 tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
                 for request in group {
                     request.fail(&error);
@@ -366,8 +386,9 @@ fn commit_group(
     loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
+    commits: &Commits,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let result = try_commit_group(backend, state, book, loans, settings, group);
+    let result = try_commit_group(backend, state, book, loans, settings, group, commits);
     if result.is_err() {
         // The in-memory state may hold changes that were never committed: forget all of it.
         *state = State::new(0);
@@ -382,16 +403,19 @@ fn try_commit_group(
     loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
+    commits: &Commits,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
     let (mut outcomes, changes) = apply_group(tx.as_mut(), state, book, loans, settings, group)?;
     if !changes.is_empty() {
+        let writing = std::time::Instant::now();
         tx.write(state, &changes.ledger)?;
         tx.write_book(book, &changes.book, &changes.activity)?;
         let stored = tx.write_decisions(&changes.decisions)?;
         tx.write_loans(loans, &changes.loans)?;
         tx.commit()?;
+        commits.committed(writing.elapsed(), stored.len());
         mark_stored(group, &mut outcomes, &mut stored.into_iter().collect());
     }
     Ok(outcomes)

@@ -32,6 +32,7 @@ use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 use super::{CommitRows, Committer, Engine, registry};
 use crate::StoreError;
 use crate::decisions::{LoanDecisionRecord, decision_row};
+use crate::stats::Commits;
 use crate::writer::{
     DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
     mark_stored, queue_error, reply,
@@ -61,13 +62,24 @@ pub(crate) fn spawn(
     // engine holds itself to [`IN_FLIGHT_MAX`] groups, so the bound is the decisions'.
     let (work, inbox) = mpsc::sync_channel::<Work>(queue_max.max(1));
     let jobs = work.clone();
+    let commits = Arc::new(Commits::default());
+    let counted = commits.clone();
     let thread = thread::Builder::new()
         .name("ledger-engine".into())
-        .spawn(move || run_engine(engine, committer, &requests, jobs, inbox, &settings))
+        .spawn(move || {
+            run_engine(
+                engine,
+                (committer, counted),
+                &requests,
+                jobs,
+                inbox,
+                &settings,
+            )
+        })
         .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
     let decisions: DecisionSender =
         Box::new(move |request| work.try_send(Work::Decisions(request)).map_err(queue_error));
-    Ok(WriterHandle::new(sender, Some(decisions), thread))
+    Ok(WriterHandle::new(sender, Some(decisions), thread, commits))
 }
 
 /// What the committer takes, in the order it came.
@@ -89,7 +101,7 @@ struct Job {
 
 fn run_engine(
     engine: Engine,
-    committer: Committer,
+    (committer, commits): (Committer, Arc<Commits>),
     requests: &Receiver<Request>,
     jobs: SyncSender<Work>,
     inbox: Receiver<Work>,
@@ -98,7 +110,7 @@ fn run_engine(
     let (ack_sender, acks) = mpsc::channel::<Ack>();
     let writer = thread::Builder::new()
         .name("ledger-writer".into())
-        .spawn(move || run_committer(committer, &inbox, &ack_sender));
+        .spawn(move || run_committer(committer, &inbox, &ack_sender, &commits));
     let writer = match writer {
         Ok(writer) => writer,
         Err(error) => {
@@ -362,7 +374,12 @@ fn forget_changed_registry(
     Ok(())
 }
 
-fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender<Ack>) {
+fn run_committer(
+    mut committer: Committer,
+    inbox: &Receiver<Work>,
+    acks: &Sender<Ack>,
+    commits: &Commits,
+) {
     let mut failed_epoch: Option<u64> = None;
     let mut carry: Option<Work> = None;
     let mut pace = Pace::default();
@@ -419,10 +436,16 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
         }
         let started = std::time::Instant::now();
         let result = committer.commit(&rows);
-        if result.is_ok() {
-            // Before anyone hears of the commit: no decision asked for after it is made from
-            // inputs it changed.
-            committer.inputs.changed(&rows.touched);
+        match &result {
+            Ok(stored) => {
+                // Before anyone hears of the commit: no decision asked for after it is made
+                // from inputs it changed.
+                committer.inputs.changed(&rows.touched);
+                if !rows.is_empty() {
+                    commits.committed(started.elapsed(), stored.len());
+                }
+            }
+            Err(_) => commits.failed(),
         }
         pace.committed(started, std::time::Instant::now(), rows.decisions.len());
         tracing::trace!(
