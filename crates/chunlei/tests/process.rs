@@ -929,28 +929,38 @@ fn bench_loans_stores_every_decision_it_times() {
         let cpu_us: f64 = field("cpu_us_per_decision").parse().expect("a number");
         let steal: f64 = field("steal_percent").parse().expect("a number");
         assert!(cpu_us > 0.0 && (0.0..=100.0).contains(&steal), "{stdout}");
-        // The server's own histogram counted every decision timed, and no share of it is
-        // over the whole.
-        let server = stdout
-            .lines()
-            .find_map(|line| line.strip_prefix("server_decision_ms "))
-            .unwrap_or_else(|| panic!("{mode:?}: no server_decision_ms in {stdout}"));
+        // The server's own histograms: the decisions counted every decision timed, the
+        // commits' over the run at least one; no share of either is over the whole.
+        let line = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+                .unwrap_or_else(|| panic!("{mode:?}: no {name} in {stdout}"))
+        };
+        let shares = |line: &str| -> Vec<f64> {
+            line.split_whitespace()
+                .filter_map(|word| {
+                    word.strip_prefix("le_")?
+                        .split_once('=')?
+                        .1
+                        .strip_suffix('%')
+                })
+                .map(|share| share.parse().expect("a share"))
+                .collect()
+        };
+        let rising = |shares: &[f64]| {
+            shares.windows(2).all(|w| w[0] <= w[1]) && shares.iter().all(|&s| s <= 100.0)
+        };
+        let server = line("server_decision_ms");
         assert!(server.contains(" of 300 "), "{server}");
-        let shares: Vec<f64> = server
-            .split_whitespace()
-            .filter_map(|word| {
-                word.strip_prefix("le_")?
-                    .split_once('=')?
-                    .1
-                    .strip_suffix('%')
-            })
-            .map(|share| share.parse().expect("a share"))
-            .collect();
-        assert_eq!(shares.len(), 4, "{server}");
-        assert!(
-            shares.windows(2).all(|w| w[0] <= w[1]) && shares[3] <= 100.0,
-            "{server}"
-        );
+        assert_eq!(shares(server).len(), 4, "{server}");
+        assert!(rising(&shares(server)), "{server}");
+        let commits = line("server_commit_ms");
+        assert_eq!(shares(commits).len(), 5, "{commits}");
+        assert!(rising(&shares(commits)), "{commits}");
+        assert!(!commits.contains(" of 0 "), "{commits}");
+        let per_commit: f64 = field("decisions_per_commit").parse().expect("a number");
+        assert!((1.0..=300.0).contains(&per_commit), "{commits}");
         // Some window held the slowest answers, and none is counted twice.
         let windows: Vec<u64> = stdout
             .split("tail_windows=")

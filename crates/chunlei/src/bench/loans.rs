@@ -86,6 +86,10 @@ const UNROUTED_PATH: &str = "/api/v1/loan-applications-floor";
 const METRICS_PATH: &str = "/metrics";
 /// The bounds of the server's decision histogram shown, in seconds as it writes them.
 const SERVER_BOUNDS: [&str; 4] = ["0.0025", "0.005", "0.01", "0.025"];
+/// The bounds of the store's commit histogram shown, in seconds as the server writes them.
+const COMMIT_BOUNDS: [&str; 5] = ["0.0005", "0.001", "0.0025", "0.005", "0.01"];
+const DECISION_HISTOGRAM: &str = "chunlei_loan_decision_seconds";
+const COMMIT_HISTOGRAM: &str = "chunlei_store_commit_seconds";
 
 const CLIENTS_MAX: usize = 1_024;
 /// Days of sales each merchant has, one order a day.
@@ -150,6 +154,13 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
                 bail!("a connection's first request answered {}", answer.status);
             }
         }
+        // What the server counted before the clock starts (registering merchants, seeding
+        // their sales) is taken off what it counts at the end.
+        let page_at_start = if args.floor {
+            None
+        } else {
+            Some(server_metrics(address, &authorization).await?)
+        };
         let started = Instant::now();
         let cpu_at_start = CpuReading::now();
         let threads_at_start = ThreadsReading::now();
@@ -196,8 +207,8 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             .zip(ThreadsReading::now())
             .map(|(at_start, now)| now.since(&at_start));
         let load = load.map(Background::stop).transpose()?;
-        if !args.floor {
-            page = Some(server_metrics(address, &authorization).await?);
+        if let Some(at_start) = page_at_start {
+            page = Some((at_start, server_metrics(address, &authorization).await?));
         }
         anyhow::Ok((answered, approved, elapsed, (cpu, threads), load))
     })?;
@@ -270,12 +281,25 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             super::cpu::shares(&threads)
         );
     }
-    if let Some(metrics) = page {
+    if let Some((at_start, at_end)) = page {
+        let run = Run {
+            at_start: &at_start,
+            at_end: &at_end,
+        };
         println!(
             "server_decision_ms {} (the server's own histogram at {METRICS_PATH}: from the route \
              taking an application to its decision stored; the rest of a latency is the HTTP \
              exchange and the wait for a worker)",
-            server_shares(&metrics).context("the server's metrics have no decision histogram")?
+            run.shares(DECISION_HISTOGRAM, &SERVER_BOUNDS)
+                .context("the server's metrics have no decision histogram")?
+        );
+        println!(
+            "server_commit_ms {} decisions_per_commit={:.1} (the store's commits over the run, \
+             by the server's histogram: every decision waits for one)",
+            run.shares(COMMIT_HISTOGRAM, &COMMIT_BOUNDS)
+                .context("the server's metrics have no commit histogram")?,
+            run.per_commit()
+                .context("the server's metrics do not count commits")?
         );
     }
     if args.rate.is_some() {
@@ -329,22 +353,41 @@ async fn server_metrics(
     Ok(String::from_utf8_lossy(&answer.body).into_owned())
 }
 
-/// The share of the server's decisions within each of [`SERVER_BOUNDS`], from its
-/// `chunlei_loan_decision_seconds` histogram in the Prometheus text `metrics`:
-/// `le_2.5=61.0% … of 20000`, the bounds in ms.
-fn server_shares(metrics: &str) -> Option<String> {
-    let value = |series: &str| chunlei_http::metrics::read_sample(metrics, series);
-    let count = value("chunlei_loan_decision_seconds_count")?;
-    let mut shares = Vec::with_capacity(SERVER_BOUNDS.len() + 1);
-    for le in SERVER_BOUNDS {
-        let within = value(&format!(
-            "chunlei_loan_decision_seconds_bucket{{le=\"{le}\"}}"
-        ))?;
-        let ms = le.parse::<f64>().ok()? * 1_000.0;
-        shares.push(format!("le_{ms}={:.1}%", 100.0 * within / count.max(1.0)));
+/// The server's `GET /metrics` page as the load began and as it ended: what it counted over
+/// the run is the difference.
+struct Run<'a> {
+    at_start: &'a str,
+    at_end: &'a str,
+}
+
+impl Run<'_> {
+    /// How much `series` grew over the run.
+    fn grew(&self, series: &str) -> Option<f64> {
+        let read = |page| chunlei_http::metrics::read_sample(page, series);
+        Some(read(self.at_end)? - read(self.at_start)?)
     }
-    shares.push(format!("of {count}"));
-    Some(shares.join(" "))
+
+    /// The share of what the histogram `family` counted over the run within each of
+    /// `bounds` (in seconds, as the page writes them): `le_2.5=61.0% … of 20000`, the
+    /// bounds in ms.
+    fn shares(&self, family: &str, bounds: &[&str]) -> Option<String> {
+        let count = self.grew(&format!("{family}_count"))?;
+        let mut shares = Vec::with_capacity(bounds.len() + 1);
+        for le in bounds {
+            let within = self.grew(&format!("{family}_bucket{{le=\"{le}\"}}"))?;
+            let ms = le.parse::<f64>().ok()? * 1_000.0;
+            shares.push(format!("le_{ms}={:.1}%", 100.0 * within / count.max(1.0)));
+        }
+        shares.push(format!("of {count}"));
+        Some(shares.join(" "))
+    }
+
+    /// The decisions each commit of the run stored, on average.
+    fn per_commit(&self) -> Option<f64> {
+        let decisions = self.grew("chunlei_store_committed_decisions_total")?;
+        let commits = self.grew("chunlei_store_commits_total{result=\"committed\"}")?;
+        Some(decisions / commits.max(1.0))
+    }
 }
 
 /// The value below which `percent` of `sorted_us` lie (nearest rank), in milliseconds.
@@ -750,11 +793,22 @@ async fn start_server(
 
 #[cfg(test)]
 mod tests {
-    use super::{TAIL_WINDOW_US, server_shares, tail_windows};
+    use super::{Run, SERVER_BOUNDS, TAIL_WINDOW_US, tail_windows};
 
     #[test]
-    fn the_servers_histogram_is_shown_as_shares_within_each_bound() {
-        let metrics = "# TYPE chunlei_loan_decision_seconds histogram\n\
+    fn the_servers_histograms_are_shown_as_shares_within_each_bound_over_the_run() {
+        let at_start = "# TYPE chunlei_loan_decision_seconds histogram\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.001\"} 0\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.0025\"} 0\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.005\"} 0\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.01\"} 0\n\
+            chunlei_loan_decision_seconds_bucket{le=\"0.025\"} 0\n\
+            chunlei_loan_decision_seconds_bucket{le=\"+Inf\"} 0\n\
+            chunlei_loan_decision_seconds_sum 0\n\
+            chunlei_loan_decision_seconds_count 0\n\
+            chunlei_store_commits_total{result=\"committed\"} 6\n\
+            chunlei_store_committed_decisions_total 0\n";
+        let at_end = "# TYPE chunlei_loan_decision_seconds histogram\n\
             chunlei_loan_decision_seconds_bucket{le=\"0.001\"} 1\n\
             chunlei_loan_decision_seconds_bucket{le=\"0.0025\"} 2\n\
             chunlei_loan_decision_seconds_bucket{le=\"0.005\"} 5\n\
@@ -762,14 +816,38 @@ mod tests {
             chunlei_loan_decision_seconds_bucket{le=\"0.025\"} 8\n\
             chunlei_loan_decision_seconds_bucket{le=\"+Inf\"} 8\n\
             chunlei_loan_decision_seconds_sum 0.05\n\
-            chunlei_loan_decision_seconds_count 8\n";
+            chunlei_loan_decision_seconds_count 8\n\
+            chunlei_store_commits_total{result=\"committed\"} 10\n\
+            chunlei_store_committed_decisions_total 8\n";
+        let run = Run { at_start, at_end };
         assert_eq!(
-            server_shares(metrics).as_deref(),
+            run.shares("chunlei_loan_decision_seconds", &SERVER_BOUNDS)
+                .as_deref(),
             Some("le_2.5=25.0% le_5=62.5% le_10=87.5% le_25=100.0% of 8")
         );
-        let without = metrics.replace("{le=\"0.01\"}", "{le=\"0.0099\"}");
-        assert_eq!(server_shares(&without), None, "a bound shown is missing");
-        assert_eq!(server_shares(""), None);
+        assert_eq!(
+            run.per_commit(),
+            Some(2.0),
+            "the six commits before the run are not its"
+        );
+        let without = at_end.replace("{le=\"0.01\"}", "{le=\"0.0099\"}");
+        let run = Run {
+            at_start,
+            at_end: &without,
+        };
+        assert_eq!(
+            run.shares("chunlei_loan_decision_seconds", &SERVER_BOUNDS),
+            None,
+            "a bound shown is missing"
+        );
+        let run = Run {
+            at_start: "",
+            at_end,
+        };
+        assert_eq!(
+            run.shares("chunlei_loan_decision_seconds", &SERVER_BOUNDS),
+            None
+        );
     }
 
     #[test]
