@@ -795,30 +795,32 @@ async fn start_server(
 mod tests {
     use super::{Run, SERVER_BOUNDS, TAIL_WINDOW_US, tail_windows};
 
+    /// A metrics page with the decision histogram's cumulative `buckets` (at 1, 2.5, 5, 10
+    /// and 25 ms; as many in all as in the last) and the commits' counts.
+    fn page(buckets: [u64; 5], commits: u64, decisions: u64) -> String {
+        let family = "chunlei_loan_decision_seconds";
+        let mut page = format!("# TYPE {family} histogram\n");
+        for (le, count) in ["0.001", "0.0025", "0.005", "0.01", "0.025"]
+            .iter()
+            .zip(buckets)
+        {
+            page.push_str(&format!("{family}_bucket{{le=\"{le}\"}} {count}\n"));
+        }
+        let count = buckets[4];
+        page.push_str(&format!(
+            "{family}_bucket{{le=\"+Inf\"}} {count}\n{family}_sum 0.05\n{family}_count {count}\n\
+             chunlei_store_commits_total{{result=\"committed\"}} {commits}\n\
+             chunlei_store_committed_decisions_total {decisions}\n"
+        ));
+        page
+    }
+
     #[test]
     fn the_servers_histograms_are_shown_as_shares_within_each_bound_over_the_run() {
-        let at_start = "# TYPE chunlei_loan_decision_seconds histogram\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.001\"} 0\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.0025\"} 0\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.005\"} 0\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.01\"} 0\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.025\"} 0\n\
-            chunlei_loan_decision_seconds_bucket{le=\"+Inf\"} 0\n\
-            chunlei_loan_decision_seconds_sum 0\n\
-            chunlei_loan_decision_seconds_count 0\n\
-            chunlei_store_commits_total{result=\"committed\"} 6\n\
-            chunlei_store_committed_decisions_total 0\n";
-        let at_end = "# TYPE chunlei_loan_decision_seconds histogram\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.001\"} 1\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.0025\"} 2\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.005\"} 5\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.01\"} 7\n\
-            chunlei_loan_decision_seconds_bucket{le=\"0.025\"} 8\n\
-            chunlei_loan_decision_seconds_bucket{le=\"+Inf\"} 8\n\
-            chunlei_loan_decision_seconds_sum 0.05\n\
-            chunlei_loan_decision_seconds_count 8\n\
-            chunlei_store_commits_total{result=\"committed\"} 10\n\
-            chunlei_store_committed_decisions_total 8\n";
+        // One decision and six commits before the run (the set-up's), counted again at its
+        // end: over the run, 1, 2, 5, 7 and 8 of 8 decisions within the bounds.
+        let at_start = &page([1, 1, 1, 1, 1], 6, 1);
+        let at_end = &page([2, 3, 6, 8, 9], 10, 9);
         let run = Run { at_start, at_end };
         assert_eq!(
             run.shares("chunlei_loan_decision_seconds", &SERVER_BOUNDS)
