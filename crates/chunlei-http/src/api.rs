@@ -70,8 +70,9 @@ pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// `GET /metrics`: the loan decisions' and the store's commits' counts in the Prometheus
-/// text format, for the platform's monitoring (an operator or integration key).
+/// `GET /metrics`: the loan decisions', the settlement answers' and the store's commits'
+/// counts in the Prometheus text format, for the platform's monitoring (an operator or
+/// integration key).
 pub(crate) async fn metrics(
     State(state): State<AppState>,
     principal: Principal,

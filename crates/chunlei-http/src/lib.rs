@@ -27,7 +27,8 @@
 //!   (the loan is disbursed), list and read loans
 //! - `POST /api/v1/loans/{id}/payments`, `…/relief`, `…/write-off`: servicing
 //! - `GET  /api/v1/portfolio`, `GET /api/v1/banks`: the portfolio and the consortium
-//! - `GET  /metrics`: the loan decisions' counts in the Prometheus text format ([`metrics`])
+//! - `GET  /metrics`: the loan decisions', settlement answers' and store commits' counts in
+//!   the Prometheus text format ([`metrics`])
 
 mod accepted;
 pub mod access;
@@ -67,7 +68,7 @@ pub struct AppState {
     pub lending: LendingSlot,
     /// API keys recently found in the store ([`auth::KEY_CACHE_TTL`]).
     pub keys: Arc<auth::KeyCache>,
-    /// What the server counts of its decisions, for `GET /metrics`.
+    /// What the server counts of its decisions and settlement answers, for `GET /metrics`.
     pub metrics: Arc<metrics::Metrics>,
 }
 

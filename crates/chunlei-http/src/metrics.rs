@@ -5,7 +5,10 @@
 //! application is timed from when its handler has its key and body (the key is checked and
 //! the body read before) to its answer, the decision stored durably. With them, the store's
 //! commits (`chunlei_store::CommitStats`): every decision waits for one, so when decisions
-//! slow down the commits' times tell whether the wait is for the database.
+//! slow down the commits' times tell whether the wait is for the database. And the
+//! settlement commands answered (order events, payouts, banks' answers on payouts): by
+//! effect when applied, with why each shipped order was not advanced, and by code when
+//! refused; on shipping, `advanced` against `not_advanced` is the zero account period at work.
 //!
 //! Counting costs a decision three atomic additions; the text is made only when asked for.
 //! The counts are this process's since it started, as Prometheus counters are: a restart
@@ -17,6 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use chunlei_settlement::book::{CommandResult, Effect};
 use chunlei_store::{CommitStats, Histogram, HistogramReading, InputsStats};
 
 use crate::ApiError;
@@ -27,7 +31,8 @@ const DECISION_BUCKETS_US: [u64; 11] = [
     1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
 ];
 
-/// Error codes counted apart at most; the codes are the API's fixed set, far fewer.
+/// Codes counted apart at most in each family counted by code (errors, refusals, reasons an
+/// order was not advanced); each is a fixed set of the code's, far fewer.
 const ERROR_CODES_MAX: usize = 256;
 
 /// How an application was answered with a decision.
@@ -50,6 +55,12 @@ pub struct Metrics {
     decision_time: Histogram,
     /// Applications answered with an error, by its code.
     errors: Mutex<BTreeMap<&'static str, u64>>,
+    /// Settlement commands applied, by effect (in the order of [`Effect::ALL`]).
+    applied: [AtomicU64; Effect::ALL.len()],
+    /// Shipped orders not advanced, by the reason's code.
+    not_advanced: Mutex<BTreeMap<String, u64>>,
+    /// Settlement commands refused, by the rejection's code.
+    refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Default for Metrics {
@@ -60,6 +71,9 @@ impl Default for Metrics {
             replayed: AtomicU64::new(0),
             decision_time: Histogram::new(&DECISION_BUCKETS_US),
             errors: Mutex::default(),
+            applied: std::array::from_fn(|_| AtomicU64::new(0)),
+            not_advanced: Mutex::default(),
+            refused: Mutex::default(),
         }
     }
 }
@@ -91,15 +105,26 @@ impl Metrics {
             }
             Err(error) => {
                 let (_, code) = error.status_and_code();
-                // A poisoned lock still holds counts that are whole: each change is one
-                // addition.
-                let mut errors = self
-                    .errors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if errors.len() < ERROR_CODES_MAX || errors.contains_key(code) {
-                    *errors.entry(code).or_default() += 1;
+                add_by_code(&self.errors, code);
+            }
+        }
+    }
+
+    /// Counts the answers of a batch of settlement commands: a command sent again is
+    /// counted again, as it is answered again.
+    pub(crate) fn settled(&self, results: &[CommandResult]) {
+        for result in results {
+            match result {
+                Ok(applied) => {
+                    let at = Effect::ALL.iter().position(|&e| e == applied.effect);
+                    if let Some(count) = at.and_then(|at| self.applied.get(at)) {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let (Effect::NotAdvanced, Some(reason)) = (applied.effect, &applied.reason) {
+                        add_by_code(&self.not_advanced, reason.as_str());
+                    }
                 }
+                Err(rejection) => add_by_code(&self.refused, rejection.as_str()),
             }
         }
     }
@@ -145,26 +170,16 @@ impl Metrics {
             load(&self.replayed),
         );
 
-        family(
+        by_code(
             &mut text,
             "chunlei_loan_applications_refused_total",
-            "counter",
+            "code",
             "Applications answered with an error after their key and body were accepted, by the \
              error's code.",
+            &self.errors,
         );
-        let errors = self
-            .errors
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        for (code, count) in errors {
-            sample(
-                &mut text,
-                &format!("chunlei_loan_applications_refused_total{{code=\"{code}\"}}"),
-                count,
-            );
-        }
 
+        self.settlement_families(&mut text);
         if let Some(commits) = store.commits {
             commit_families(&mut text, &commits);
         }
@@ -211,6 +226,78 @@ pub fn read_sample(page: &str, series: &str) -> Option<f64> {
         .filter_map(|line| line.strip_prefix(series)?.strip_prefix(' '));
     let value = values.next()?.parse().ok()?;
     values.next().is_none().then_some(value)
+}
+
+impl Metrics {
+    fn settlement_families(&self, text: &mut String) {
+        family(
+            text,
+            "chunlei_settlement_applied_total",
+            "counter",
+            "Settlement commands (order events, payouts, banks' answers) answered as applied, by \
+             effect; a command sent again is counted again.",
+        );
+        for (effect, count) in Effect::ALL.iter().zip(&self.applied) {
+            sample(
+                text,
+                &format!(
+                    "chunlei_settlement_applied_total{{effect=\"{}\"}}",
+                    effect.as_str()
+                ),
+                count.load(Ordering::Relaxed),
+            );
+        }
+        by_code(
+            text,
+            "chunlei_settlement_not_advanced_total",
+            "reason",
+            "Shipped orders not advanced, settled on confirmation instead, by the reason's code.",
+            &self.not_advanced,
+        );
+        by_code(
+            text,
+            "chunlei_settlement_refused_total",
+            "code",
+            "Settlement commands refused, by the rejection's code.",
+            &self.refused,
+        );
+    }
+}
+
+/// Adds one to `code`'s count in `counts`, unless [`ERROR_CODES_MAX`] other codes are
+/// counted already.
+fn add_by_code<K, C>(counts: &Mutex<BTreeMap<K, u64>>, code: C)
+where
+    K: Ord + std::borrow::Borrow<str> + From<C>,
+    C: AsRef<str>,
+{
+    // A poisoned lock still holds counts that are whole: each change is one addition.
+    let mut counts = counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(count) = counts.get_mut(code.as_ref()) {
+        *count += 1;
+    } else if counts.len() < ERROR_CODES_MAX {
+        counts.insert(K::from(code), 1);
+    }
+}
+
+/// A counter family with a sample for each code counted, labelled `label`.
+fn by_code<K: Ord + Clone + std::fmt::Display>(
+    text: &mut String,
+    name: &str,
+    label: &str,
+    help: &str,
+    counts: &Mutex<BTreeMap<K, u64>>,
+) {
+    family(text, name, "counter", help);
+    let counts = counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    for (code, count) in counts {
+        sample(text, &format!("{name}{{{label}=\"{code}\"}}"), count);
+    }
 }
 
 /// The store's commits: by result, with the committed ones' times and the decisions they
@@ -385,6 +472,65 @@ mod tests {
         assert!(!text.contains("chunlei_store_commit"), "{text}");
     }
 
+    #[test]
+    fn settlement_answers_are_counted_by_effect_reason_and_code() {
+        use chunlei_settlement::book::{Applied, Effect, Rejection};
+        let metrics = Metrics::default();
+        metrics.settled(&[
+            Ok(Applied::new(Effect::Advanced)),
+            Ok(Applied::not_advanced("pool_cap_reached")),
+            Ok(Applied::not_advanced("pool_cap_reached")),
+            Ok(Applied::not_advanced("merchant_too_new")),
+            Err(Rejection::EventIdConflict),
+        ]);
+        metrics.settled(&[Ok(Applied::new(Effect::Advanced))]);
+        let text = metrics.render(StoreStats::default());
+        let applied = |effect: &str| {
+            value(
+                &text,
+                &format!("chunlei_settlement_applied_total{{effect=\"{effect}\"}}"),
+            )
+        };
+        assert_eq!(applied("advanced"), 2);
+        assert_eq!(applied("not_advanced"), 3);
+        assert_eq!(
+            applied("payout_paid"),
+            0,
+            "every effect is shown, at zero too"
+        );
+        let reason = |code: &str| {
+            value(
+                &text,
+                &format!("chunlei_settlement_not_advanced_total{{reason=\"{code}\"}}"),
+            )
+        };
+        assert_eq!(reason("pool_cap_reached"), 2);
+        assert_eq!(reason("merchant_too_new"), 1);
+        assert_eq!(
+            value(
+                &text,
+                "chunlei_settlement_refused_total{code=\"event_id_conflict\"}"
+            ),
+            1
+        );
+    }
+
+    #[test]
+    fn codes_past_the_limit_are_not_counted_apart() {
+        let counts = std::sync::Mutex::new(std::collections::BTreeMap::<String, u64>::new());
+        for n in 0..super::ERROR_CODES_MAX + 10 {
+            super::add_by_code(&counts, format!("code_{n}").as_str());
+        }
+        super::add_by_code(&counts, "code_0");
+        let counts = counts.into_inner().expect("not poisoned");
+        assert_eq!(counts.len(), super::ERROR_CODES_MAX);
+        assert_eq!(
+            counts.get("code_0"),
+            Some(&2),
+            "a code counted already still counts"
+        );
+    }
+
     /// Every family is announced once, before its samples, and every sample line is a name,
     /// optional labels and a number.
     #[test]
@@ -457,6 +603,6 @@ mod tests {
                 "{line} before its family"
             );
         }
-        assert_eq!(announced.len(), 9, "{text}");
+        assert_eq!(announced.len(), 12, "{text}");
     }
 }

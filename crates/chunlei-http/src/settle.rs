@@ -46,6 +46,7 @@ pub(crate) async fn post_events(
     authorize(&principal, &Action::SendEvents)?;
     let commands = wire::order_events_from_json(&body)?;
     let results = state.store.settle(commands.clone()).await?;
+    state.metrics.settled(&results);
     Ok(Json(EventResults::new(&commands, results)))
 }
 
@@ -190,6 +191,7 @@ async fn answer_payout(state: &AppState, command: Command) -> Result<Json<Payout
         Command::Order(e) => e.event_id.clone(),
     };
     let mut results = state.store.settle(vec![command]).await?;
+    state.metrics.settled(&results);
     let result = results
         .pop()
         .ok_or_else(|| ApiError::Internal("the writer gave no result".into()))?;

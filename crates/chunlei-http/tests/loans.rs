@@ -22,7 +22,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 mod common;
-use common::{App, answer, code, each_backend, each_backend_lending};
+use common::{App, answer, code, each_backend, each_backend_lending, metric};
 
 const DAY_NS: u64 = 86_400 * 1_000_000_000;
 /// The days of sales the established merchants have, one order a day.
@@ -421,12 +421,6 @@ fn who_sees_which_decision() {
         let (status, _) = answer(app.http.get(url)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     });
-}
-
-/// The value of `series` in a Prometheus text `page`, which must hold it once.
-fn metric(page: &str, series: &str) -> f64 {
-    chunlei_http::metrics::read_sample(page, series)
-        .unwrap_or_else(|| panic!("{series} once in\n{page}"))
 }
 
 #[test]

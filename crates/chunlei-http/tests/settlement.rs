@@ -20,7 +20,7 @@ use reqwest::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
 mod common;
-use common::{App, answer, code, each_backend, message};
+use common::{App, answer, code, each_backend, message, metric};
 
 const PAID_AT: &str = "2200-04-01T08:00:00Z";
 const SHIPPED_AT: &str = "2200-04-02T08:00:00Z";
@@ -322,6 +322,31 @@ fn a_merchant_outside_the_programme_is_settled_on_confirmation() {
             .events(&json!([confirmed("e-3", "o-1", "m-5", CONFIRMED_AT)]))
             .await;
         assert_eq!(results(&body), ["e-3 ok settled"], "{backend}");
+        // An event sent again is answered, and counted, again; one for an unknown merchant
+        // is refused.
+        app.events(&json!([confirmed("e-3", "o-1", "m-5", CONFIRMED_AT)]))
+            .await;
+        let body = app
+            .events(&json!([paid("e-4", "o-2", "m-404", 1_000, PAID_AT)]))
+            .await;
+        assert_eq!(results(&body), ["e-4 merchant_not_found"], "{backend}");
+        // The operator sees each answer counted at `GET /metrics`: the zero account period
+        // declined here, and why.
+        let page = app.metrics().await;
+        let applied = |effect: &str| {
+            metric(
+                &page,
+                &format!("chunlei_settlement_applied_total{{effect=\"{effect}\"}}"),
+            )
+        };
+        assert_eq!(applied("escrowed"), 1.0, "{backend}: {page}");
+        assert_eq!(applied("not_advanced"), 1.0, "{backend}: {page}");
+        assert_eq!(applied("settled"), 2.0, "{backend}: {page}");
+        assert_eq!(applied("advanced"), 0.0, "{backend}: {page}");
+        let reason = "chunlei_settlement_not_advanced_total{reason=\"risk_tier_too_high\"}";
+        assert_eq!(metric(&page, reason), 1.0, "{backend}: {page}");
+        let refused = "chunlei_settlement_refused_total{code=\"merchant_not_found\"}";
+        assert_eq!(metric(&page, refused), 1.0, "{backend}: {page}");
         assert_eq!(
             app.balances("m-5").await,
             json!({"available": net(30_000), "reserve": 0, "receivable": 0,
@@ -1118,6 +1143,26 @@ fn a_payout_takes_the_available_balance_until_the_bank_answers() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: {body}");
         assert_eq!(code(&body), "not_found", "{backend}");
         assert_eq!(message(&body), "payout p-9 was not found", "{backend}");
+
+        // Every answer above is counted at `GET /metrics`, the ones sent again too.
+        let page = app.metrics().await;
+        for (effect, answers) in [
+            ("payout_pending", 3.0),
+            ("payout_failed", 3.0),
+            ("payout_paid", 2.0),
+        ] {
+            let series = format!("chunlei_settlement_applied_total{{effect=\"{effect}\"}}");
+            assert_eq!(metric(&page, &series), answers, "{backend}: {series}");
+        }
+        for (code, answers) in [
+            ("payout_id_conflict", 2.0),
+            ("payout_already_settled", 2.0),
+            ("nothing_to_pay_out", 1.0),
+            ("payout_not_found", 1.0),
+        ] {
+            let series = format!("chunlei_settlement_refused_total{{code=\"{code}\"}}");
+            assert_eq!(metric(&page, &series), answers, "{backend}: {series}");
+        }
     });
 }
 

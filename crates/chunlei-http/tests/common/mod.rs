@@ -108,6 +108,24 @@ impl App {
         let request = self.http.get(self.url(path)).bearer_auth(key);
         answer(request).await
     }
+
+    /// The server's `GET /metrics` page, read with the operator's key.
+    pub async fn metrics(&self) -> String {
+        let request = self.http.get(self.url("/metrics"));
+        let response = request
+            .bearer_auth(&self.operator)
+            .send()
+            .await
+            .expect("send the scrape");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.expect("read the page")
+    }
+}
+
+/// The value of `series` in a Prometheus text `page`, which must hold it once.
+pub fn metric(page: &str, series: &str) -> f64 {
+    chunlei_http::metrics::read_sample(page, series)
+        .unwrap_or_else(|| panic!("{series} once in\n{page}"))
 }
 
 pub async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
