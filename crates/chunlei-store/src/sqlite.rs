@@ -23,6 +23,7 @@ use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows, Updates,
 };
 use crate::shards::Shards;
+use crate::stats::Commits;
 use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
@@ -90,6 +91,7 @@ pub(crate) fn open(
         postings,
         checkpointer,
         inputs,
+        commits: Arc::default(),
         _lock: lock,
     };
     let engine = Engine::open(path)?;
@@ -219,6 +221,8 @@ pub(crate) struct Committer {
     /// Told what each commit changed of loan decisions' inputs; asked whether decisions made
     /// from kept inputs may be stored.
     pub(crate) inputs: Arc<InputsCache>,
+    /// What the committer counts of its commits, read through the writer's handle.
+    pub(crate) commits: Arc<Commits>,
     _lock: File,
 }
 

@@ -78,7 +78,7 @@ impl Histogram {
 
 /// The upper bounds of a commit's time's buckets, in µs: 250 µs (about one sync of the WAL on
 /// an idle disk) to 2.5 s.
-pub const COMMIT_BUCKETS_US: [u64; 12] = [
+const COMMIT_BUCKETS_US: [u64; 12] = [
     250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000,
 ];
 

@@ -328,9 +328,13 @@ fn run(
             &mut loans,
             settings,
             &group,
-            commits,
         ) {
-            Ok(outcomes) => reply(group, outcomes),
+            Ok((outcomes, committed)) => {
+                if let Some(Committed { took, decisions }) = committed {
+                    commits.committed(took, decisions);
+                }
+                reply(group, outcomes);
+            }
             Err(error) => {
                 commits.failed();
                 tracing::error!(%error, requests = group.len(), "ledger commit failed; group rejected");
@@ -386,9 +390,8 @@ fn commit_group(
     loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
-    commits: &Commits,
-) -> Result<Vec<Outcome>, StoreError> {
-    let result = try_commit_group(backend, state, book, loans, settings, group, commits);
+) -> Result<(Vec<Outcome>, Option<Committed>), StoreError> {
+    let result = try_commit_group(backend, state, book, loans, settings, group);
     if result.is_err() {
         // The in-memory state may hold changes that were never committed: forget all of it.
         *state = State::new(0);
@@ -403,22 +406,32 @@ fn try_commit_group(
     loans: &mut LoanBook,
     settings: &Settings,
     group: &[Request],
-    commits: &Commits,
-) -> Result<Vec<Outcome>, StoreError> {
+) -> Result<(Vec<Outcome>, Option<Committed>), StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
     let (mut outcomes, changes) = apply_group(tx.as_mut(), state, book, loans, settings, group)?;
-    if !changes.is_empty() {
-        let writing = std::time::Instant::now();
-        tx.write(state, &changes.ledger)?;
-        tx.write_book(book, &changes.book, &changes.activity)?;
-        let stored = tx.write_decisions(&changes.decisions)?;
-        tx.write_loans(loans, &changes.loans)?;
-        tx.commit()?;
-        commits.committed(writing.elapsed(), stored.len());
-        mark_stored(group, &mut outcomes, &mut stored.into_iter().collect());
+    if changes.is_empty() {
+        return Ok((outcomes, None));
     }
-    Ok(outcomes)
+    let writing = std::time::Instant::now();
+    tx.write(state, &changes.ledger)?;
+    tx.write_book(book, &changes.book, &changes.activity)?;
+    let stored = tx.write_decisions(&changes.decisions)?;
+    tx.write_loans(loans, &changes.loans)?;
+    tx.commit()?;
+    let committed = Committed {
+        took: writing.elapsed(),
+        decisions: stored.len(),
+    };
+    mark_stored(group, &mut outcomes, &mut stored.into_iter().collect());
+    Ok((outcomes, Some(committed)))
+}
+
+/// A group's transaction that committed: how long its writes and commit took, and the loan
+/// decisions it stored.
+struct Committed {
+    took: Duration,
+    decisions: usize,
 }
 
 /// Marks each decision of `group` stored when the commit stored it: when its application id

@@ -32,7 +32,6 @@ use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 use super::{CommitRows, Committer, Engine, registry};
 use crate::StoreError;
 use crate::decisions::{LoanDecisionRecord, decision_row};
-use crate::stats::Commits;
 use crate::writer::{
     DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
     mark_stored, queue_error, reply,
@@ -62,20 +61,10 @@ pub(crate) fn spawn(
     // engine holds itself to [`IN_FLIGHT_MAX`] groups, so the bound is the decisions'.
     let (work, inbox) = mpsc::sync_channel::<Work>(queue_max.max(1));
     let jobs = work.clone();
-    let commits = Arc::new(Commits::default());
-    let counted = commits.clone();
+    let commits = committer.commits.clone();
     let thread = thread::Builder::new()
         .name("ledger-engine".into())
-        .spawn(move || {
-            run_engine(
-                engine,
-                (committer, counted),
-                &requests,
-                jobs,
-                inbox,
-                &settings,
-            )
-        })
+        .spawn(move || run_engine(engine, committer, &requests, jobs, inbox, &settings))
         .map_err(|e| StoreError::Corrupt(format!("cannot start the engine thread: {e}")))?;
     let decisions: DecisionSender =
         Box::new(move |request| work.try_send(Work::Decisions(request)).map_err(queue_error));
@@ -101,7 +90,7 @@ struct Job {
 
 fn run_engine(
     engine: Engine,
-    (committer, commits): (Committer, Arc<Commits>),
+    committer: Committer,
     requests: &Receiver<Request>,
     jobs: SyncSender<Work>,
     inbox: Receiver<Work>,
@@ -110,7 +99,7 @@ fn run_engine(
     let (ack_sender, acks) = mpsc::channel::<Ack>();
     let writer = thread::Builder::new()
         .name("ledger-writer".into())
-        .spawn(move || run_committer(committer, &inbox, &ack_sender, &commits));
+        .spawn(move || run_committer(committer, &inbox, &ack_sender));
     let writer = match writer {
         Ok(writer) => writer,
         Err(error) => {
@@ -374,12 +363,7 @@ fn forget_changed_registry(
     Ok(())
 }
 
-fn run_committer(
-    mut committer: Committer,
-    inbox: &Receiver<Work>,
-    acks: &Sender<Ack>,
-    commits: &Commits,
-) {
+fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender<Ack>) {
     let mut failed_epoch: Option<u64> = None;
     let mut carry: Option<Work> = None;
     let mut pace = Pace::default();
@@ -442,10 +426,10 @@ fn run_committer(
                 // from inputs it changed.
                 committer.inputs.changed(&rows.touched);
                 if !rows.is_empty() {
-                    commits.committed(started.elapsed(), stored.len());
+                    committer.commits.committed(started.elapsed(), stored.len());
                 }
             }
-            Err(_) => commits.failed(),
+            Err(_) => committer.commits.failed(),
         }
         pace.committed(started, std::time::Instant::now(), rows.decisions.len());
         tracing::trace!(
