@@ -307,9 +307,8 @@ fn decide(
     let card = &lending.scorecard;
     let scored = card
         .score(&record)
-        .and_then(|scored| Ok((scored, card.reasons(&record, DECLINE_REASONS_MAX)?)));
-    let (scored, reasons) = scored
         .map_err(|e| StoreError::Corrupt(format!("the scorecard cannot score features: {e}")))?;
+    let reasons = card.reasons_of(&scored, DECLINE_REASONS_MAX);
     let decision = lending.policy.decide(
         Application {
             application_id: application.id.clone(),

@@ -235,25 +235,37 @@ impl Scorecard {
         record: &R,
         top_n: usize,
     ) -> Result<Vec<Reason>, Error> {
-        let scored = self.score(record)?;
-        let mut reasons: Vec<Reason> = self
+        Ok(self.reasons_of(&self.score(record)?, top_n))
+    }
+
+    /// [`Scorecard::reasons`] of a record this scorecard has already scored as `scored`, so
+    /// that a decision needing both scores its record once. Only the `top_n` kept are named.
+    pub fn reasons_of(&self, scored: &Scored, top_n: usize) -> Vec<Reason> {
+        let mut lost: Vec<(&str, i64, i64)> = self
             .variables
             .iter()
             .zip(&scored.contributions)
             .map(|(variable, contribution)| {
                 let best_points = variable.best_points();
-                Reason {
-                    code: variable.name.clone(),
-                    points: contribution.points,
+                (
+                    variable.name.as_str(),
                     best_points,
-                    points_lost: best_points - contribution.points,
-                }
+                    best_points - contribution.points,
+                )
             })
-            .filter(|reason| reason.points_lost > 0)
+            .filter(|&(_, _, points_lost)| points_lost > 0)
             .collect();
-        reasons.sort_by_key(|reason| std::cmp::Reverse(reason.points_lost));
-        reasons.truncate(top_n);
-        Ok(reasons)
+        // Stable: ties stay in model order.
+        lost.sort_by_key(|&(_, _, points_lost)| std::cmp::Reverse(points_lost));
+        lost.truncate(top_n);
+        lost.into_iter()
+            .map(|(name, best_points, points_lost)| Reason {
+                code: name.to_owned(),
+                points: best_points - points_lost,
+                best_points,
+                points_lost,
+            })
+            .collect()
     }
 
     pub fn variable(&self, name: &str) -> Option<&ScoredVariable> {
