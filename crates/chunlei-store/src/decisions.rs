@@ -64,24 +64,30 @@ pub struct LoanDecisionRecord {
 }
 
 pub(crate) fn decision_row(r: &LoanDecisionRecord) -> Vec<Cell> {
-    let text = |v: &str| Cell::Text(v.to_owned());
-    let opt = |v: &Option<String>| v.as_deref().map_or(Cell::NullText, text);
+    take_decision_row(&mut r.clone())
+}
+
+/// The row of `r`, its texts moved out of it but for the application id: what is left of `r`
+/// only names the decision, for telling its caller whether it was stored.
+pub(crate) fn take_decision_row(r: &mut LoanDecisionRecord) -> Vec<Cell> {
+    let text = |v: &mut String| Cell::Text(std::mem::take(v));
+    let opt = |v: &mut Option<String>| v.take().map_or(Cell::NullText, Cell::Text);
     vec![
-        text(&r.application_id),
-        text(&r.merchant_id),
+        Cell::Text(r.application_id.clone()),
+        text(&mut r.merchant_id),
         Cell::Int(codec::u64_to_i64(r.requested)),
         Cell::Int(i64::from(r.term_months)),
         Cell::Int(codec::u64_to_i64(r.decided_at)),
-        text(&r.model_version),
+        text(&mut r.model_version),
         Cell::Int(r.score),
-        text(&r.grade),
-        text(&r.policy_version),
-        text(&r.outcome),
-        opt(&r.bank_id),
-        text(&r.features),
-        opt(&r.offer),
-        text(&r.reasons),
-        text(&r.answers),
+        text(&mut r.grade),
+        text(&mut r.policy_version),
+        text(&mut r.outcome),
+        opt(&mut r.bank_id),
+        text(&mut r.features),
+        opt(&mut r.offer),
+        text(&mut r.reasons),
+        text(&mut r.answers),
     ]
 }
 

@@ -31,7 +31,7 @@ use chunlei_settlement::book::{Book, BookKeys, KeySet, Settings};
 
 use super::{CommitRows, Committer, Engine, registry};
 use crate::StoreError;
-use crate::decisions::{LoanDecisionRecord, decision_row};
+use crate::decisions::{LoanDecisionRecord, take_decision_row};
 use crate::writer::{
     DecisionSender, GROUP_EVENTS_MAX, Outcome, Request, WriterHandle, apply_group, collect_group,
     mark_stored, queue_error, reply,
@@ -375,12 +375,16 @@ fn run_committer(mut committer: Committer, inbox: &Receiver<Work>, acks: &Sender
         let Some(Transaction { job, decisions }) = next_transaction(inbox, &mut carry) else {
             return;
         };
-        let decisions = refuse_stale(&committer, decisions);
+        let mut decisions = refuse_stale(&committer, decisions);
         let mut engine_gone = false;
+        // The records' texts move into the rows: past this point a request only names its
+        // decisions by id, to be told which were stored.
         let direct: Vec<_> = decisions
-            .iter()
+            .iter_mut()
             .filter_map(|request| match request {
-                Request::Decisions(records, _, _) => Some(records.iter().map(decision_row)),
+                Request::Decisions(records, _, _) => {
+                    Some(records.iter_mut().map(take_decision_row))
+                }
                 Request::Accounts(..)
                 | Request::Transfers(..)
                 | Request::Settle(..)
