@@ -22,7 +22,7 @@
 //! principal may do is decided in [`crate::access`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -168,14 +168,18 @@ const KEY_CACHE_MAX: usize = 10_000;
 #[derive(Debug)]
 pub struct KeyCache {
     ttl: Duration,
-    found: Mutex<HashMap<[u8; 32], (Instant, ApiKeyRecord)>>,
+    found: Mutex<HashMap<[u8; 32], Found>>,
     /// Lookups under way, by key: what each will answer once it has (`Some(found)`). There is
     /// one per key at most, and each is removed when it ends, however it ends.
     asking: Mutex<HashMap<[u8; 32], watch::Receiver<Option<Lookup>>>>,
 }
 
-/// What a lookup answered: the key's record, or `None` when the store has no such key.
-type Lookup = Option<ApiKeyRecord>;
+/// A key found in the store: when the lookup that found it began, and its record.
+type Found = (Instant, Arc<ApiKeyRecord>);
+
+/// What a lookup answered: the key's record, or `None` when the store has no such key;
+/// shared, so that a request served from the cache copies nothing.
+type Lookup = Option<Arc<ApiKeyRecord>>;
 
 impl Default for KeyCache {
     fn default() -> KeyCache {
@@ -207,7 +211,7 @@ impl KeyCache {
     ) -> Result<Lookup, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Lookup, E>>,
+        Fut: Future<Output = Result<Option<ApiKeyRecord>, E>>,
     {
         if let Some(record) = self.fresh(sha256, now) {
             return Ok(Some(record));
@@ -228,7 +232,7 @@ impl KeyCache {
             }),
             Joined::Alone => None,
         };
-        let record = lookup().await?;
+        let record = lookup().await?.map(Arc::new);
         if let Some(record) = &record
             && let Ok(mut found) = self.found.lock()
         {
@@ -243,7 +247,7 @@ impl KeyCache {
         Ok(record)
     }
 
-    fn fresh(&self, sha256: &[u8; 32], now: Instant) -> Option<ApiKeyRecord> {
+    fn fresh(&self, sha256: &[u8; 32], now: Instant) -> Option<Arc<ApiKeyRecord>> {
         let mut found = self.found.lock().ok()?;
         let (since, record) = found.get(sha256)?;
         if now.saturating_duration_since(*since) < self.ttl {

@@ -101,6 +101,7 @@ fn malformed_keys_are_refused_without_a_lookup() {
 
 mod key_cache {
     use std::cell::{Cell, RefCell};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use chunlei_store::ApiKeyRecord;
@@ -134,7 +135,7 @@ mod key_cache {
             let found = block_on(cache.find(sha256, now, lookup));
             found
                 .expect("the fake store does not fail")
-                .map(|r| r.key_id)
+                .map(|r| r.key_id.clone())
         }
     }
 
@@ -220,8 +221,8 @@ mod key_cache {
     }
 
     /// The key id a request found, if any.
-    fn key_id(found: Result<Option<ApiKeyRecord>, ()>) -> Result<Option<String>, ()> {
-        found.map(|r| r.map(|r| r.key_id))
+    fn key_id(found: Result<Option<Arc<ApiKeyRecord>>, ()>) -> Result<Option<String>, ()> {
+        found.map(|r| r.map(|r| r.key_id.clone()))
     }
 
     /// A lookup of `record` that answers only after being polled again: the other requests

@@ -37,14 +37,14 @@ struct RawApplication {
 /// Parses `{"id", "merchant_id", "amount" (fen), "term_months"}`; every field is required.
 pub(crate) fn application_from_json(body: &[u8]) -> Result<ApplicationIn, ApiError> {
     let raw: RawApplication = object(body)?;
-    let text = |value: &Option<Value>, name: &str| match value {
-        Some(Value::String(text)) => Ok(text.clone()),
+    let text = |value: Option<Value>, name: &str| match value {
+        Some(Value::String(text)) => Ok(text),
         None | Some(Value::Null) => Err(ApiError::InvalidField(format!("{name}: is required"))),
         Some(_) => Err(ApiError::InvalidField(format!("{name}: must be a string"))),
     };
-    let id = text(&raw.id, "id")?;
+    let id = text(raw.id, "id")?;
     check_key(&id).map_err(|reason| ApiError::InvalidField(format!("id: {reason}")))?;
-    let merchant_id = MerchantId::parse(&text(&raw.merchant_id, "merchant_id")?)
+    let merchant_id = MerchantId::parse(&text(raw.merchant_id, "merchant_id")?)
         .map_err(|reason| ApiError::InvalidField(format!("merchant_id: {reason}")))?;
     let amount = match &raw.amount {
         None | Some(Value::Null) => {
