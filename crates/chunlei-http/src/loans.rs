@@ -31,7 +31,7 @@ use chunlei_lending::decision::{
 use chunlei_lending::loans::{LoanRecord, portfolio};
 use chunlei_scorecard::Scorecard;
 use chunlei_settlement::MerchantId;
-use chunlei_store::{DecisionInputs, LoanDecisionRecord, StoreError};
+use chunlei_store::{BankLent, DecisionInputs, LoanDecisionRecord, StoreError};
 
 use crate::access::{Action, authorize, decision_not_found, merchant_not_found};
 use crate::auth::Principal;
@@ -288,17 +288,14 @@ fn decide(
         .banks()
         .iter()
         .map(|bank| {
-            let l = lent
-                .iter()
-                .find(|l| l.bank_id == bank.bank_id.as_str())
-                .cloned()
-                .unwrap_or_default();
+            let l = lent.iter().find(|l| l.bank_id == bank.bank_id.as_str());
+            let used = |of: fn(&BankLent) -> u64| fen(l.map_or(0, of));
             BankUsage {
                 bank_id: bank.bank_id,
-                daily_used: fen(l.day),
-                total_used: fen(l.total),
-                region_used: fen(l.region),
-                industry_used: fen(l.industry),
+                daily_used: used(|l| l.day),
+                total_used: used(|l| l.total),
+                region_used: used(|l| l.region),
+                industry_used: used(|l| l.industry),
             }
         })
         .collect();
@@ -326,7 +323,7 @@ fn decide(
         &lending.consortium,
         &usage,
     );
-    Ok(to_record(&decision, &record, application.term_months, now))
+    Ok(to_record(decision, &record, application.term_months, now))
 }
 
 /// A merchant's record with its lenders on `day`.
@@ -364,10 +361,10 @@ fn debt_record(loans: &[LoanRecord], day: chunlei_ledger::CivilDate) -> DebtReco
     record
 }
 
-/// The decision flattened for the store, its details as audit text.
-/// The record stored of `decision`; `features` is the record of its features, as scored.
+/// The record stored of `decision`, its details as audit text; `features` is the record of
+/// its features, as scored.
 fn to_record(
-    decision: &Decision,
+    decision: Decision,
     features: &FeatureRecord,
     term_months: u16,
     decided_at: u64,
@@ -380,21 +377,31 @@ fn to_record(
         ),
         Outcome::Declined { .. } => ("declined", None, None),
     };
+    let reasons = reasons_text(decision.reasons());
+    let answers = answers_text(&decision.answers);
+    let Decision {
+        application,
+        model_version,
+        score,
+        grade,
+        policy_version,
+        ..
+    } = decision;
     LoanDecisionRecord {
-        application_id: decision.application.application_id.clone(),
-        merchant_id: decision.application.merchant_id.clone(),
-        requested: decision.application.requested.get(),
+        application_id: application.application_id,
+        merchant_id: application.merchant_id,
+        requested: application.requested.get(),
         term_months,
         decided_at,
-        model_version: decision.model_version.clone(),
-        score: decision.score,
-        grade: decision.grade.as_str().to_owned(),
-        policy_version: decision.policy_version.clone(),
+        model_version,
+        score,
+        grade: grade.as_str().to_owned(),
+        policy_version,
         outcome: outcome.to_owned(),
         bank_id,
         features: record_text(features),
         offer,
-        reasons: reasons_text(decision.reasons()),
-        answers: answers_text(&decision.answers),
+        reasons,
+        answers,
     }
 }
