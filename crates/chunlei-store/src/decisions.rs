@@ -63,10 +63,6 @@ pub struct LoanDecisionRecord {
     pub answers: String,
 }
 
-pub(crate) fn decision_row(r: &LoanDecisionRecord) -> Vec<Cell> {
-    take_decision_row(&mut r.clone())
-}
-
 /// The row of `r`, its texts moved out of it but for the application id: what is left of `r`
 /// only names the decision, for telling its caller whether it was stored.
 pub(crate) fn take_decision_row(r: &mut LoanDecisionRecord) -> Vec<Cell> {

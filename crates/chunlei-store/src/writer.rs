@@ -23,7 +23,7 @@ use chunlei_settlement::book::{
 use tokio::sync::oneshot;
 
 use crate::StoreError;
-use crate::decisions::{LoanDecisionRecord, decision_row};
+use crate::decisions::{LoanDecisionRecord, take_decision_row};
 use crate::loans::{load_loans, load_open_loans_of};
 use crate::settlement::{Cell, LoadRows, load_book, load_meta};
 use crate::stats::{CommitStats, Commits};
@@ -317,7 +317,7 @@ fn run(
 ) {
     let mut state = State::new(0);
     let mut carry: Option<Request> = None;
-    while let Some(group) = collect_group(&receiver, &mut carry) {
+    while let Some(mut group) = collect_group(&receiver, &mut carry) {
         // Other processes may change settlement records between our transactions.
         let mut book = Book::default();
         let mut loans = LoanBook::default();
@@ -327,7 +327,7 @@ fn run(
             &mut book,
             &mut loans,
             settings,
-            &group,
+            &mut group,
         ) {
             Ok((outcomes, committed)) => {
                 if let Some(Committed { took, decisions }) = committed {
@@ -389,7 +389,7 @@ fn commit_group(
     book: &mut Book,
     loans: &mut LoanBook,
     settings: &Settings,
-    group: &[Request],
+    group: &mut [Request],
 ) -> Result<(Vec<Outcome>, Option<Committed>), StoreError> {
     let result = try_commit_group(backend, state, book, loans, settings, group);
     if result.is_err() {
@@ -405,7 +405,7 @@ fn try_commit_group(
     book: &mut Book,
     loans: &mut LoanBook,
     settings: &Settings,
-    group: &[Request],
+    group: &mut [Request],
 ) -> Result<(Vec<Outcome>, Option<Committed>), StoreError> {
     let mut tx = backend.begin()?;
     state.clock = state.clock.max(tx.lock_clock()?);
@@ -463,7 +463,7 @@ pub(crate) fn apply_group(
     book: &mut Book,
     loans: &mut LoanBook,
     settings: &Settings,
-    group: &[Request],
+    group: &mut [Request],
 ) -> Result<(Vec<Outcome>, GroupChanges), StoreError> {
     let now = now_ns();
     let t0 = std::time::Instant::now();
@@ -577,8 +577,9 @@ pub(crate) fn apply_group(
                 Outcome::Loans(loans.apply(book, settings.ledger, state, now, commands))
             }
             Request::Decisions(records, _, _) => {
-                decisions.extend(records.iter().map(decision_row));
-                // Marked once the commit tells which it stored (`mark_stored`).
+                // The texts move into the rows; the records keep their ids, and each is marked
+                // once the commit tells which it stored (`mark_stored`).
+                decisions.extend(records.iter_mut().map(take_decision_row));
                 Outcome::Decisions(vec![false; records.len()])
             }
         });

@@ -124,12 +124,12 @@ fn run_engine(
         // waits for a later commit than it must.
         let waited = std::time::Instant::now();
         pipeline.settle();
-        let Some(group) = collect_group(requests, &mut carry) else {
+        let Some(mut group) = collect_group(requests, &mut carry) else {
             break;
         };
         let started = std::time::Instant::now();
         pipeline.settle();
-        let prepared = pipeline.prepare(&group, settings);
+        let prepared = pipeline.prepare(&mut group, settings);
         tracing::trace!(
             requests = group.len(),
             waited_us = started.duration_since(waited).as_micros(),
@@ -203,7 +203,7 @@ struct Ack {
 impl Pipeline {
     fn prepare(
         &mut self,
-        group: &[Request],
+        group: &mut [Request],
         settings: &Settings,
     ) -> Result<(CommitRows, Vec<Outcome>, BookKeys), StoreError> {
         let state = match &mut self.state {
