@@ -49,7 +49,8 @@ pub const DECISION_LOANS_MAX: u32 = 100;
 /// Everything a loan decision reads from the store about one merchant on one day.
 #[derive(Clone, Debug)]
 pub struct DecisionInputs {
-    pub merchant: Merchant,
+    /// Shared with the store's registry cache (SQLite).
+    pub merchant: Arc<Merchant>,
     /// Activity summed over [`ACTIVITY_WINDOWS`], counted back from the day asked.
     pub totals: [ActivityTotals; ACTIVITY_WINDOWS.len()],
     /// The merchant's loans, at most [`DECISION_LOANS_MAX`].
@@ -264,7 +265,7 @@ mod tests {
             holder_name: "Yiwu Socks Co",
         };
         Arc::new(DecisionInputs {
-            merchant: Merchant::parse(&fields).expect("a valid merchant"),
+            merchant: Arc::new(Merchant::parse(&fields).expect("a valid merchant")),
             totals: Default::default(),
             loans: Vec::new(),
             fraud_flagged: false,

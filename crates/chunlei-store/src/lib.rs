@@ -226,8 +226,8 @@ pub(crate) trait ReadPool: Send + Sync {
     fn merchant_as_of(
         &self,
         id: &MerchantId,
-    ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
-        Ok((self.merchant(id)?, None))
+    ) -> Result<(Option<Arc<Merchant>>, Option<i64>), StoreError> {
+        Ok((self.merchant(id)?.map(Arc::new), None))
     }
     /// Stores `flag` if its merchant is registered and carries none, and its event in the
     /// same transaction; whether it did.

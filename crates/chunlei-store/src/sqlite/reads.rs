@@ -45,7 +45,8 @@ pub(crate) struct SqliteReads {
 /// ([`RegistryChanges::holds`]).
 #[derive(Default)]
 pub(super) struct Registry {
-    merchants: HashMap<String, (i64, Merchant)>,
+    /// Shared with the decision inputs made from them: keeping one copies no merchant.
+    merchants: HashMap<String, (i64, Arc<Merchant>)>,
 }
 
 /// Merchants held in the registry's shards at most; past it each new one takes an old one's
@@ -55,19 +56,19 @@ const REGISTRY_SHARD_MAX: usize = REGISTRY_CACHED_MAX / SHARDS;
 
 impl Registry {
     /// The merchant as of count `at`, which `changes` has caught up to.
-    fn get(&self, changes: &RegistryChanges, at: i64, id: &MerchantId) -> Option<Merchant> {
+    fn get(&self, changes: &RegistryChanges, at: i64, id: &MerchantId) -> Option<Arc<Merchant>> {
         let (read_at, merchant) = self.merchants.get(id.as_str())?;
         changes
             .holds(id.as_str(), *read_at, at)
-            .then(|| merchant.clone())
+            .then(|| Arc::clone(merchant))
     }
 
     /// Keeps `merchant`, read at count `at`, unless a copy read at a later count is kept.
-    fn keep(&mut self, at: i64, merchant: &Merchant) {
+    fn keep(&mut self, at: i64, merchant: &Arc<Merchant>) {
         let id = merchant.id.as_str();
         if let Some(kept) = self.merchants.get_mut(id) {
             if kept.0 < at {
-                *kept = (at, merchant.clone());
+                *kept = (at, Arc::clone(merchant));
             }
             return;
         }
@@ -77,7 +78,8 @@ impl Registry {
                 self.merchants.remove(&evicted);
             }
         }
-        self.merchants.insert(id.to_owned(), (at, merchant.clone()));
+        self.merchants
+            .insert(id.to_owned(), (at, Arc::clone(merchant)));
     }
 }
 
@@ -654,13 +656,13 @@ impl ReadPool for SqliteReads {
     }
 
     fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
-        Ok(self.merchant_as_of(id)?.0)
+        Ok(self.merchant_as_of(id)?.0.map(Arc::unwrap_or_clone))
     }
 
     fn merchant_as_of(
         &self,
         id: &MerchantId,
-    ) -> Result<(Option<Merchant>, Option<i64>), StoreError> {
+    ) -> Result<(Option<Arc<Merchant>>, Option<i64>), StoreError> {
         let lock = || self.registry.lock(id.as_str());
         self.with(|conn| {
             // The count in this read's snapshot: the cache answers for it while the merchant
@@ -673,7 +675,9 @@ impl ReadPool for SqliteReads {
                 "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
             ))?;
             let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
-            let merchant = row.map(MerchantRow::into_merchant).transpose()?;
+            let merchant = row
+                .map(|row| row.into_merchant().map(Arc::new))
+                .transpose()?;
             if let Some(merchant) = &merchant {
                 lock().keep(changes, merchant);
             }
@@ -796,12 +800,14 @@ impl ChunkSource for SqliteChunks<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::{REGISTRY_SHARD_MAX, Registry};
     use crate::sqlite::registry::RegistryChanges;
     use chunlei_settlement::{Merchant, MerchantId};
 
-    fn merchant(id: &str) -> Merchant {
-        crate::testing::merchant(id, "toys")
+    fn merchant(id: &str) -> Arc<Merchant> {
+        Arc::new(crate::testing::merchant(id, "toys"))
     }
 
     fn id(text: &str) -> MerchantId {
@@ -826,8 +832,9 @@ mod tests {
     #[test]
     fn a_copy_read_at_a_later_count_is_not_replaced_by_an_older_one() {
         let mut registry = Registry::default();
-        let mut older = merchant("m-1");
+        let mut older = crate::testing::merchant("m-1", "toys");
         older.category = "older".into();
+        let older = Arc::new(older);
         registry.keep(5, &merchant("m-1"));
         registry.keep(4, &older);
         assert_eq!(registry.merchants.get("m-1").map(|m| m.0), Some(5));
