@@ -202,15 +202,21 @@ impl Store {
         }
         let mut reads = Vec::with_capacity(batch.len());
         let shared = self.in_snapshot(|| {
+            // Merchants of one province and industry share what banks have lent there.
+            let mut lent = Vec::new();
             for waiting in &batch {
-                reads.push(self.read_decision_inputs(&waiting.merchant, waiting.day));
+                reads.push(self.read_decision_inputs(&waiting.merchant, waiting.day, &mut lent));
             }
             Ok(())
         });
         if shared.is_err() {
             reads = batch
                 .iter()
-                .map(|w| self.in_snapshot(|| self.read_decision_inputs(&w.merchant, w.day)))
+                .map(|w| {
+                    self.in_snapshot(|| {
+                        self.read_decision_inputs(&w.merchant, w.day, &mut Vec::new())
+                    })
+                })
                 .collect();
         }
         for (waiting, read) in batch.into_iter().zip(reads) {

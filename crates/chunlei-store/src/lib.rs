@@ -878,7 +878,8 @@ impl Store {
         day: i32,
     ) -> Result<Option<Arc<DecisionInputs>>, StoreError> {
         let ticket = self.inputs_ticket(merchant);
-        let read = self.in_snapshot(|| self.read_decision_inputs(merchant, day))?;
+        let read = self
+            .in_snapshot(|| self.read_decision_inputs(merchant, day, &mut LentInSnapshot::new()))?;
         self.keep_inputs(day, ticket, read)
     }
 
@@ -921,10 +922,13 @@ impl Store {
 
     /// The reads of [`Store::decision_inputs`], inside its snapshot, with the registry's
     /// change count in that snapshot where the backend keeps one.
+    /// `lent` holds what banks have lent as already read in this snapshot, which every
+    /// merchant of the same province and industry shares.
     fn read_decision_inputs(
         &self,
         merchant: &MerchantId,
         day: i32,
+        lent: &mut LentInSnapshot,
     ) -> Result<Option<(DecisionInputs, Option<i64>)>, StoreError> {
         let (found, registry) = self.inner.reads.merchant_as_of(merchant)?;
         let Some(found) = found else {
@@ -940,7 +944,18 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("day {day} is outside the calendar")))?;
         let loans = self.loan_list(LoanFilter::Merchant(id), "", DECISION_LOANS_MAX)?;
         let fraud_flagged = self.fraud_flag(id)?.is_some();
-        let lent = self.bank_lent(civil, found.region_code.as_str(), &found.category)?;
+        let (region, industry) = (found.region_code.as_str(), found.category.as_str());
+        let read = lent
+            .iter()
+            .find(|(d, r, i, _)| *d == day && r == region && i == industry);
+        let lent = match read {
+            Some((.., banks)) => banks.clone(),
+            None => {
+                let banks = self.bank_lent(civil, region, industry)?;
+                lent.push((day, region.to_owned(), industry.to_owned(), banks.clone()));
+                banks
+            }
+        };
         Ok(Some((
             DecisionInputs {
                 merchant: found,
@@ -1140,6 +1155,11 @@ impl Store {
 
 /// A usage row as read: bank, dimension, fen lent.
 pub(crate) type UsageRow = (String, String, u64);
+
+/// What banks have lent as read within one snapshot, by day, province and industry: at most
+/// one entry a merchant of a batch (`input_reads::BATCH_MAX`), searched in order, so that a
+/// lookup builds no key.
+type LentInSnapshot = Vec<(i32, String, String, Vec<BankLent>)>;
 
 /// What one bank has lent, as its quotas and concentration limits count it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

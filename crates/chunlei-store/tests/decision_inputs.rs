@@ -317,3 +317,96 @@ fn queued_reads_share_snapshots_each_answered_with_its_own_merchant() {
     );
     assert!(kept(&store, "m-7", APRIL_1), "what the reader read is kept");
 }
+
+/// Merchants read in one snapshot share what banks have lent only where their province and
+/// industry are the same: each is answered with its own province's and industry's usage.
+#[test]
+fn queued_reads_share_bank_usage_only_within_a_province_and_industry() {
+    let db = TestDb::sqlite();
+    // One read connection, so that the reads queued while a snapshot is held wait together.
+    let options = StoreOptions {
+        read_pool_max: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&db.url, options).expect("open");
+    let places = [
+        ("m-zj-toys", "330782", "toys"),
+        ("m-zj-food", "330782", "food"),
+        ("m-gd-toys", "440300", "toys"),
+        ("m-gd-food", "440300", "food"),
+    ];
+    let registered: Vec<_> = places
+        .iter()
+        .map(|(name, region, category)| {
+            let mut m = merchant(name, category);
+            m.region_code = chunlei_settlement::RegionCode::parse(region).expect("a region");
+            m
+        })
+        .collect();
+    store.upsert_merchants(&registered).expect("register");
+    let day = chunlei_ledger::CivilDate::from_days(APRIL_1).expect("a date");
+    let chunlei_store::DbUrl::Sqlite(path) = &db.url else {
+        panic!("a SQLite database")
+    };
+    rusqlite::Connection::open(path)
+        .expect("connect")
+        .execute_batch(&format!(
+            "INSERT INTO loan_usage (bank_id, dimension, key, lent) VALUES \
+             ('icbc', 'day', '{day}', 1000), ('icbc', 'region', '33', 700), \
+             ('icbc', 'region', '44', 600), ('webank', 'industry', 'toys', 500), \
+             ('mybank', 'industry', 'food', 400);"
+        ))
+        .expect("usage");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let queued = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            store
+                .in_snapshot(|| {
+                    pinned.wait();
+                    release.wait();
+                    Ok(())
+                })
+                .expect("holding snapshot")
+        });
+        pinned.wait();
+        // Each merchant twice, interleaved, so that one snapshot reads them all.
+        let queued: Vec<_> = (0..2 * places.len())
+            .map(|n| {
+                let place = places[n % places.len()];
+                let read = store.queue_decision_inputs(&id(place.0), APRIL_1);
+                (place, read.expect("SQLite queues reads"))
+            })
+            .collect();
+        release.wait();
+        queued
+    });
+    let mut regions = std::collections::BTreeSet::new();
+    for ((name, region, industry), read) in queued {
+        let inputs = runtime.block_on(read).expect("read").expect("registered");
+        assert_eq!(inputs.merchant.id.as_str(), name);
+        let alone = store.bank_lent(day, region, industry).expect("usage");
+        assert_eq!(inputs.lent, alone, "{name}");
+        let icbc = inputs.lent.iter().find(|l| l.bank_id == "icbc");
+        regions.insert((name, icbc.map(|l| l.region)));
+    }
+    // Zhejiang's merchants see 700 in their province, Guangdong's 600.
+    assert_eq!(
+        regions.into_iter().collect::<Vec<_>>(),
+        [
+            ("m-gd-food", Some(600)),
+            ("m-gd-toys", Some(600)),
+            ("m-zj-food", Some(700)),
+            ("m-zj-toys", Some(700)),
+        ]
+    );
+    let stats = store.decision_inputs_stats().expect("SQLite keeps inputs");
+    assert!(
+        stats.snapshots <= 2,
+        "{} reads in {} snapshots",
+        stats.read,
+        stats.snapshots
+    );
+}
