@@ -235,6 +235,27 @@ fn inputs_read_in_an_earlier_snapshot_are_not_kept() {
     assert!(kept(&store, "m-1", APRIL_1));
 }
 
+/// Runs `queue` while another thread holds a snapshot, then lets it go: with a read pool of
+/// one connection, the reads `queue` sends wait for it together.
+fn while_snapshot_held<T>(store: &Store, queue: impl FnOnce() -> T) -> T {
+    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            store
+                .in_snapshot(|| {
+                    pinned.wait();
+                    release.wait();
+                    Ok(())
+                })
+                .expect("holding snapshot")
+        });
+        pinned.wait();
+        let queued = queue();
+        release.wait();
+        queued
+    })
+}
+
 /// Reads queued by async callers are read together, up to a bound: applications waiting at
 /// once share a snapshot, each gets its own merchant's inputs (kept as a read of its own
 /// would be), and past [`READS_WAITING_MAX`] waiting a caller is told at once that the store is
@@ -265,29 +286,16 @@ fn queued_reads_share_snapshots_each_answered_with_its_own_merchant() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
-    let queued = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            store
-                .in_snapshot(|| {
-                    pinned.wait();
-                    release.wait();
-                    Ok(())
-                })
-                .expect("holding snapshot")
-        });
-        pinned.wait();
-        // The readers take a batch each and block on the pool; the rest waits for them, past
-        // the bound.
-        let queued: Vec<_> = (0..READS_WAITING_MAX + 500)
+    // The readers take a batch each and block on the pool; the rest waits for them, past the
+    // bound.
+    let queued: Vec<_> = while_snapshot_held(&store, || {
+        (0..READS_WAITING_MAX + 500)
             .map(|n| {
                 let merchant = n % MERCHANTS;
                 let read = store.queue_decision_inputs(&id(&names[merchant]), APRIL_1);
                 (merchant, read.expect("SQLite queues reads"))
             })
-            .collect();
-        release.wait();
-        queued
+            .collect()
     });
     let mut answered = 0_u64;
     let mut overloaded = 0;
@@ -360,28 +368,15 @@ fn queued_reads_share_bank_usage_only_within_a_province_and_industry() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let (pinned, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
-    let queued = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            store
-                .in_snapshot(|| {
-                    pinned.wait();
-                    release.wait();
-                    Ok(())
-                })
-                .expect("holding snapshot")
-        });
-        pinned.wait();
-        // Each merchant twice, interleaved, so that one snapshot reads them all.
-        let queued: Vec<_> = (0..2 * places.len())
+    // Each merchant twice, interleaved, so that one snapshot reads them all.
+    let queued: Vec<_> = while_snapshot_held(&store, || {
+        (0..2 * places.len())
             .map(|n| {
                 let place = places[n % places.len()];
                 let read = store.queue_decision_inputs(&id(place.0), APRIL_1);
                 (place, read.expect("SQLite queues reads"))
             })
-            .collect();
-        release.wait();
-        queued
+            .collect()
     });
     let mut regions = std::collections::BTreeSet::new();
     for ((name, region, industry), read) in queued {
