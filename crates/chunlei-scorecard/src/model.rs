@@ -241,29 +241,24 @@ impl Scorecard {
     /// [`Scorecard::reasons`] of a record this scorecard has already scored as `scored`, so
     /// that a decision needing both scores its record once. Only the `top_n` kept are named.
     pub fn reasons_of(&self, scored: &Scored, top_n: usize) -> Vec<Reason> {
-        let mut lost: Vec<(&str, i64, i64)> = self
+        // (variable, points, best points) of each variable short of its best bin.
+        let mut short: Vec<(&str, i64, i64)> = self
             .variables
             .iter()
             .zip(&scored.contributions)
-            .map(|(variable, contribution)| {
-                let best_points = variable.best_points();
-                (
-                    variable.name.as_str(),
-                    best_points,
-                    best_points - contribution.points,
-                )
-            })
-            .filter(|&(_, _, points_lost)| points_lost > 0)
+            .map(|(variable, c)| (variable.name.as_str(), c.points, variable.best_points()))
+            .filter(|&(_, points, best_points)| best_points > points)
             .collect();
         // Stable: ties stay in model order.
-        lost.sort_by_key(|&(_, _, points_lost)| std::cmp::Reverse(points_lost));
-        lost.truncate(top_n);
-        lost.into_iter()
-            .map(|(name, best_points, points_lost)| Reason {
+        short.sort_by_key(|&(_, points, best_points)| std::cmp::Reverse(best_points - points));
+        short.truncate(top_n);
+        short
+            .into_iter()
+            .map(|(name, points, best_points)| Reason {
                 code: name.to_owned(),
-                points: best_points - points_lost,
+                points,
                 best_points,
-                points_lost,
+                points_lost: best_points - points,
             })
             .collect()
     }

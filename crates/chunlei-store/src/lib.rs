@@ -922,13 +922,13 @@ impl Store {
 
     /// The reads of [`Store::decision_inputs`], inside its snapshot, with the registry's
     /// change count in that snapshot where the backend keeps one.
-    /// `lent` holds what banks have lent as already read in this snapshot, which every
+    /// `read_lent` holds what banks have lent as already read in this snapshot, which every
     /// merchant of the same province and industry shares.
     fn read_decision_inputs(
         &self,
         merchant: &MerchantId,
         day: i32,
-        lent: &mut LentInSnapshot,
+        read_lent: &mut LentInSnapshot,
     ) -> Result<Option<(DecisionInputs, Option<i64>)>, StoreError> {
         let (found, registry) = self.inner.reads.merchant_as_of(merchant)?;
         let Some(found) = found else {
@@ -945,14 +945,14 @@ impl Store {
         let loans = self.loan_list(LoanFilter::Merchant(id), "", DECISION_LOANS_MAX)?;
         let fraud_flagged = self.fraud_flag(id)?.is_some();
         let (region, industry) = (found.region_code.as_str(), found.category.as_str());
-        let read = lent
+        let already = read_lent
             .iter()
             .find(|(d, r, i, _)| *d == day && r == region && i == industry);
-        let lent = match read {
+        let lent = match already {
             Some((.., banks)) => banks.clone(),
             None => {
                 let banks = self.bank_lent(civil, region, industry)?;
-                lent.push((day, region.to_owned(), industry.to_owned(), banks.clone()));
+                read_lent.push((day, region.to_owned(), industry.to_owned(), banks.clone()));
                 banks
             }
         };
