@@ -1131,6 +1131,13 @@ const ROWS_PER_INSERT: usize = 32;
 /// per row, bound by `bind` at a 0-based parameter offset. After each statement `inserted`
 /// hears its rows and how many of them it stored (fewer where `tail` lets a conflict pass;
 /// [`any_count`] where that does not matter).
+///
+/// Rows go [`ROWS_PER_INSERT`] to a statement, and those left over in statements of a power of
+/// two rows each, largest first (29 as 16, 8, 4 and 1): a table then has six statement texts
+/// whatever its groups hold, all prepared once and kept in the connection's statement cache.
+/// With a statement for each count left over, the first groups of a new load prepared a
+/// statement of hundreds of parameters at almost every commit, and the committer's tables
+/// together had more texts than the cache keeps, so a mixed load prepared them again.
 fn insert_rows<T: ?Sized>(
     tx: &Connection,
     head: &str,
@@ -1140,26 +1147,28 @@ fn insert_rows<T: ?Sized>(
     bind: fn(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
     mut inserted: impl FnMut(&[&T], usize) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    // Most groups leave most tables alone (a loan decision writes one table of a dozen): no
-    // statement text is built for them.
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = |count: usize| {
-        let row = format!("({})", vec!["?"; columns].join(","));
-        format!("{head}{}{tail}", vec![row; count].join(","))
-    };
-    let full = if rows.len() >= ROWS_PER_INSERT {
-        sql(ROWS_PER_INSERT)
-    } else {
-        String::new()
-    };
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = if chunk.len() == ROWS_PER_INSERT {
-            tx.prepare_cached(&full)?
-        } else {
-            tx.prepare_cached(&sql(chunk.len()))?
-        };
+    let mut sql = String::new();
+    let mut prepared_for = 0;
+    let mut left = rows;
+    while !left.is_empty() {
+        let count = statement_rows(left.len());
+        let (chunk, rest) = left.split_at(count);
+        left = rest;
+        // Built only when the count changes: runs of full statements share one text.
+        if count != prepared_for {
+            sql.clear();
+            sql.push_str(head);
+            for row in 0..count {
+                sql.push_str(if row == 0 { "(" } else { ",(" });
+                for column in 0..columns {
+                    sql.push_str(if column == 0 { "?" } else { ",?" });
+                }
+                sql.push(')');
+            }
+            sql.push_str(tail);
+            prepared_for = count;
+        }
+        let mut insert = tx.prepare_cached(&sql)?;
         for (index, row) in chunk.iter().enumerate() {
             bind(&mut insert, index * columns, row)?;
         }
@@ -1167,6 +1176,16 @@ fn insert_rows<T: ?Sized>(
         inserted(chunk, changed)?;
     }
     Ok(())
+}
+
+/// The rows of the next statement of [`insert_rows`] with `left` rows to insert: all of them up
+/// to [`ROWS_PER_INSERT`], else the largest power of two within them.
+fn statement_rows(left: usize) -> usize {
+    if left >= ROWS_PER_INSERT {
+        ROWS_PER_INSERT
+    } else {
+        1 << left.max(1).ilog2()
+    }
 }
 
 /// For [`insert_rows`] where the count stored needs no check.
@@ -1253,3 +1272,81 @@ mod reads;
 pub(crate) mod registry;
 use postings::SharedPostings;
 pub(crate) use reads::SqliteReads;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_inserted_by_six_statement_sizes_at_most() {
+        let mut sizes = std::collections::BTreeSet::new();
+        for total in 0..=200 {
+            let (mut left, mut chunks) = (total, Vec::new());
+            while left > 0 {
+                let count = statement_rows(left);
+                assert!(
+                    count <= left && count <= ROWS_PER_INSERT,
+                    "{total}: {count}"
+                );
+                chunks.push(count);
+                left -= count;
+            }
+            assert_eq!(chunks.iter().sum::<usize>(), total);
+            // Largest first, and at most one statement of each size below a full one.
+            assert!(
+                chunks.windows(2).all(|w| w[0] >= w[1]),
+                "{total}: {chunks:?}"
+            );
+            let partial: Vec<_> = chunks.iter().filter(|&&c| c < ROWS_PER_INSERT).collect();
+            let mut distinct = partial.clone();
+            distinct.dedup();
+            assert_eq!(partial, distinct, "{total}: {chunks:?}");
+            sizes.extend(chunks);
+        }
+        assert_eq!(sizes.into_iter().collect::<Vec<_>>(), [1, 2, 4, 8, 16, 32]);
+    }
+
+    #[test]
+    fn insert_rows_stores_every_row_once_in_order() -> Result<(), StoreError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL)")?;
+        fn bind(stmt: &mut Statement<'_>, at: usize, row: &(i64, String)) -> rusqlite::Result<()> {
+            stmt.raw_bind_parameter(at + 1, row.0)?;
+            stmt.raw_bind_parameter(at + 2, &row.1)
+        }
+        let mut next = 0;
+        for total in [0_usize, 1, 7, 31, 32, 33, 95] {
+            let rows: Vec<(i64, String)> = (next..next + total as i64)
+                .map(|a| (a, format!("row {a}")))
+                .collect();
+            next += total as i64;
+            let refs: Vec<&(i64, String)> = rows.iter().collect();
+            let mut heard = Vec::new();
+            insert_rows(
+                &conn,
+                "INSERT INTO t (a, b) VALUES ",
+                "",
+                2,
+                &refs,
+                bind,
+                |chunk, stored| {
+                    heard.push((chunk.len(), stored));
+                    Ok(())
+                },
+            )?;
+            assert!(
+                heard.iter().all(|&(len, stored)| len == stored),
+                "{total}: {heard:?}"
+            );
+            assert_eq!(heard.iter().map(|h| h.0).sum::<usize>(), total);
+        }
+        let (count, sum, text): (i64, i64, String) = conn.query_row(
+            "SELECT count(*), sum(a), group_concat(b, '|') FROM (SELECT a, b FROM t ORDER BY a)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        assert_eq!((count, sum), (next, next * (next - 1) / 2));
+        assert_eq!(text.split('|').nth(100), Some("row 100"));
+        Ok(())
+    }
+}
