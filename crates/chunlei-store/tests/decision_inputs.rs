@@ -397,9 +397,11 @@ fn queued_reads_share_bank_usage_only_within_a_province_and_industry() {
             ("m-zj-toys", Some(700)),
         ]
     );
+    // Each of the two readers may have taken what waited when it woke before the snapshot
+    // held here let the pool's one connection go; the next snapshot took all the rest.
     let stats = store.decision_inputs_stats().expect("SQLite keeps inputs");
     assert!(
-        stats.snapshots <= 2,
+        stats.snapshots <= 3,
         "{} reads in {} snapshots",
         stats.read,
         stats.snapshots
