@@ -407,3 +407,40 @@ fn queued_reads_share_bank_usage_only_within_a_province_and_industry() {
         stats.snapshots
     );
 }
+
+/// The registry entry a read gets is the one of its snapshot: reads in one snapshot see the
+/// entry it began with even after another process changes it, and the next snapshot sees the
+/// change, though the merchant was read and kept before it.
+#[test]
+fn a_snapshot_reads_its_own_registry_entry_and_the_next_one_sees_a_change() {
+    let db = TestDb::sqlite();
+    let store = Store::open(&db.url, StoreOptions::default()).expect("open");
+    store
+        .upsert_merchants(&[merchant("m-1", "toys"), merchant("m-2", "toys")])
+        .expect("register");
+    let other = Store::open_without_writer(&db.url).expect("open beside");
+    let category = |m: &str| {
+        store
+            .decision_inputs(&id(m), APRIL_1)
+            .expect("read")
+            .expect("registered")
+            .merchant
+            .category
+            .clone()
+    };
+    let (first, during) = store
+        .in_snapshot(|| {
+            let first = category("m-1");
+            other
+                .upsert_merchants(&[merchant("m-1", "apparel"), merchant("m-2", "apparel")])
+                .expect("change both");
+            Ok((first, [category("m-1"), category("m-2")]))
+        })
+        .expect("snapshot");
+    assert_eq!(first, "toys");
+    assert_eq!(during, ["toys", "toys"], "the snapshot's own entries");
+    let after = store
+        .in_snapshot(|| Ok([category("m-1"), category("m-2")]))
+        .expect("snapshot");
+    assert_eq!(after, ["apparel", "apparel"]);
+}

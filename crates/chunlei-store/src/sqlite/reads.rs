@@ -108,7 +108,17 @@ impl Drop for Lease<'_> {
 thread_local! {
     /// Connections pinned to this thread by [`SqliteReads::in_snapshot`], each with its read
     /// transaction open, by the address of the pool they came from.
-    static PINNED: RefCell<Vec<(usize, Connection)>> = const { RefCell::new(Vec::new()) };
+    static PINNED: RefCell<Vec<Pinned>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A connection pinned to a thread for a snapshot.
+struct Pinned {
+    /// The address of the pool it came from.
+    key: usize,
+    conn: Connection,
+    /// The registry's change count in the snapshot, caught up to, once a read has asked: it
+    /// cannot change while the snapshot lasts, so the merchants read in it ask once.
+    registry_changes: std::cell::Cell<Option<i64>>,
 }
 
 /// Gives a pinned connection back to its lease when the snapshot ends, even when the reads
@@ -123,8 +133,8 @@ impl Drop for Pin<'_> {
         let key = self.key;
         let conn = PINNED.with(|pinned| {
             let mut pinned = pinned.borrow_mut();
-            let at = pinned.iter().position(|(k, _)| *k == key)?;
-            Some(pinned.remove(at).1)
+            let at = pinned.iter().position(|p| p.key == key)?;
+            Some(pinned.remove(at).conn)
         });
         let Some(conn) = conn else { return };
         // A read transaction keeps nothing: ending it either way gives the same.
@@ -151,10 +161,37 @@ impl SqliteReads {
         let key = self.key();
         PINNED.with(|pinned| {
             let pinned = pinned.borrow();
-            match pinned.iter().find(|(k, _)| *k == key) {
-                Some((_, conn)) => f(conn),
+            match pinned.iter().find(|p| p.key == key) {
+                Some(pin) => f(&pin.conn),
                 None => Err(StoreError::Corrupt("a pinned connection is missing".into())),
             }
+        })
+    }
+
+    /// [`SqliteReads::with`], giving `f` the registry's change count its read sees, caught up
+    /// to ([`RegistryChanges::catch_up_with`]). Inside a snapshot the count is read once.
+    fn with_registry_changes<T>(
+        &self,
+        f: impl FnOnce(&Connection, i64) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if !self.is_pinned() {
+            return self.with_pooled(|conn| f(conn, self.registry_changes.catch_up_with(conn)?));
+        }
+        let key = self.key();
+        PINNED.with(|pinned| {
+            let pinned = pinned.borrow();
+            let Some(pin) = pinned.iter().find(|p| p.key == key) else {
+                return Err(StoreError::Corrupt("a pinned connection is missing".into()));
+            };
+            let changes = match pin.registry_changes.get() {
+                Some(changes) => changes,
+                None => {
+                    let changes = self.registry_changes.catch_up_with(&pin.conn)?;
+                    pin.registry_changes.set(Some(changes));
+                    changes
+                }
+            };
+            f(&pin.conn, changes)
         })
     }
 
@@ -165,7 +202,7 @@ impl SqliteReads {
     /// Whether this thread is inside a snapshot of this pool's database.
     fn is_pinned(&self) -> bool {
         let key = self.key();
-        PINNED.with(|pinned| pinned.borrow().iter().any(|(k, _)| *k == key))
+        PINNED.with(|pinned| pinned.borrow().iter().any(|p| p.key == key))
     }
 
     /// Runs `f` on a pooled connection, never a pinned one.
@@ -245,7 +282,13 @@ impl ReadPool for SqliteReads {
             lease.conn = Some(conn);
             return Err(error.into());
         }
-        PINNED.with(|pinned| pinned.borrow_mut().push((key, conn)));
+        PINNED.with(|pinned| {
+            pinned.borrow_mut().push(Pinned {
+                key,
+                conn,
+                registry_changes: std::cell::Cell::new(None),
+            });
+        });
         let pin = Pin { lease, key };
         let result = f();
         drop(pin);
@@ -664,10 +707,9 @@ impl ReadPool for SqliteReads {
         id: &MerchantId,
     ) -> Result<(Option<Arc<Merchant>>, Option<i64>), StoreError> {
         let lock = || self.registry.lock(id.as_str());
-        self.with(|conn| {
-            // The count in this read's snapshot: the cache answers for it while the merchant
-            // has not changed since its copy was read, by the changes up to it.
-            let changes = self.registry_changes.catch_up_with(conn)?;
+        // The count in this read's snapshot: the cache answers for it while the merchant has
+        // not changed since its copy was read, by the changes up to it.
+        self.with_registry_changes(|conn, changes| {
             if let Some(merchant) = lock().get(&self.registry_changes, changes, id) {
                 return Ok((Some(merchant), Some(changes)));
             }
