@@ -30,7 +30,7 @@ pub(crate) const BATCH_MAX: usize = 64;
 /// Reader threads. The second starts a snapshot only when a full batch waits behind the first:
 /// one reader shares snapshots best while the pages are in memory, two keep the queue moving
 /// while one waits for the disk.
-const READERS: usize = 2;
+pub(crate) const READERS: usize = 2;
 /// Reads waiting at most; past it callers get [`StoreError::Overloaded`] at once.
 pub const READS_WAITING_MAX: usize = 1_024;
 

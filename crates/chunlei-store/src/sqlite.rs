@@ -86,6 +86,7 @@ pub(crate) fn open(
         registry: Shards::default(),
         registry_changes: inputs.registry.clone(),
     };
+    reads.open_idle(crate::input_reads::READERS)?;
     let committer = Committer {
         conn,
         postings,

@@ -217,6 +217,19 @@ impl SqliteReads {
         }
     }
 
+    /// Opens connections until `count` are idle (no more than the pool's bound), so that the
+    /// reads that first need them do not pay for opening them: the decision readers'
+    /// connections open with the store, not under the first applications.
+    pub(super) fn open_idle(&self, count: usize) -> Result<(), StoreError> {
+        let poisoned = |_| StoreError::Corrupt("read pool poisoned".into());
+        let mut pool = self.pool.lock().map_err(poisoned)?;
+        while pool.idle.len() < count && pool.open < self.open_max.max(1) {
+            pool.idle.push(connect(&self.path)?);
+            pool.open += 1;
+        }
+        Ok(())
+    }
+
     /// Takes a connection from the pool. At most `open_max` are open: under more concurrent
     /// reads than that, a read waits for one to come back rather than open another, which
     /// would cost more than most reads (opening sets pragmas and prepares anew).
@@ -845,6 +858,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::{REGISTRY_SHARD_MAX, Registry};
+    use crate::ReadPool;
     use crate::sqlite::registry::RegistryChanges;
     use chunlei_settlement::{Merchant, MerchantId};
 
@@ -888,5 +902,29 @@ mod tests {
                 .map(|m| (m.0, m.1.category.as_str())),
             Some((6, "older"))
         );
+    }
+
+    #[test]
+    fn connections_opened_ahead_stay_within_the_pools_bound() {
+        let db = crate::testing::TestDb::sqlite();
+        let crate::DbUrl::Sqlite(path) = &db.url else {
+            panic!("a SQLite database")
+        };
+        let counts = |reads: &super::SqliteReads| {
+            let pool = reads.pool.lock().expect("pool");
+            (pool.idle.len(), pool.open)
+        };
+        let mut reads = crate::sqlite::reads_only(path);
+        reads.open_max = 3;
+        reads.open_idle(2).expect("open");
+        assert_eq!(counts(&reads), (2, 2));
+        // Idle ones count: asking again opens none.
+        reads.open_idle(2).expect("open");
+        assert_eq!(counts(&reads), (2, 2));
+        reads.open_idle(5).expect("open");
+        assert_eq!(counts(&reads), (3, 3), "no more than the bound");
+        // A snapshot takes one of them and gives it back.
+        reads.in_snapshot(&mut || Ok(())).expect("snapshot");
+        assert_eq!(counts(&reads), (3, 3));
     }
 }
