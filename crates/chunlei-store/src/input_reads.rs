@@ -9,8 +9,8 @@
 //! The reads run on two `decision-reader` threads, not on the async runtime's: a page that is
 //! not in the operating system's cache is read from disk, and that wait must not hold up every
 //! connection the runtime serves. A reader takes everything waiting, up to [`BATCH_MAX`],
-//! reads it in one snapshot and answers each; what arrives meanwhile waits for its next
-//! snapshot. The second reader starts one only when a full batch waits behind the first (see
+//! reads it in one snapshot and answers each as soon as it is read, so that its decision goes
+//! on while the reader reads the rest; what arrives meanwhile waits for its next snapshot. The second reader starts one only when a full batch waits behind the first (see
 //! [`READERS`]). A caller takes its [`Ticket`] before it joins the queue, so before the
 //! snapshot that reads for it begins, as the cache requires.
 
@@ -189,9 +189,10 @@ fn run(shared: &Shared, store: &Weak<Inner>) {
 }
 
 impl Store {
-    /// Reads every waiting merchant's inputs in one snapshot and answers each; a caller that
-    /// has gone is skipped. Should the snapshot itself fail, each is read in one of its own,
-    /// so that each gets its own answer or error.
+    /// Reads every waiting merchant's inputs in one snapshot and answers each as soon as its
+    /// own are read, so that its decision goes on while the rest of the batch is read; a
+    /// caller that has gone is skipped. Should the snapshot not begin, each is read in one of
+    /// its own, so that each gets its own answer or error.
     fn read_batch(&self, mut batch: Vec<Waiting>) {
         batch.retain(|waiting| !waiting.reply.is_closed());
         if batch.is_empty() {
@@ -200,28 +201,33 @@ impl Store {
         if let Some(cache) = &self.inner.inputs {
             cache.snapshot_read();
         }
-        let mut reads = Vec::with_capacity(batch.len());
+        // Runs only once the snapshot has begun, and takes the whole batch.
         let shared = self.in_snapshot(|| {
             // Merchants of one province and industry share what banks have lent there.
             let mut lent = Vec::new();
-            for waiting in &batch {
-                reads.push(self.read_decision_inputs(&waiting.merchant, waiting.day, &mut lent));
+            for waiting in batch.drain(..) {
+                let read = self.read_decision_inputs(&waiting.merchant, waiting.day, &mut lent);
+                self.answer(waiting, read);
             }
             Ok(())
         });
         if shared.is_err() {
-            reads = batch
-                .iter()
-                .map(|w| {
-                    self.in_snapshot(|| {
-                        self.read_decision_inputs(&w.merchant, w.day, &mut Vec::new())
-                    })
-                })
-                .collect();
+            for waiting in batch {
+                let read = self.in_snapshot(|| {
+                    self.read_decision_inputs(&waiting.merchant, waiting.day, &mut Vec::new())
+                });
+                self.answer(waiting, read);
+            }
         }
-        for (waiting, read) in batch.into_iter().zip(reads) {
-            let answer = read.and_then(|read| self.keep_inputs(waiting.day, waiting.ticket, read));
-            drop(waiting.reply.send(answer));
-        }
+    }
+
+    /// Keeps what was read for `waiting` (as its ticket allows) and answers it.
+    fn answer(
+        &self,
+        waiting: Waiting,
+        read: Result<Option<(DecisionInputs, Option<i64>)>, StoreError>,
+    ) {
+        let answer = read.and_then(|read| self.keep_inputs(waiting.day, waiting.ticket, read));
+        drop(waiting.reply.send(answer));
     }
 }
