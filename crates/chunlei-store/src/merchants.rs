@@ -23,25 +23,26 @@ pub(crate) const MERCHANT_UPDATES: &str = "name = excluded.name, kind = excluded
     account_number = excluded.account_number, holder_name = excluded.holder_name, \
     updated_at = excluded.updated_at, version = merchants.version + 1";
 
-/// A stored merchant as its columns hold it.
-pub(crate) struct MerchantRow {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
+/// A stored merchant as its columns hold it, borrowed from the row read: a merchant's first
+/// read parses its texts straight from the row, with no copy of each on the way.
+pub(crate) struct MerchantRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
     pub foreign_trade: bool,
-    pub region_code: String,
-    pub category: String,
+    pub region_code: &'a str,
+    pub category: &'a str,
     pub joined_on: i32,
-    pub cluster_id: Option<String>,
-    pub agriculture_base_id: Option<String>,
-    pub risk_tier: String,
-    pub bank_code: String,
-    pub account_number: String,
-    pub holder_name: String,
+    pub cluster_id: Option<&'a str>,
+    pub agriculture_base_id: Option<&'a str>,
+    pub risk_tier: &'a str,
+    pub bank_code: &'a str,
+    pub account_number: &'a str,
+    pub holder_name: &'a str,
 }
 
-impl MerchantRow {
-    pub(crate) fn into_merchant(self) -> Result<Merchant, StoreError> {
+impl MerchantRow<'_> {
+    pub(crate) fn to_merchant(&self) -> Result<Merchant, StoreError> {
         let joined_on = CivilDate::from_days(self.joined_on).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "merchant {}: joined_on {} is out of range",
@@ -50,19 +51,19 @@ impl MerchantRow {
         })?;
         let joined_on = joined_on.to_string();
         let fields = MerchantFields {
-            id: &self.id,
-            name: &self.name,
-            kind: &self.kind,
+            id: self.id,
+            name: self.name,
+            kind: self.kind,
             foreign_trade: if self.foreign_trade { "true" } else { "false" },
-            region_code: &self.region_code,
-            category: &self.category,
+            region_code: self.region_code,
+            category: self.category,
             joined_on: &joined_on,
-            cluster_id: self.cluster_id.as_deref().unwrap_or(""),
-            agriculture_base_id: self.agriculture_base_id.as_deref().unwrap_or(""),
-            risk_tier: &self.risk_tier,
-            bank_code: &self.bank_code,
-            account_number: &self.account_number,
-            holder_name: &self.holder_name,
+            cluster_id: self.cluster_id.unwrap_or(""),
+            agriculture_base_id: self.agriculture_base_id.unwrap_or(""),
+            risk_tier: self.risk_tier,
+            bank_code: self.bank_code,
+            account_number: self.account_number,
+            holder_name: self.holder_name,
         };
         Merchant::parse(&fields)
             .map_err(|error| StoreError::Corrupt(format!("merchant {}: {error}", self.id)))

@@ -431,7 +431,7 @@ impl LoadRows for PostgresTx<'_> {
             &[&ids],
         )?;
         rows.iter()
-            .map(|r| reads::merchant_row(r)?.into_merchant())
+            .map(|r| reads::merchant_row(r)?.to_merchant())
             .collect()
     }
 }

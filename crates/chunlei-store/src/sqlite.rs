@@ -18,7 +18,6 @@ use crate::codec::{
 use crate::decisions::DECISIONS;
 use crate::inputs::{InputsCache, Touched};
 use crate::loans::{LOAN_OPS, LOANS, LoanRows, USAGE_ADD, USAGE_INSERT};
-use crate::merchants::MERCHANT_COLUMNS;
 use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows, Updates,
 };
@@ -971,13 +970,11 @@ impl LoadRows for Engine {
         &mut self,
         ids: &[String],
     ) -> Result<Vec<chunlei_settlement::Merchant>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&reads::MERCHANT_BY_ID)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(row) = stmt.query_row([id], reads::merchant_row).optional()? {
-                out.push(row.into_merchant()?);
+            if let Some(merchant) = stmt.query_row([id], reads::merchant_row).optional()? {
+                out.push(merchant?);
             }
         }
         Ok(out)

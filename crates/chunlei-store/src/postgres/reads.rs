@@ -461,7 +461,7 @@ impl ReadPool for PostgresReads {
                 "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = $1::text"
             ))?;
             let row = conn.client.query_opt(&statement, &[&id.as_str()])?;
-            row.map(|r| merchant_row(&r)?.into_merchant()).transpose()
+            row.map(|r| merchant_row(&r)?.to_merchant()).transpose()
         })
     }
 
@@ -581,7 +581,7 @@ impl ReadPool for PostgresReads {
                 .client
                 .query(&statement, &[&after, &i64::from(limit)])?;
             rows.iter()
-                .map(|r| merchant_row(r)?.into_merchant())
+                .map(|r| merchant_row(r)?.to_merchant())
                 .collect()
         })
     }
@@ -635,7 +635,7 @@ impl<'m> MerchantColumns<'m> {
     }
 }
 
-pub(crate) fn merchant_row(r: &Row) -> Result<MerchantRow, StoreError> {
+pub(crate) fn merchant_row(r: &Row) -> Result<MerchantRow<'_>, StoreError> {
     Ok(MerchantRow {
         id: r.try_get(0)?,
         name: r.try_get(1)?,

@@ -726,13 +726,9 @@ impl ReadPool for SqliteReads {
             if let Some(merchant) = lock().get(&self.registry_changes, changes, id) {
                 return Ok((Some(merchant), Some(changes)));
             }
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"
-            ))?;
+            let mut stmt = conn.prepare_cached(&MERCHANT_BY_ID)?;
             let row = stmt.query_row([id.as_str()], merchant_row).optional()?;
-            let merchant = row
-                .map(|row| row.into_merchant().map(Arc::new))
-                .transpose()?;
+            let merchant = row.transpose()?.map(Arc::new);
             if let Some(merchant) = &merchant {
                 lock().keep(changes, merchant);
             }
@@ -760,27 +756,52 @@ impl ReadPool for SqliteReads {
                 "SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id > ?1 ORDER BY id LIMIT ?2"
             ))?;
             let rows = stmt.query_map(params![after, limit], merchant_row)?;
-            rows.map(|row| row?.into_merchant()).collect()
+            rows.map(|row| row?).collect()
         })
     }
 }
 
-pub(crate) fn merchant_row(r: &Row<'_>) -> rusqlite::Result<MerchantRow> {
-    Ok(MerchantRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        kind: r.get(2)?,
+/// One merchant by id: formatted once, not at every read.
+pub(crate) static MERCHANT_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = ?1"));
+
+/// The merchant in a row of [`MERCHANT_COLUMNS`], parsed from the row's own texts. A row that
+/// does not parse is the inner error.
+pub(crate) fn merchant_row(r: &Row<'_>) -> rusqlite::Result<Result<Merchant, StoreError>> {
+    let text = |i: usize| {
+        r.get_ref(i)?.as_str().map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                Box::new(error),
+            )
+        })
+    };
+    let optional = |i: usize| {
+        r.get_ref(i)?.as_str_or_null().map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                Box::new(error),
+            )
+        })
+    };
+    let row = MerchantRow {
+        id: text(0)?,
+        name: text(1)?,
+        kind: text(2)?,
         foreign_trade: r.get(3)?,
-        region_code: r.get(4)?,
-        category: r.get(5)?,
+        region_code: text(4)?,
+        category: text(5)?,
         joined_on: r.get(6)?,
-        cluster_id: r.get(7)?,
-        agriculture_base_id: r.get(8)?,
-        risk_tier: r.get(9)?,
-        bank_code: r.get(10)?,
-        account_number: r.get(11)?,
-        holder_name: r.get(12)?,
-    })
+        cluster_id: optional(7)?,
+        agriculture_base_id: optional(8)?,
+        risk_tier: text(9)?,
+        bank_code: text(10)?,
+        account_number: text(11)?,
+        holder_name: text(12)?,
+    };
+    Ok(row.to_merchant())
 }
 
 fn verify_in(conn: &Connection) -> Result<Vec<Violation>, StoreError> {
