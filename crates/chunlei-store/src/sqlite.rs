@@ -1135,7 +1135,7 @@ const ROWS_PER_INSERT: usize = 32;
 /// whatever its groups hold, all prepared once and kept in the connection's statement cache.
 /// With a statement for each count left over, the first groups of a new load prepared a
 /// statement of hundreds of parameters at almost every commit, and the committer's tables
-/// together had more texts than the cache keeps, so a mixed load prepared them again.
+/// together could have more texts than the cache keeps.
 fn insert_rows<T: ?Sized>(
     tx: &Connection,
     head: &str,

@@ -158,11 +158,19 @@ impl SqliteReads {
         if !self.is_pinned() {
             return self.with_pooled(f);
         }
+        self.with_pin(|pin| f(&pin.conn))
+    }
+
+    /// Runs `f` on the connection [`SqliteReads::in_snapshot`] pinned to this thread.
+    fn with_pin<T>(
+        &self,
+        f: impl FnOnce(&Pinned) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let key = self.key();
         PINNED.with(|pinned| {
             let pinned = pinned.borrow();
             match pinned.iter().find(|p| p.key == key) {
-                Some(pin) => f(&pin.conn),
+                Some(pin) => f(pin),
                 None => Err(StoreError::Corrupt("a pinned connection is missing".into())),
             }
         })
@@ -177,12 +185,7 @@ impl SqliteReads {
         if !self.is_pinned() {
             return self.with_pooled(|conn| f(conn, self.registry_changes.catch_up_with(conn)?));
         }
-        let key = self.key();
-        PINNED.with(|pinned| {
-            let pinned = pinned.borrow();
-            let Some(pin) = pinned.iter().find(|p| p.key == key) else {
-                return Err(StoreError::Corrupt("a pinned connection is missing".into()));
-            };
+        self.with_pin(|pin| {
             let changes = match pin.registry_changes.get() {
                 Some(changes) => changes,
                 None => {
@@ -768,22 +771,16 @@ pub(crate) static MERCHANT_BY_ID: std::sync::LazyLock<String> =
 /// The merchant in a row of [`MERCHANT_COLUMNS`], parsed from the row's own texts. A row that
 /// does not parse is the inner error.
 pub(crate) fn merchant_row(r: &Row<'_>) -> rusqlite::Result<Result<Merchant, StoreError>> {
-    let text = |i: usize| {
-        r.get_ref(i)?.as_str().map_err(|error| {
-            rusqlite::Error::FromSqlConversionFailure(
-                i,
-                rusqlite::types::Type::Text,
-                Box::new(error),
-            )
-        })
-    };
+    use rusqlite::types::Type;
     let optional = |i: usize| {
         r.get_ref(i)?.as_str_or_null().map_err(|error| {
-            rusqlite::Error::FromSqlConversionFailure(
-                i,
-                rusqlite::types::Type::Text,
-                Box::new(error),
-            )
+            rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(error))
+        })
+    };
+    let text = |i: usize| {
+        optional(i)?.ok_or_else(|| {
+            let name = r.as_ref().column_name(i).unwrap_or_default().to_owned();
+            rusqlite::Error::InvalidColumnType(i, name, Type::Null)
         })
     };
     let row = MerchantRow {
