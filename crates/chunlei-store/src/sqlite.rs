@@ -73,7 +73,7 @@ pub(crate) fn open(
     // The checkpointer thread copies the WAL into the database file, off the writer's path.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
-    let checkpointer = Checkpointer::start(path, options.wal_restart_bytes)?;
+    let checkpointer = Checkpointer::start(path, options)?;
     let postings = SharedPostings::default();
     postings::lock(&postings).rebuild(&conn)?;
     let reads = SqliteReads {
@@ -226,9 +226,11 @@ pub(crate) struct Committer {
     _lock: File,
 }
 
-/// A thread that checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own connection, so
-/// the writer's commits never pay for copying pages into the database file. PASSIVE
-/// checkpoints neither wait for nor block the writer or the readers.
+/// A thread that checkpoints the WAL every [`StoreOptions::checkpoint_interval`] on its own
+/// connection, so the writer's commits never pay for copying pages into the database file.
+/// PASSIVE checkpoints neither wait for nor block the writer or the readers; but each ends
+/// with a sync of the database file, which slows the commits' syncs of the WAL meanwhile, so
+/// they come seconds apart, not milliseconds.
 ///
 /// They cannot shorten the WAL, though. SQLite starts the WAL over only at a write that
 /// begins when every frame is in the database file, and under steady writes a commit always
@@ -243,7 +245,6 @@ struct Checkpointer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 /// Frames a checkpoint may leave behind for the writer to copy; while more are left, the
 /// checkpointer goes again at once (commits land while it copies), up to
 /// [`CHECKPOINT_ROUNDS_MAX`] times.
@@ -251,19 +252,27 @@ const WAL_LEFT_MAX: i64 = 256;
 const CHECKPOINT_ROUNDS_MAX: usize = 4;
 
 impl Checkpointer {
-    fn start(path: &Path, restart_bytes: u64) -> Result<Checkpointer, StoreError> {
+    fn start(path: &Path, options: &StoreOptions) -> Result<Checkpointer, StoreError> {
         let conn = connect(path)?;
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
         let page_size = u64::try_from(page_size).unwrap_or(1).max(1);
-        let restart_frames = i64::try_from(restart_bytes / page_size).unwrap_or(i64::MAX);
+        let restart_frames =
+            i64::try_from(options.wal_restart_bytes / page_size).unwrap_or(i64::MAX);
+        let interval = options.checkpoint_interval;
         let stop = Arc::new(AtomicBool::new(false));
         let restart = Arc::new(AtomicBool::new(false));
         let (flag, ask) = (stop.clone(), restart.clone());
         let thread = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(CHECKPOINT_INTERVAL);
+                let mut next = std::time::Instant::now() + interval;
+                while !flag.load(Ordering::Acquire) {
+                    // Woken early by a stopping store (or spuriously): only the time decides.
+                    let now = std::time::Instant::now();
+                    if now < next {
+                        std::thread::park_timeout(next - now);
+                        continue;
+                    }
                     for _ in 0..CHECKPOINT_ROUNDS_MAX {
                         match checkpoint(&conn) {
                             Ok((frames, copied)) if frames - copied > WAL_LEFT_MAX => continue,
@@ -275,6 +284,7 @@ impl Checkpointer {
                         }
                         break;
                     }
+                    next = std::time::Instant::now() + interval;
                 }
                 // Leave a short WAL behind on a clean shutdown.
                 let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -298,8 +308,9 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }

@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 use chunlei_ledger::{Account, Fen, Transfer};
 use chunlei_store::{DbUrl, Store, StoreOptions};
 
+/// Checkpoints often enough that two seconds of writing see several.
+const CHECKPOINTS_EVERY: Duration = Duration::from_millis(250);
+
 /// Writes transfers without a pause for `writing`, then answers the WAL file's length and the
 /// database file's.
 fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
@@ -13,6 +16,7 @@ fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
     let path = dir.path().join("wal.db");
     let options = StoreOptions {
         wal_restart_bytes: restart_bytes,
+        checkpoint_interval: CHECKPOINTS_EVERY,
         ..StoreOptions::default()
     };
     let store = Store::open(&DbUrl::Sqlite(path.clone()), options).expect("open");
@@ -49,11 +53,59 @@ fn the_wal_is_started_over_once_it_passes_its_limit() {
         "no limit: WAL {unlimited} bytes, database {db} bytes"
     );
     // With a limit of 256 KiB it is written from its start again within a checkpoint interval
-    // or two (a quarter of a second each) of passing the limit: it holds the last fraction of a
+    // or two (`CHECKPOINTS_EVERY` each) of passing the limit: it holds the last fraction of a
     // second's writing, not two seconds'.
     let (limited, db) = write_steadily(256 << 10, writing);
     assert!(
         limited.saturating_mul(3) < unlimited,
         "256 KiB limit: WAL {limited} bytes (database {db}), without a limit {unlimited}"
+    );
+}
+
+/// Opens a store checkpointing every `interval`, writes a few thousand transfers, waits a
+/// second with the writer idle, and answers the database file's length then and how long the
+/// store took to stop.
+fn write_then_wait(interval: Duration) -> (u64, Duration) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("interval.db");
+    let options = StoreOptions {
+        checkpoint_interval: interval,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&DbUrl::Sqlite(path.clone()), options).expect("open");
+    let r = store
+        .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
+        .expect("accounts");
+    assert!(r.iter().all(|r| r.is_success()), "{r:?}");
+    for batch in 0..20_u128 {
+        let transfers: Vec<Transfer> = (0..200)
+            .map(|i| Transfer::new(10 + batch * 200 + i, 1, 2, Fen::new(1).expect("fen")))
+            .collect();
+        let r = store
+            .create_transfers_blocking(transfers)
+            .expect("transfers");
+        assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let db = std::fs::metadata(&path).expect("the database file").len();
+    let stopping = Instant::now();
+    drop(store);
+    (db, stopping.elapsed())
+}
+
+#[test]
+fn the_wal_is_copied_into_the_database_file_at_the_interval_set() {
+    // Every 100 ms: within the second the writer was idle the transfers reached the database
+    // file. Every minute: they are all still in the WAL only.
+    let (often, _) = write_then_wait(Duration::from_millis(100));
+    let (rarely, stopped_in) = write_then_wait(Duration::from_secs(60));
+    assert!(
+        often > rarely,
+        "database file {often} bytes checkpointing every 100 ms, {rarely} every minute"
+    );
+    // A stopping store does not wait out its checkpointer's interval.
+    assert!(
+        stopped_in < Duration::from_secs(5),
+        "a store checkpointing every minute took {stopped_in:?} to stop"
     );
 }
