@@ -11,8 +11,9 @@
 //! connection the runtime serves. A reader takes everything waiting, up to [`BATCH_MAX`],
 //! reads it in one snapshot and answers each as soon as it is read, so that its decision goes
 //! on while the reader reads the rest; what arrives meanwhile waits for its next snapshot. The
-//! second reader starts one only when a full batch waits behind the first (see [`READERS`]). A caller takes its [`Ticket`] before it joins the queue, so before the
-//! snapshot that reads for it begins, as the cache requires.
+//! second reader starts one only when a full batch waits behind the first (see [`READERS`]).
+//! A caller takes its [`Ticket`] before it joins the queue, so before the snapshot that reads
+//! for it begins, as the cache requires.
 
 use std::future::Future;
 use std::pin::Pin;

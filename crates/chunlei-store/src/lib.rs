@@ -166,10 +166,10 @@ pub struct StoreOptions {
 }
 
 /// The default [`StoreOptions::checkpoint_interval`]: 5 s. Under the loan benchmark's full
-/// load, checkpoints every 250 ms stalled the whole server once or twice in each 0.45 s run,
+/// load, checkpoints every 250 ms stalled the whole server once or twice in most 0.45 s runs,
 /// a round of the 200 clients' answers each time, which is 1 % of the run; every 5 s the run's
 /// p99 fell from 9.3 to 7.5 ms (median of ten alternating runs, `docs/benchmarks.md`). The WAL
-/// then holds up to 5 s of writes, some 150 MiB at the busiest, far below
+/// then holds up to 5 s of writes, some 170 MiB at the busiest, far below
 /// [`WAL_RESTART_BYTES`].
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(5);
 
