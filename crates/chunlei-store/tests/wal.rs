@@ -9,6 +9,25 @@ use chunlei_store::{DbUrl, Store, StoreOptions};
 /// Checkpoints often enough that two seconds of writing see several.
 const CHECKPOINTS_EVERY: Duration = Duration::from_millis(250);
 
+/// Opens a store at `path` with `options` and two accounts to move money between.
+fn open_with_accounts(path: &std::path::Path, options: StoreOptions) -> Store {
+    let store = Store::open(&DbUrl::Sqlite(path.to_owned()), options).expect("open");
+    let r = store
+        .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
+        .expect("accounts");
+    assert!(r.iter().all(|r| r.is_success()), "{r:?}");
+    store
+}
+
+/// Moves 200 fen from account 1 to account 2, one fen a transfer, with ids from `first` on.
+fn transfer_batch(store: &Store, first: u128) {
+    let batch: Vec<Transfer> = (0..200)
+        .map(|i| Transfer::new(first + i, 1, 2, Fen::new(1).expect("fen")))
+        .collect();
+    let r = store.create_transfers_blocking(batch).expect("transfers");
+    assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
+}
+
 /// Writes transfers without a pause for `writing`, then answers the WAL file's length and the
 /// database file's.
 fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
@@ -19,20 +38,12 @@ fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
         checkpoint_interval: CHECKPOINTS_EVERY,
         ..StoreOptions::default()
     };
-    let store = Store::open(&DbUrl::Sqlite(path.clone()), options).expect("open");
-    let r = store
-        .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
-        .expect("accounts");
-    assert!(r.iter().all(|r| r.is_success()), "{r:?}");
+    let store = open_with_accounts(&path, options);
     let started = Instant::now();
     let mut id = 10_u128;
     while started.elapsed() < writing {
-        let batch: Vec<Transfer> = (0..200)
-            .map(|i| Transfer::new(id + i, 1, 2, Fen::new(1).expect("fen")))
-            .collect();
+        transfer_batch(&store, id);
         id += 200;
-        let r = store.create_transfers_blocking(batch).expect("transfers");
-        assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
     }
     let wal = std::fs::metadata(dir.path().join("wal.db-wal"))
         .expect("the WAL while the store is open")
@@ -72,19 +83,9 @@ fn write_then_wait(interval: Duration) -> (u64, Duration) {
         checkpoint_interval: interval,
         ..StoreOptions::default()
     };
-    let store = Store::open(&DbUrl::Sqlite(path.clone()), options).expect("open");
-    let r = store
-        .create_accounts_blocking(vec![Account::new(1, 1, 1), Account::new(2, 1, 1)])
-        .expect("accounts");
-    assert!(r.iter().all(|r| r.is_success()), "{r:?}");
+    let store = open_with_accounts(&path, options);
     for batch in 0..20_u128 {
-        let transfers: Vec<Transfer> = (0..200)
-            .map(|i| Transfer::new(10 + batch * 200 + i, 1, 2, Fen::new(1).expect("fen")))
-            .collect();
-        let r = store
-            .create_transfers_blocking(transfers)
-            .expect("transfers");
-        assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
+        transfer_batch(&store, 10 + batch * 200);
     }
     std::thread::sleep(Duration::from_secs(1));
     let db = std::fs::metadata(&path).expect("the database file").len();
