@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chunlei_settlement::book::{CommandResult, Effect};
-use chunlei_store::{CommitStats, Histogram, HistogramReading, InputsStats};
+use chunlei_store::{CheckpointStats, CommitStats, Histogram, HistogramReading, InputsStats};
 
 use crate::ApiError;
 
@@ -339,6 +339,45 @@ fn commit_families(text: &mut String, commits: &CommitStats) {
         "chunlei_store_committed_decisions_total",
         commits.decisions,
     );
+    if let Some(checkpoints) = &commits.checkpoints {
+        checkpoint_families(text, checkpoints);
+    }
+}
+
+/// SQLite's checkpoints of its WAL: each ends with a sync of the database file, which slows
+/// the commits beside it.
+fn checkpoint_families(text: &mut String, checkpoints: &CheckpointStats) {
+    family(
+        text,
+        "chunlei_store_wal_checkpoints_total",
+        "counter",
+        "Checkpoints of the SQLite store's WAL into its database file, by result: done, or \
+         failed and left for the next.",
+    );
+    sample(
+        text,
+        "chunlei_store_wal_checkpoints_total{result=\"done\"}",
+        checkpoints.done,
+    );
+    sample(
+        text,
+        "chunlei_store_wal_checkpoints_total{result=\"failed\"}",
+        checkpoints.failed,
+    );
+    histogram(
+        text,
+        "chunlei_store_wal_checkpoint_seconds",
+        "Time of a checkpoint of the SQLite store's WAL, to its database file synced; the \
+         commits beside it are slower.",
+        &checkpoints.time,
+    );
+    family(
+        text,
+        "chunlei_store_wal_frames",
+        "gauge",
+        "Frames (pages) in the SQLite store's WAL at its last checkpoint.",
+    );
+    sample(text, "chunlei_store_wal_frames", checkpoints.wal_frames);
 }
 
 /// A histogram family: its buckets (cumulative, the last `+Inf`), sum and count.
@@ -551,6 +590,16 @@ mod tests {
                 count: 5,
                 sum_us: 12_000,
             },
+            checkpoints: Some(chunlei_store::CheckpointStats {
+                done: 3,
+                failed: 1,
+                time: chunlei_store::HistogramReading {
+                    buckets: vec![(1_000, 0), (25_000, 3)],
+                    count: 3,
+                    sum_us: 31_000,
+                },
+                wal_frames: 2_700,
+            }),
         };
         let text = metrics.render(StoreStats {
             inputs: Some(inputs),
@@ -584,6 +633,27 @@ mod tests {
             "{text}"
         );
         assert_eq!(value(&text, "chunlei_store_committed_decisions_total"), 40);
+        let checkpoints = "chunlei_store_wal_checkpoints_total";
+        assert_eq!(
+            value(&text, &format!("{checkpoints}{{result=\"done\"}}")),
+            3
+        );
+        assert_eq!(
+            value(&text, &format!("{checkpoints}{{result=\"failed\"}}")),
+            1
+        );
+        assert_eq!(
+            value(
+                &text,
+                "chunlei_store_wal_checkpoint_seconds_bucket{le=\"0.025\"}"
+            ),
+            3
+        );
+        assert!(
+            text.contains("chunlei_store_wal_checkpoint_seconds_sum 0.031\n"),
+            "{text}"
+        );
+        assert_eq!(value(&text, "chunlei_store_wal_frames"), 2_700);
         let mut announced = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -603,6 +673,6 @@ mod tests {
                 "{line} before its family"
             );
         }
-        assert_eq!(announced.len(), 12, "{text}");
+        assert_eq!(announced.len(), 15, "{text}");
     }
 }

@@ -526,6 +526,12 @@ fn decisions_are_counted_for_monitoring() {
         assert!(metric(&page, "chunlei_store_commit_seconds_sum") > 0.0);
         let failed = "chunlei_store_commits_total{result=\"failed\"}";
         assert_eq!(metric(&page, failed), 0.0);
+        // SQLite's WAL checkpoints, where there is a WAL: none failed.
+        let checkpoints_failed = "chunlei_store_wal_checkpoints_total{result=\"failed\"}";
+        match app.backend {
+            "sqlite" => assert_eq!(metric(&page, checkpoints_failed), 0.0, "{page}"),
+            _ => assert!(!page.contains("chunlei_store_wal_"), "{page}"),
+        }
 
         // Only the platform's own systems read it.
         let party = |id: &str| PartyId::parse(id).expect("party id");

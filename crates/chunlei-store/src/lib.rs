@@ -41,7 +41,7 @@ pub use inputs::{CachedInputs, DECISION_LOANS_MAX, DecisionInputs, InputsStats, 
 pub use merchants::{
     ClearOutcome, FLAG_EVENTS_MAX, FlagAction, FlagOutcome, FraudFlag, FraudFlagEvent,
 };
-pub use stats::{CommitStats, Histogram, HistogramReading};
+pub use stats::{CheckpointStats, CommitStats, Histogram, HistogramReading};
 pub use url::DbUrl;
 pub use writer::{GROUP_EVENTS_MAX, QUEUE_REQUESTS_MAX};
 

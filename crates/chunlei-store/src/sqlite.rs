@@ -22,7 +22,7 @@ use crate::settlement::{
     BookRows, Cell, DAILY_ADD, DAILY_COLUMNS, Kind, LoadRows, META, Table, TableRows, Updates,
 };
 use crate::shards::Shards;
-use crate::stats::Commits;
+use crate::stats::{Checkpoints, Commits};
 use crate::writer::{GroupChanges, Load, WriterHandle};
 use crate::{StoreError, StoreOptions};
 
@@ -73,7 +73,8 @@ pub(crate) fn open(
     // The checkpointer thread copies the WAL into the database file, off the writer's path.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     migrate(&mut conn)?;
-    let checkpointer = Checkpointer::start(path, options)?;
+    let checkpoints = Arc::new(Checkpoints::default());
+    let checkpointer = Checkpointer::start(path, options, checkpoints.clone())?;
     let postings = SharedPostings::default();
     postings::lock(&postings).rebuild(&conn)?;
     let reads = SqliteReads {
@@ -91,7 +92,7 @@ pub(crate) fn open(
         postings,
         checkpointer,
         inputs,
-        commits: Arc::default(),
+        commits: Arc::new(Commits::with_checkpoints(checkpoints)),
         _lock: lock,
     };
     let engine = Engine::open(path)?;
@@ -242,6 +243,8 @@ struct Checkpointer {
     stop: Arc<AtomicBool>,
     /// Set when the WAL is long and all but its last frames are in the database file.
     restart: Arc<AtomicBool>,
+    /// Every checkpoint's count and time, the writer's before a restart too.
+    counts: Arc<Checkpoints>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -252,7 +255,11 @@ const WAL_LEFT_MAX: i64 = 256;
 const CHECKPOINT_ROUNDS_MAX: usize = 4;
 
 impl Checkpointer {
-    fn start(path: &Path, options: &StoreOptions) -> Result<Checkpointer, StoreError> {
+    fn start(
+        path: &Path,
+        options: &StoreOptions,
+        counts: Arc<Checkpoints>,
+    ) -> Result<Checkpointer, StoreError> {
         let conn = connect(path)?;
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
         let page_size = u64::try_from(page_size).unwrap_or(1).max(1);
@@ -261,7 +268,7 @@ impl Checkpointer {
         let interval = options.checkpoint_interval;
         let stop = Arc::new(AtomicBool::new(false));
         let restart = Arc::new(AtomicBool::new(false));
-        let (flag, ask) = (stop.clone(), restart.clone());
+        let (flag, ask, counted) = (stop.clone(), restart.clone(), counts.clone());
         let thread = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
@@ -274,7 +281,7 @@ impl Checkpointer {
                         continue;
                     }
                     for _ in 0..CHECKPOINT_ROUNDS_MAX {
-                        match checkpoint(&conn) {
+                        match checkpoint(&conn, &counted) {
                             Ok((frames, copied)) if frames - copied > WAL_LEFT_MAX => continue,
                             Ok((frames, _)) if frames >= restart_frames => {
                                 ask.store(true, Ordering::Release);
@@ -293,17 +300,24 @@ impl Checkpointer {
         Ok(Checkpointer {
             stop,
             restart,
+            counts,
             thread: Some(thread),
         })
     }
 }
 
 /// A PASSIVE checkpoint: the frames in the WAL and how many of them are now in the database
-/// file.
-fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+/// file. Counted in `counts`, with its time.
+fn checkpoint(conn: &Connection, counts: &Checkpoints) -> rusqlite::Result<(i64, i64)> {
+    let started = std::time::Instant::now();
+    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
         Ok((row.get(1)?, row.get(2)?))
-    })
+    });
+    match &done {
+        Ok((frames, _)) => counts.done(started.elapsed(), *frames),
+        Err(_) => counts.failed(),
+    }
+    done
 }
 
 impl Drop for Checkpointer {
@@ -535,7 +549,7 @@ impl Committer {
             return;
         }
         let started = std::time::Instant::now();
-        match checkpoint(&self.conn) {
+        match checkpoint(&self.conn, &self.checkpointer.counts) {
             Ok((frames, copied)) => tracing::debug!(
                 frames,
                 copied,

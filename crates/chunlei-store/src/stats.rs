@@ -1,11 +1,12 @@
 //! What the store counts of its own work for a monitoring system: how long the writer's
-//! commits take and how many fail. A loan decision is answered only once its commit is
+//! commits take and how many fail, and on SQLite how long the WAL's checkpoints take. A loan decision is answered only once its commit is
 //! durable, so a commit's time is part of every decision's; when decisions slow down, these
 //! counts tell whether the wait is for the database.
 //!
 //! Counting costs a commit a clock read and four atomic additions; the counts are this
 //! process's since the store opened.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -82,6 +83,11 @@ const COMMIT_BUCKETS_US: [u64; 12] = [
     250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000,
 ];
 
+/// The upper bounds of a WAL checkpoint's time's buckets, in µs: 1 ms to 10 s.
+const CHECKPOINT_BUCKETS_US: [u64; 11] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 2_500_000, 10_000_000,
+];
+
 /// The writer's counts of its commits (see the module's documentation).
 #[derive(Debug)]
 pub(crate) struct Commits {
@@ -89,6 +95,8 @@ pub(crate) struct Commits {
     failed: AtomicU64,
     decisions: AtomicU64,
     time: Histogram,
+    /// SQLite's checkpoints of its WAL; none on PostgreSQL.
+    checkpoints: Option<Arc<Checkpoints>>,
 }
 
 impl Default for Commits {
@@ -98,8 +106,68 @@ impl Default for Commits {
             failed: AtomicU64::new(0),
             decisions: AtomicU64::new(0),
             time: Histogram::new(&COMMIT_BUCKETS_US),
+            checkpoints: None,
         }
     }
+}
+
+/// Counts of SQLite's checkpoints, which copy the WAL into the database file: each ends with
+/// a sync of the database file that slows the commits beside it.
+#[derive(Debug)]
+pub(crate) struct Checkpoints {
+    done: AtomicU64,
+    failed: AtomicU64,
+    time: Histogram,
+    wal_frames: AtomicU64,
+}
+
+impl Default for Checkpoints {
+    fn default() -> Checkpoints {
+        Checkpoints {
+            done: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            time: Histogram::new(&CHECKPOINT_BUCKETS_US),
+            wal_frames: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Checkpoints {
+    /// Counts a checkpoint that took `took` and found `frames` frames in the WAL.
+    pub(crate) fn done(&self, took: Duration, frames: i64) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        self.time.observe(took);
+        self.wal_frames
+            .store(u64::try_from(frames).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Counts a checkpoint that failed.
+    pub(crate) fn failed(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> CheckpointStats {
+        CheckpointStats {
+            done: self.done.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            time: self.time.read(),
+            wal_frames: self.wal_frames.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// SQLite's checkpoints of its WAL since the store opened, the checkpointer's and the
+/// writer's before it starts the WAL over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointStats {
+    /// Checkpoints that ran.
+    pub done: u64,
+    /// Checkpoints that failed: the WAL stays longer until the next.
+    pub failed: u64,
+    /// The checkpoints' times, from their start to the database file synced.
+    pub time: HistogramReading,
+    /// Frames in the WAL at the last checkpoint: how long it had grown.
+    pub wal_frames: u64,
 }
 
 /// The writer's commits since the store opened, as [`crate::Store::commit_stats`] reads them.
@@ -113,9 +181,19 @@ pub struct CommitStats {
     pub decisions: u64,
     /// The committed transactions' times, from their first write to their commit durable.
     pub time: HistogramReading,
+    /// SQLite's checkpoints of its WAL; `None` on PostgreSQL.
+    pub checkpoints: Option<CheckpointStats>,
 }
 
 impl Commits {
+    /// Counts that also tell of SQLite's `checkpoints`.
+    pub(crate) fn with_checkpoints(checkpoints: Arc<Checkpoints>) -> Commits {
+        Commits {
+            checkpoints: Some(checkpoints),
+            ..Commits::default()
+        }
+    }
+
     /// Counts a transaction that committed after `took`, storing `decisions` loan decisions.
     pub(crate) fn committed(&self, took: Duration, decisions: usize) {
         self.committed.fetch_add(1, Ordering::Relaxed);
@@ -137,6 +215,7 @@ impl Commits {
             failed: self.failed.load(Ordering::Relaxed),
             decisions: self.decisions.load(Ordering::Relaxed),
             time: self.time.read(),
+            checkpoints: self.checkpoints.as_deref().map(Checkpoints::read),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chunlei_ledger::{Account, Fen, Transfer};
-use chunlei_store::{DbUrl, Store, StoreOptions};
+use chunlei_store::{CheckpointStats, DbUrl, Store, StoreOptions};
 
 /// Checkpoints often enough that two seconds of writing see several.
 const CHECKPOINTS_EVERY: Duration = Duration::from_millis(250);
@@ -74,9 +74,9 @@ fn the_wal_is_started_over_once_it_passes_its_limit() {
 }
 
 /// Opens a store checkpointing every `interval`, writes a few thousand transfers, waits a
-/// second with the writer idle, and answers the database file's length then and how long the
-/// store took to stop.
-fn write_then_wait(interval: Duration) -> (u64, Duration) {
+/// second with the writer idle, and answers the database file's length then, the store's
+/// count of its checkpoints and how long the store took to stop.
+fn write_then_wait(interval: Duration) -> (u64, CheckpointStats, Duration) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("interval.db");
     let options = StoreOptions {
@@ -89,21 +89,31 @@ fn write_then_wait(interval: Duration) -> (u64, Duration) {
     }
     std::thread::sleep(Duration::from_secs(1));
     let db = std::fs::metadata(&path).expect("the database file").len();
+    let checkpoints = store
+        .commit_stats()
+        .and_then(|commits| commits.checkpoints)
+        .expect("a SQLite store counts its checkpoints");
     let stopping = Instant::now();
     drop(store);
-    (db, stopping.elapsed())
+    (db, checkpoints, stopping.elapsed())
 }
 
 #[test]
 fn the_wal_is_copied_into_the_database_file_at_the_interval_set() {
     // Every 100 ms: within the second the writer was idle the transfers reached the database
     // file. Every minute: they are all still in the WAL only.
-    let (often, _) = write_then_wait(Duration::from_millis(100));
-    let (rarely, stopped_in) = write_then_wait(Duration::from_secs(60));
+    let (often, counted_often, _) = write_then_wait(Duration::from_millis(100));
+    let (rarely, counted_rarely, stopped_in) = write_then_wait(Duration::from_secs(60));
     assert!(
         often > rarely,
         "database file {often} bytes checkpointing every 100 ms, {rarely} every minute"
     );
+    // Each checkpoint is counted with its time and the WAL's length it found.
+    assert!(counted_often.done >= 5, "{counted_often:?}");
+    assert_eq!(counted_often.time.count, counted_often.done);
+    assert_eq!(counted_often.failed, 0);
+    assert!(counted_often.wal_frames > 0, "{counted_often:?}");
+    assert_eq!(counted_rarely.done, 0, "{counted_rarely:?}");
     // A stopping store does not wait out its checkpointer's interval.
     assert!(
         stopped_in < Duration::from_secs(5),

@@ -301,6 +301,15 @@ pub fn run(args: LoansArgs) -> anyhow::Result<ExitCode> {
             run.per_commit()
                 .context("the server's metrics do not count commits")?
         );
+        // SQLite only: PostgreSQL has no WAL of the store's own to checkpoint.
+        if let Some((checkpoints, seconds)) = run.checkpoints() {
+            println!(
+                "server_wal_checkpoints={checkpoints} ms_in_all={:.1} (the store's checkpoints \
+                 of its WAL during the run: each one's sync of the database file slows the \
+                 commits beside it)",
+                seconds * 1_000.0
+            );
+        }
     }
     if args.rate.is_some() {
         // From when the application went out to its answer: what the server took, without
@@ -380,6 +389,15 @@ impl Run<'_> {
         }
         shares.push(format!("of {count}"));
         Some(shares.join(" "))
+    }
+
+    /// The WAL checkpoints of the run and their time in all, in seconds; `None` where the
+    /// store has no WAL of its own (PostgreSQL).
+    fn checkpoints(&self) -> Option<(f64, f64)> {
+        Some((
+            self.grew("chunlei_store_wal_checkpoint_seconds_count")?,
+            self.grew("chunlei_store_wal_checkpoint_seconds_sum")?,
+        ))
     }
 
     /// The decisions each commit of the run stored, on average.
@@ -850,6 +868,32 @@ mod tests {
             run.shares("chunlei_loan_decision_seconds", &SERVER_BOUNDS),
             None
         );
+    }
+
+    #[test]
+    fn the_checkpoints_of_the_run_are_those_counted_after_its_start() {
+        let checkpoints = |count: u64, sum: &str| {
+            format!(
+                "chunlei_store_wal_checkpoint_seconds_sum {sum}\n\
+                 chunlei_store_wal_checkpoint_seconds_count {count}\n"
+            )
+        };
+        let at_start = checkpoints(3, "0.012");
+        let at_end = checkpoints(4, "0.031");
+        let run = Run {
+            at_start: &at_start,
+            at_end: &at_end,
+        };
+        let (count, seconds) = run.checkpoints().expect("counted");
+        assert_eq!(count, 1.0);
+        assert!((seconds - 0.019).abs() < 1e-9, "{seconds}");
+        // A store without a WAL of its own writes no such series.
+        let none = page([1, 1, 1, 1, 1], 6, 1);
+        let run = Run {
+            at_start: &none,
+            at_end: &none,
+        };
+        assert_eq!(run.checkpoints(), None);
     }
 
     #[test]
