@@ -1,7 +1,8 @@
 //! What the store counts of its own work for a monitoring system: how long the writer's
-//! commits take and how many fail, and on SQLite how long the WAL's checkpoints take. A loan decision is answered only once its commit is
-//! durable, so a commit's time is part of every decision's; when decisions slow down, these
-//! counts tell whether the wait is for the database.
+//! commits take and how many fail, and on SQLite how long the WAL's checkpoints take. A loan
+//! decision is answered only once its commit is durable, so a commit's time is part of every
+//! decision's; when decisions slow down, these counts tell whether the wait is for the
+//! database.
 //!
 //! Counting costs a commit a clock read and four atomic additions; the counts are this
 //! process's since the store opened.
