@@ -161,7 +161,8 @@ pub struct StoreOptions {
     /// slows the commits' syncs of the WAL while it lasts, and every request waiting for a
     /// commit feels that. Longer intervals mean fewer such pauses and a longer WAL between
     /// them. It is also the longest a store's checkpoint thread sleeps: a stopping store wakes
-    /// it.
+    /// it. Shorter than [`CHECKPOINT_INTERVAL_MIN`] counts as that, so that the thread never
+    /// checkpoints without a pause.
     pub checkpoint_interval: Duration,
 }
 
@@ -172,6 +173,9 @@ pub struct StoreOptions {
 /// then holds up to 5 s of writes, some 170 MiB at the busiest, far below
 /// [`WAL_RESTART_BYTES`].
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The shortest [`StoreOptions::checkpoint_interval`] taken.
+pub const CHECKPOINT_INTERVAL_MIN: Duration = Duration::from_millis(10);
 
 /// The default [`StoreOptions::wal_restart_bytes`]: 1 GiB, about half a minute of the busiest
 /// writing measured (`docs/benchmarks.md`), so the writer's pause comes rarely: a closed loop

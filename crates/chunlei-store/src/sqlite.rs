@@ -265,7 +265,9 @@ impl Checkpointer {
         let page_size = u64::try_from(page_size).unwrap_or(1).max(1);
         let restart_frames =
             i64::try_from(options.wal_restart_bytes / page_size).unwrap_or(i64::MAX);
-        let interval = options.checkpoint_interval;
+        let interval = options
+            .checkpoint_interval
+            .max(crate::CHECKPOINT_INTERVAL_MIN);
         let stop = Arc::new(AtomicBool::new(false));
         let restart = Arc::new(AtomicBool::new(false));
         let (flag, ask, counted) = (stop.clone(), restart.clone(), counts.clone());

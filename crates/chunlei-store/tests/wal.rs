@@ -120,3 +120,29 @@ fn the_wal_is_copied_into_the_database_file_at_the_interval_set() {
         "a store checkpointing every minute took {stopped_in:?} to stop"
     );
 }
+
+#[test]
+fn a_zero_checkpoint_interval_checkpoints_at_the_shortest_interval_not_without_pause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..StoreOptions::default()
+    };
+    let opened = Instant::now();
+    let store = open_with_accounts(&dir.path().join("zero.db"), options);
+    transfer_batch(&store, 10);
+    std::thread::sleep(Duration::from_millis(200));
+    let counted = store
+        .commit_stats()
+        .and_then(|commits| commits.checkpoints)
+        .expect("a SQLite store counts its checkpoints");
+    let waited = opened.elapsed();
+    // At most one a `CHECKPOINT_INTERVAL_MIN` since the store opened (each may go again while
+    // frames are left, which an idle writer does not leave).
+    let most = waited.as_millis() / chunlei_store::CHECKPOINT_INTERVAL_MIN.as_millis() + 2;
+    assert!(
+        counted.done >= 1 && u128::from(counted.done) <= most,
+        "{} checkpoints in {waited:?}, at most {most}",
+        counted.done
+    );
+}
