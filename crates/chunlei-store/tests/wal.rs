@@ -28,6 +28,14 @@ fn transfer_batch(store: &Store, first: u128) {
     assert!(r.iter().all(|r| r.is_success()), "{:?}", r.first());
 }
 
+/// The store's count of its WAL checkpoints so far.
+fn checkpoints_of(store: &Store) -> CheckpointStats {
+    store
+        .commit_stats()
+        .and_then(|commits| commits.checkpoints)
+        .expect("a SQLite store counts its checkpoints")
+}
+
 /// Writes transfers without a pause for `writing`, then answers the WAL file's length and the
 /// database file's.
 fn write_steadily(restart_bytes: u64, writing: Duration) -> (u64, u64) {
@@ -89,10 +97,7 @@ fn write_then_wait(interval: Duration) -> (u64, CheckpointStats, Duration) {
     }
     std::thread::sleep(Duration::from_secs(1));
     let db = std::fs::metadata(&path).expect("the database file").len();
-    let checkpoints = store
-        .commit_stats()
-        .and_then(|commits| commits.checkpoints)
-        .expect("a SQLite store counts its checkpoints");
+    let checkpoints = checkpoints_of(&store);
     let stopping = Instant::now();
     drop(store);
     (db, checkpoints, stopping.elapsed())
@@ -132,10 +137,7 @@ fn a_zero_checkpoint_interval_checkpoints_at_the_shortest_interval_not_without_p
     let store = open_with_accounts(&dir.path().join("zero.db"), options);
     transfer_batch(&store, 10);
     std::thread::sleep(Duration::from_millis(200));
-    let counted = store
-        .commit_stats()
-        .and_then(|commits| commits.checkpoints)
-        .expect("a SQLite store counts its checkpoints");
+    let counted = checkpoints_of(&store);
     let waited = opened.elapsed();
     // At most one a `CHECKPOINT_INTERVAL_MIN` since the store opened (each may go again while
     // frames are left, which an idle writer does not leave).
